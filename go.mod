@@ -1,0 +1,3 @@
+module github.com/digital-citizenship/functions
+
+go 1.26

@@ -1,0 +1,41 @@
+// Package ids makes identifiers: ULIDs (26 characters of Crockford base32,
+// sortable by creation time) as the original used for messages.
+package ids
+
+import (
+	"crypto/rand"
+	"time"
+)
+
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// ULID returns a new ULID for time t.
+func ULID(t time.Time) string {
+	var b [16]byte
+	ms := uint64(t.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails (Go >= 1.24)
+	return encode(b)
+}
+
+// encode writes the 128 bits as 26 base32 digits, the first one carrying 3 bits.
+func encode(b [16]byte) string {
+	out := make([]byte, 26)
+	// Treat b as a big-endian 130-bit number (2 leading zero bits).
+	var acc uint32
+	bits := 2 // leading padding bits
+	j := 0
+	for _, v := range b {
+		acc = acc<<8 | uint32(v)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			out[j] = crockford[(acc>>uint(bits))&31]
+			j++
+		}
+	}
+	return string(out)
+}
