@@ -1,0 +1,37 @@
+// Package dynamodb implements the domain stores on Amazon DynamoDB. Every
+// table has a string partition key "pk" and sort key "sk"; this file holds
+// every key format, so the layout of the data can be read in one place.
+//
+//	AccountsTable  USER#<email>               #               a user and its groups
+//	               SUB#<subscription id>      #               a subscription and its key hashes
+//	               KEY#<sha256 of key>        #               key index: hash -> subscription
+//	ServicesTable  SERVICE#<service id>       V#<version:16>  every version of a service
+//	ProfilesTable  PROFILE#<fiscal code>      V#<version:16>  every version of a profile
+//	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels
+//	               INBOX#<fiscal code>        SENDER#<id>     a service that wrote to the citizen
+//	               IDEM#<service>#<key hash>  #               an Idempotency-Key (expires_at TTL)
+package dynamodb
+
+import "fmt"
+
+const (
+	attrPK      = "pk"
+	attrSK      = "sk"
+	metaSK      = "#"
+	versionPfx  = "V#"
+	messagePfx  = "MSG#"
+	senderPfx   = "SENDER#"
+	attrExpires = "expires_at"
+)
+
+func userPK(email string) string         { return "USER#" + email }
+func subscriptionPK(id string) string    { return "SUB#" + id }
+func keyPK(hash string) string           { return "KEY#" + hash }
+func servicePK(id string) string         { return "SERVICE#" + id }
+func profilePK(fiscalCode string) string { return "PROFILE#" + fiscalCode }
+func inboxPK(fiscalCode string) string   { return "INBOX#" + fiscalCode }
+func messageSK(id string) string         { return messagePfx + id }
+func senderSK(serviceID string) string   { return senderPfx + serviceID }
+func versionSK(v int) string             { return fmt.Sprintf("%s%016d", versionPfx, v) }
+
+func idempotencyPK(serviceID, keyHash string) string { return "IDEM#" + serviceID + "#" + keyHash }

@@ -1,0 +1,202 @@
+package dynamodb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/digital-citizenship/functions/pkg/messages"
+)
+
+// Messages stores messages, sender services and idempotency records in the
+// messages table, one partition per citizen.
+type Messages struct{ t table }
+
+// NewMessages returns the messages store on table name.
+func NewMessages(api API, name string) *Messages { return &Messages{table{api, name}} }
+
+type channelItem struct {
+	Status        string     `dynamodbav:"status,omitempty"`
+	UpdatedAt     *time.Time `dynamodbav:"updated_at,omitempty"`
+	AddressSource string     `dynamodbav:"address_source,omitempty"`
+}
+
+type messageItem struct {
+	PK              string                 `dynamodbav:"pk"`
+	SK              string                 `dynamodbav:"sk"`
+	ID              string                 `dynamodbav:"id"`
+	FiscalCode      string                 `dynamodbav:"fiscal_code"`
+	SenderServiceID string                 `dynamodbav:"sender_service_id"`
+	SenderUserID    string                 `dynamodbav:"sender_user_id"`
+	TimeToLive      int                    `dynamodbav:"time_to_live"`
+	CreatedAt       time.Time              `dynamodbav:"created_at"`
+	Pending         bool                   `dynamodbav:"pending"`
+	Content         *messages.Content      `dynamodbav:"content,omitempty"`
+	Status          string                 `dynamodbav:"status"`
+	StatusAt        time.Time              `dynamodbav:"status_at"`
+	RejectionReason string                 `dynamodbav:"rejection_reason,omitempty"`
+	Channels        map[string]channelItem `dynamodbav:"channels,omitempty"`
+}
+
+type senderItem struct {
+	PK                 string    `dynamodbav:"pk"`
+	SK                 string    `dynamodbav:"sk"`
+	ServiceID          string    `dynamodbav:"service_id"`
+	ServiceVersion     int       `dynamodbav:"service_version"`
+	LastNotificationAt time.Time `dynamodbav:"last_notification_at"`
+}
+
+type idempotencyItem struct {
+	PK         string `dynamodbav:"pk"`
+	SK         string `dynamodbav:"sk"`
+	BodyHash   string `dynamodbav:"body_hash"`
+	FiscalCode string `dynamodbav:"fiscal_code"`
+	MessageID  string `dynamodbav:"message_id"`
+	// ExpiresAt is epoch seconds, the table's TTL attribute.
+	ExpiresAt int64 `dynamodbav:"expires_at"`
+}
+
+// Create implements messages.Store.
+func (s *Messages) Create(ctx context.Context, m messages.Message, idem *messages.Idempotency) error {
+	put, err := s.t.createInput(messageItem{PK: inboxPK(m.FiscalCode), SK: messageSK(m.ID), ID: m.ID,
+		FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID, SenderUserID: m.SenderUserID,
+		TimeToLive: m.TimeToLive, CreatedAt: m.CreatedAt, Pending: true, Status: string(m.Status), StatusAt: m.StatusAt})
+	if err != nil {
+		return err
+	}
+	if idem == nil {
+		_, err = s.t.api.PutItem(ctx, putItemInput(put))
+		return wrap("create message", conflictOn(err))
+	}
+	av, err := attributevalue.MarshalMap(idempotencyItem{idempotencyPK(idem.ServiceID, idem.KeyHash), metaSK,
+		idem.BodyHash, idem.FiscalCode, idem.MessageID, idem.ExpiresAt.Unix()})
+	if err != nil {
+		return err
+	}
+	// An expired record may linger until DynamoDB's TTL sweep: it may be replaced.
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK)).
+		Or(expression.Name(attrExpires).LessThan(expression.Value(m.CreatedAt.Unix())))).Build()
+	if err != nil {
+		return err
+	}
+	idemPut := &types.Put{TableName: &s.t.name, Item: av, ConditionExpression: cond.Condition(),
+		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}
+	return wrap("create message", s.t.transact(ctx, types.TransactWriteItem{Put: idemPut}, types.TransactWriteItem{Put: put}))
+}
+
+// Idempotency implements messages.Store.
+func (s *Messages) Idempotency(ctx context.Context, serviceID, keyHash string) (messages.Idempotency, error) {
+	var it idempotencyItem
+	if err := s.t.get(ctx, idempotencyPK(serviceID, keyHash), metaSK, &it); err != nil {
+		return messages.Idempotency{}, wrap("get idempotency key", err)
+	}
+	return messages.Idempotency{ServiceID: serviceID, KeyHash: keyHash, BodyHash: it.BodyHash,
+		FiscalCode: it.FiscalCode, MessageID: it.MessageID, ExpiresAt: time.Unix(it.ExpiresAt, 0)}, nil
+}
+
+// Get implements messages.Store.
+func (s *Messages) Get(ctx context.Context, fiscalCode, id string) (messages.Message, error) {
+	var it messageItem
+	if err := s.t.get(ctx, inboxPK(fiscalCode), messageSK(id), &it); err != nil {
+		return messages.Message{}, wrap("get message", err)
+	}
+	return it.message(), nil
+}
+
+func (it messageItem) message() messages.Message {
+	m := messages.Message{ID: it.ID, FiscalCode: it.FiscalCode, SenderServiceID: it.SenderServiceID,
+		SenderUserID: it.SenderUserID, TimeToLive: it.TimeToLive, CreatedAt: it.CreatedAt, Pending: it.Pending,
+		Content: it.Content, Status: messages.Status(it.Status), StatusAt: it.StatusAt,
+		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{}}
+	for name, c := range it.Channels {
+		ch := messages.Channel{Status: messages.ChannelStatus(c.Status), AddressSource: c.AddressSource}
+		if c.UpdatedAt != nil {
+			ch.UpdatedAt = *c.UpdatedAt
+		}
+		m.Channels[name] = ch
+	}
+	return m
+}
+
+// notFinal holds while the message may still change status.
+func notFinal(extra ...messages.Status) expression.ConditionBuilder {
+	ops := []expression.OperandBuilder{expression.Value(messages.Throttled)}
+	for _, s := range extra {
+		ops = append(ops, expression.Value(s))
+	}
+	return expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.Name("status").In(expression.Value(messages.Accepted), ops...))
+}
+
+// SetStatus implements messages.Store.
+func (s *Messages) SetStatus(ctx context.Context, fiscalCode, id string, st messages.Status, reason string, at time.Time) error {
+	upd := expression.Set(expression.Name("status"), expression.Value(st)).
+		Set(expression.Name("status_at"), expression.Value(at))
+	if reason != "" {
+		upd = upd.Set(expression.Name("rejection_reason"), expression.Value(reason))
+	}
+	return wrap("set message status", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, notFinal()))
+}
+
+// Deliver implements messages.Store.
+func (s *Messages) Deliver(ctx context.Context, m messages.Message, sender messages.SenderService) error {
+	channels := map[string]channelItem{}
+	for name, c := range m.Channels {
+		channels[name] = channelItem{AddressSource: c.AddressSource}
+	}
+	upd := expression.Set(expression.Name("content"), expression.Value(m.Content)).
+		Set(expression.Name("pending"), expression.Value(false)).
+		Set(expression.Name("status"), expression.Value(messages.Processed)).
+		Set(expression.Name("status_at"), expression.Value(sender.LastNotificationAt)).
+		Set(expression.Name("channels"), expression.IfNotExists(expression.Name("channels"), expression.Value(channels)))
+	u, err := s.t.updateInput(inboxPK(m.FiscalCode), messageSK(m.ID), upd, notFinal(messages.Processed))
+	if err != nil {
+		return err
+	}
+	av, err := attributevalue.MarshalMap(senderItem{inboxPK(sender.FiscalCode), senderSK(sender.ServiceID),
+		sender.ServiceID, sender.ServiceVersion, sender.LastNotificationAt})
+	if err != nil {
+		return err
+	}
+	return wrap("deliver message", s.t.transact(ctx, types.TransactWriteItem{Update: u},
+		types.TransactWriteItem{Put: &types.Put{TableName: &s.t.name, Item: av}}))
+}
+
+// channelOpen holds while channel exists and has no final status.
+func channelOpen(channel string) expression.ConditionBuilder {
+	st := expression.Name("channels." + channel + ".status")
+	return expression.AttributeExists(expression.Name("channels." + channel)).
+		And(expression.AttributeNotExists(st).Or(st.Equal(expression.Value(messages.ChannelThrottled))))
+}
+
+// ClaimChannel implements messages.Store.
+func (s *Messages) ClaimChannel(ctx context.Context, fiscalCode, id, channel string, at time.Time) error {
+	upd := expression.Set(expression.Name("channels."+channel+".attempted_at"), expression.Value(at))
+	return wrap("claim channel", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel)))
+}
+
+// SetChannelStatus implements messages.Store.
+func (s *Messages) SetChannelStatus(ctx context.Context, fiscalCode, id, channel string, st messages.ChannelStatus, at time.Time) error {
+	upd := expression.Set(expression.Name("channels."+channel+".status"), expression.Value(st)).
+		Set(expression.Name("channels."+channel+".updated_at"), expression.Value(at))
+	return wrap("set channel status", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel)))
+}
+
+func putItemInput(p *types.Put) *dynamodb.PutItemInput {
+	return &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
+		ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues}
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+var _ messages.Store = (*Messages)(nil)

@@ -1,0 +1,148 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/digital-citizenship/functions/pkg/problem"
+)
+
+// API is the part of the DynamoDB client the stores use.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// table is one DynamoDB table and the helpers every store shares.
+type table struct {
+	api  API
+	name string
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// get reads one item into out; problem.ErrNotFound if it does not exist.
+func (t table) get(ctx context.Context, pk, sk string, out any) error {
+	res, err := t.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: key(pk, sk)})
+	if err != nil {
+		return err
+	}
+	if res.Item == nil {
+		return problem.ErrNotFound
+	}
+	return attributevalue.UnmarshalMap(res.Item, out)
+}
+
+// put writes item (which carries its pk and sk), replacing any item there.
+func (t table) put(ctx context.Context, item any) error {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return fmt.Errorf("marshal item: %w", err)
+	}
+	_, err = t.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.name, Item: av})
+	return err
+}
+
+// create puts item (which carries its pk and sk) unless an item with that key
+// exists; problem.ErrConflict if it does.
+func (t table) create(ctx context.Context, item any) error {
+	in, err := t.createInput(item)
+	if err != nil {
+		return err
+	}
+	_, err = t.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.name, Item: in.Item,
+		ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames,
+		ExpressionAttributeValues: in.ExpressionAttributeValues})
+	return conflictOn(err)
+}
+
+func (t table) createInput(item any) (*types.Put, error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return nil, fmt.Errorf("marshal item: %w", err)
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &types.Put{TableName: &t.name, Item: av, ConditionExpression: cond.Condition(),
+		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}, nil
+}
+
+// latest reads the item with the highest version in partition pk.
+func (t table) latest(ctx context.Context, pk string, out any) error {
+	kc := expression.Key(attrPK).Equal(expression.Value(pk)).And(expression.Key(attrSK).BeginsWith(versionPfx))
+	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return err
+	}
+	res, err := t.api.Query(ctx, &dynamodb.QueryInput{TableName: &t.name, KeyConditionExpression: e.KeyCondition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(1)})
+	if err != nil {
+		return err
+	}
+	if len(res.Items) == 0 {
+		return problem.ErrNotFound
+	}
+	return attributevalue.UnmarshalMap(res.Items[0], out)
+}
+
+// update applies an update expression to an existing item under cond;
+// problem.ErrConflict when cond fails.
+func (t table) update(ctx context.Context, pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) error {
+	in, err := t.updateInput(pk, sk, upd, cond)
+	if err != nil {
+		return err
+	}
+	_, err = t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
+		UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
+		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues})
+	return conflictOn(err)
+}
+
+func (t table) updateInput(pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (*types.Update, error) {
+	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &types.Update{TableName: &t.name, Key: key(pk, sk), UpdateExpression: e.Update(),
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}, nil
+}
+
+// transact writes items at once; problem.ErrConflict if a condition failed.
+func (t table) transact(ctx context.Context, items ...types.TransactWriteItem) error {
+	_, err := t.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return fmt.Errorf("%w: %v", problem.ErrConflict, err)
+			}
+		}
+	}
+	return err
+}
+
+func conflictOn(err error) error {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("%w: %v", problem.ErrConflict, err)
+	}
+	return err
+}

@@ -1,0 +1,73 @@
+package messages
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/problem"
+)
+
+// ErrNotFound is getMessage's answer for an unknown message.
+var ErrNotFound = problem.New(problem.NotFound, "Message not found",
+	"The message that you requested was not found in the system.")
+
+// View is the body of getMessage (the original's MessageResponseWithContent).
+type View struct {
+	Message      CreatedView       `json:"message"`
+	Notification map[string]string `json:"notification,omitempty"`
+	Status       Status            `json:"status"`
+}
+
+// CreatedView is the original's CreatedMessageWith[out]Content.
+type CreatedView struct {
+	Content         *Content `json:"content,omitempty"`
+	CreatedAt       string   `json:"created_at"`
+	FiscalCode      string   `json:"fiscal_code"`
+	ID              string   `json:"id"`
+	SenderServiceID string   `json:"sender_service_id"`
+	TimeToLive      int      `json:"time_to_live,omitempty"`
+}
+
+// Summary returns the message without its content.
+func (m Message) Summary() CreatedView {
+	return CreatedView{CreatedAt: FormatTime(m.CreatedAt), FiscalCode: m.FiscalCode, ID: m.ID,
+		SenderServiceID: m.SenderServiceID, TimeToLive: m.TimeToLive}
+}
+
+// View returns the getMessage representation: channels are listed (lower
+// case) once they have a status.
+func (m Message) View() View {
+	v := View{Message: m.Summary(), Status: m.Status}
+	v.Message.Content = m.Content
+	for name, ch := range m.Channels {
+		if ch.Status == "" {
+			continue
+		}
+		if v.Notification == nil {
+			v.Notification = map[string]string{}
+		}
+		v.Notification[strings.ToLower(name)] = string(ch.Status)
+	}
+	if v.Status == "" {
+		v.Status = Accepted
+	}
+	return v
+}
+
+// Get returns a message for the caller: its sender, or a trusted app
+// (ApiMessageList) may read it.
+func Get(ctx context.Context, st Store, c auth.Caller, fiscalCode, id string) (Message, error) {
+	m, err := st.Get(ctx, fiscalCode, id)
+	if errors.Is(err, problem.ErrNotFound) {
+		return Message{}, ErrNotFound
+	}
+	if err != nil {
+		return Message{}, problem.Wrap(problem.Internal, err, "Query error", "Error while retrieving the message")
+	}
+	if !c.Has(auth.MessageList) && m.SenderServiceID != c.ServiceID() {
+		return Message{}, auth.ErrNotAllowed
+	}
+	return m, nil
+}

@@ -1,0 +1,147 @@
+// Package messages provides messages to citizens: their content and limits,
+// statuses per message and per channel, the queue events of the delivery
+// pipeline and its use cases (submit, read, process, notify by e-mail).
+package messages
+
+import (
+	"context"
+	"time"
+)
+
+// Status is the processing status of a message.
+type Status string
+
+// Message statuses. ACCEPTED and THROTTLED are transient; the others final.
+const (
+	Accepted  Status = "ACCEPTED"
+	Throttled Status = "THROTTLED"
+	Processed Status = "PROCESSED"
+	Rejected  Status = "REJECTED"
+	Failed    Status = "FAILED"
+)
+
+// ChannelStatus is the delivery status of one notification channel.
+type ChannelStatus string
+
+// Channel statuses; all but THROTTLED are final.
+const (
+	ChannelSent      ChannelStatus = "SENT"
+	ChannelThrottled ChannelStatus = "THROTTLED"
+	ChannelExpired   ChannelStatus = "EXPIRED"
+	ChannelFailed    ChannelStatus = "FAILED"
+)
+
+// Notification channels.
+const (
+	Email   = "EMAIL"
+	Webhook = "WEBHOOK"
+)
+
+// Address sources of the e-mail channel.
+const (
+	ProfileAddress = "PROFILE_ADDRESS"
+	DefaultAddress = "DEFAULT_ADDRESS"
+)
+
+// Rejection reasons, as the original's RecipientError texts.
+const (
+	ReasonNoProfile     = "Recipient profile does not exist."
+	ReasonInboxDisabled = "Recipient inbox is disabled."
+	ReasonSenderBlocked = "Sender is blocked by recipient."
+)
+
+// Content is what the sender says.
+type Content struct {
+	Subject     string       `json:"subject" dynamodbav:"subject"`
+	Markdown    string       `json:"markdown" dynamodbav:"markdown"`
+	PaymentData *PaymentData `json:"payment_data,omitempty" dynamodbav:"payment_data,omitempty"`
+	DueDate     string       `json:"due_date,omitempty" dynamodbav:"due_date,omitempty"`
+}
+
+// PaymentData is a pagoPA payment request; Amount is in euro cents.
+type PaymentData struct {
+	Amount              int64  `json:"amount" dynamodbav:"amount"`
+	NoticeNumber        string `json:"notice_number" dynamodbav:"notice_number"`
+	InvalidAfterDueDate bool   `json:"invalid_after_due_date" dynamodbav:"invalid_after_due_date"`
+}
+
+// Channel is the state of one notification channel of a message.
+type Channel struct {
+	Status        ChannelStatus
+	UpdatedAt     time.Time
+	AddressSource string
+}
+
+// Message is a message as stored: metadata, status and, once the recipient
+// accepted it, its content.
+type Message struct {
+	ID              string
+	FiscalCode      string
+	SenderServiceID string
+	SenderUserID    string
+	TimeToLive      int
+	CreatedAt       time.Time
+	// Pending is true until the message is in the recipient's inbox.
+	Pending         bool
+	Content         *Content
+	Status          Status
+	StatusAt        time.Time
+	RejectionReason string
+	Channels        map[string]Channel
+}
+
+// Expired reports whether the message's time to live has passed at now.
+func (m Message) Expired(now time.Time) bool {
+	return now.After(m.CreatedAt.Add(time.Duration(m.TimeToLive) * time.Second))
+}
+
+// SenderService records that a service wrote to a citizen.
+type SenderService struct {
+	FiscalCode         string
+	ServiceID          string
+	ServiceVersion     int
+	LastNotificationAt time.Time
+}
+
+// Idempotency is what a submission remembers for its Idempotency-Key.
+type Idempotency struct {
+	ServiceID string
+	// KeyHash identifies the client's key without storing it.
+	KeyHash string
+	// BodyHash tells a retry from a different request under the same key.
+	BodyHash   string
+	FiscalCode string
+	MessageID  string
+	ExpiresAt  time.Time
+}
+
+// Store keeps messages, their statuses and what goes with them.
+type Store interface {
+	// Create stores a new ACCEPTED message, and idem when not nil, at once;
+	// problem.ErrConflict if idem's key is taken.
+	Create(ctx context.Context, m Message, idem *Idempotency) error
+	// Get returns a message, or problem.ErrNotFound.
+	Get(ctx context.Context, fiscalCode, id string) (Message, error)
+	// Idempotency returns the record of a key, or problem.ErrNotFound.
+	Idempotency(ctx context.Context, serviceID, keyHash string) (Idempotency, error)
+	// SetStatus moves a not yet final message to s (with reason when
+	// REJECTED); problem.ErrConflict if it is final already.
+	SetStatus(ctx context.Context, fiscalCode, id string, s Status, reason string, at time.Time) error
+	// Deliver stores the content in the inbox, marks the message PROCESSED
+	// with the given channels queued (kept if already there) and records the
+	// sender service, in one write; problem.ErrConflict if the message was
+	// REJECTED or FAILED meanwhile.
+	Deliver(ctx context.Context, m Message, sender SenderService) error
+	// ClaimChannel records a delivery attempt on a channel that is not final;
+	// problem.ErrConflict if it is (a redelivered event).
+	ClaimChannel(ctx context.Context, fiscalCode, id, channel string, at time.Time) error
+	// SetChannelStatus records a channel's status unless it is final already
+	// (problem.ErrConflict).
+	SetChannelStatus(ctx context.Context, fiscalCode, id, channel string, s ChannelStatus, at time.Time) error
+}
+
+// Queue carries events to the next stage of the pipeline.
+type Queue interface {
+	// Send enqueues one event, encoded as JSON.
+	Send(ctx context.Context, event any) error
+}

@@ -1,0 +1,135 @@
+package messages
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/validate"
+)
+
+// Limits of a new message. Ranges are inclusive, as the Swagger says (the
+// original's exclusive maxima were a bug); lengths count Unicode characters.
+const (
+	MinTimeToLive     = 3600
+	MaxTimeToLive     = 604800
+	DefaultTimeToLive = 3600
+	MinSubject        = 10
+	MaxSubject        = 120
+	MinMarkdown       = 80
+	MaxMarkdown       = 10000
+	MinAmount         = 1
+	MaxAmount         = 9999999999
+)
+
+// NewMessageTitle is the title of every 400 about a message body.
+const NewMessageTitle = "Invalid NewMessage"
+
+// NewMessage is a validated submission.
+type NewMessage struct {
+	TimeToLive   int
+	Content      Content
+	DefaultEmail string
+	// HasDefaultAddresses is true when the body carried default_addresses.
+	HasDefaultAddresses bool
+}
+
+type newMessageInput struct {
+	FiscalCode *string `json:"fiscal_code"`
+	TimeToLive *int64  `json:"time_to_live"`
+	Content    *struct {
+		Subject     *string `json:"subject"`
+		Markdown    *string `json:"markdown"`
+		PaymentData *struct {
+			Amount              *int64  `json:"amount"`
+			NoticeNumber        *string `json:"notice_number"`
+			InvalidAfterDueDate *bool   `json:"invalid_after_due_date"`
+		} `json:"payment_data"`
+		DueDate *string `json:"due_date"`
+	} `json:"content"`
+	DefaultAddresses *struct {
+		Email *string `json:"email"`
+	} `json:"default_addresses"`
+}
+
+var (
+	noticeNumber = regexp.MustCompile(`^[0123][0-9]{17}$`)
+	timestamp    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z)?$`)
+)
+
+// ParseNewMessage decodes and validates a NewMessage body. It also returns
+// the body's fiscal_code, if any (the successors' form of the request).
+func ParseNewMessage(body []byte) (NewMessage, *string, error) {
+	var in newMessageInput
+	if err := validate.DecodeJSON(body, &in, NewMessageTitle); err != nil {
+		return NewMessage{}, nil, err
+	}
+	r := validate.NewReport(NewMessageTitle)
+	nm := NewMessage{TimeToLive: DefaultTimeToLive}
+	if in.TimeToLive != nil {
+		if *in.TimeToLive < MinTimeToLive || *in.TimeToLive > MaxTimeToLive {
+			r.Addf("time_to_live", "an integer between %d and %d", MinTimeToLive, MaxTimeToLive)
+		}
+		nm.TimeToLive = int(*in.TimeToLive)
+	}
+	if in.Content == nil {
+		r.Addf("content", "an object")
+	} else {
+		c := in.Content
+		nm.Content.Subject = text(r, "content.subject", c.Subject, MinSubject, MaxSubject)
+		nm.Content.Markdown = text(r, "content.markdown", c.Markdown, MinMarkdown, MaxMarkdown)
+		if c.DueDate != nil {
+			nm.Content.DueDate = dueDate(r, *c.DueDate)
+		}
+		if p := c.PaymentData; p != nil {
+			pd := &PaymentData{InvalidAfterDueDate: p.InvalidAfterDueDate != nil && *p.InvalidAfterDueDate}
+			if p.Amount == nil || *p.Amount < MinAmount || *p.Amount > MaxAmount {
+				r.Addf("content.payment_data.amount", "an integer between %d and %d", MinAmount, MaxAmount)
+			} else {
+				pd.Amount = *p.Amount
+			}
+			if p.NoticeNumber == nil || !noticeNumber.MatchString(*p.NoticeNumber) {
+				r.Addf("content.payment_data.notice_number", "a string that matches the pattern %q", noticeNumber.String())
+			} else {
+				pd.NoticeNumber = *p.NoticeNumber
+			}
+			nm.Content.PaymentData = pd
+		}
+	}
+	if d := in.DefaultAddresses; d != nil {
+		nm.HasDefaultAddresses = true
+		if d.Email != nil {
+			if !validate.Email(*d.Email) {
+				r.Addf("default_addresses.email", "an e-mail address")
+			}
+			nm.DefaultEmail = *d.Email
+		}
+	}
+	return nm, in.FiscalCode, r.Err()
+}
+
+func text(r *validate.Report, path string, s *string, min, max int) string {
+	if s == nil || validate.Chars(*s) < min || validate.Chars(*s) > max {
+		r.Addf(path, "a string of %d to %d characters", min, max)
+		return ""
+	}
+	return *s
+}
+
+// dueDate accepts the original's UTCISODateFromString and re-serialises it
+// as toISOString() does.
+func dueDate(r *validate.Report, s string) string {
+	if timestamp.MatchString(s) {
+		layout := "2006-01-02T15:04:05.999999999"
+		if s[len(s)-1] == 'Z' {
+			layout += "Z"
+		}
+		if t, err := time.Parse(layout, s); err == nil {
+			return FormatTime(t)
+		}
+	}
+	r.Addf("content.due_date", "a UTC ISO-8601 date-time")
+	return ""
+}
+
+// FormatTime formats t as JavaScript's toISOString: millisecond precision, UTC.
+func FormatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

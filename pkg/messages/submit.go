@@ -1,0 +1,137 @@
+package messages
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/ids"
+	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/services"
+)
+
+// IdempotencyWindow is how long an Idempotency-Key is remembered.
+const IdempotencyWindow = 24 * time.Hour
+
+// Submitter accepts messages from services.
+type Submitter struct {
+	Store   Store
+	Created Queue
+	Now     func() time.Time
+}
+
+// Submission is one submitMessageforUser call, already decoded.
+type Submission struct {
+	Caller     auth.Caller
+	Service    services.Service
+	FiscalCode string
+	Message    NewMessage
+	// IdempotencyKey is the client's Idempotency-Key header, if any, and
+	// Body the raw request body it must match on replay.
+	IdempotencyKey string
+	Body           []byte
+}
+
+// Authorize applies the handler-specific checks of the original, in order:
+// limited recipients, default addresses, payment amount.
+func (s Submission) Authorize() error {
+	c, svc := s.Caller, s.Service
+	switch {
+	case c.Has(auth.LimitedMessageWrite):
+		if !contains(svc.AuthorizedRecipients, s.FiscalCode) {
+			return auth.ErrRecipientForbidden
+		}
+	case !c.Has(auth.MessageWrite):
+		return auth.ErrProductionForbidden
+	}
+	if s.Message.HasDefaultAddresses && !c.Has(auth.MessageWriteDefaultAddress) {
+		return auth.ErrDefaultAddressesForbidden
+	}
+	if pd := s.Message.Content.PaymentData; pd != nil && pd.Amount > svc.MaxAllowedPaymentAmount {
+		return problem.New(problem.Invalid, "Error while sending payment metadata",
+			fmt.Sprintf("The requested amount (%d cents) exceeds the maximum allowed for this service (%d cents)",
+				pd.Amount, svc.MaxAllowedPaymentAmount))
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Submit stores the message as ACCEPTED and queues it for processing. It
+// returns the message id; a replay of an Idempotency-Key with the same body
+// returns the first id and creates nothing.
+func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
+	if err := s.Authorize(); err != nil {
+		return "", err
+	}
+	now := u.Now()
+	m := Message{
+		ID: ids.ULID(now), FiscalCode: s.FiscalCode, SenderServiceID: s.Service.ServiceID,
+		SenderUserID: s.Caller.UserID, TimeToLive: s.Message.TimeToLive, CreatedAt: now,
+		Pending: true, Status: Accepted, StatusAt: now,
+	}
+	var idem *Idempotency
+	if s.IdempotencyKey != "" {
+		idem = &Idempotency{ServiceID: s.Service.ServiceID, KeyHash: hash(s.IdempotencyKey),
+			BodyHash: hash(s.FiscalCode + "\n" + string(s.Body)), FiscalCode: s.FiscalCode,
+			MessageID: m.ID, ExpiresAt: now.Add(IdempotencyWindow)}
+	}
+	err := u.Store.Create(ctx, m, idem)
+	if errors.Is(err, problem.ErrConflict) && idem != nil {
+		return u.replay(ctx, *idem)
+	}
+	if err != nil {
+		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while creating Message")
+	}
+	if err := u.Created.Send(ctx, createdEvent(m, s)); err != nil {
+		// The message can never be processed: make that visible at once.
+		_ = u.Store.SetStatus(ctx, m.FiscalCode, m.ID, Failed, "", u.Now())
+		return "", problem.Wrap(problem.Unavailable, err, "Service unavailable",
+			"The message could not be queued for delivery; it was not sent. Retry later.")
+	}
+	return m.ID, nil
+}
+
+func (u Submitter) replay(ctx context.Context, want Idempotency) (string, error) {
+	got, err := u.Store.Idempotency(ctx, want.ServiceID, want.KeyHash)
+	if err != nil {
+		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while reading the Idempotency-Key")
+	}
+	if got.BodyHash != want.BodyHash {
+		return "", problem.New(problem.Unprocessable, "Idempotency-Key reused",
+			"This Idempotency-Key was used in the last 24 hours with a different request.")
+	}
+	return got.MessageID, nil
+}
+
+func createdEvent(m Message, s Submission) CreatedEvent {
+	svc := s.Service
+	ev := CreatedEvent{
+		Content: s.Message.Content,
+		Message: EventMessage{ID: m.ID, FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID,
+			SenderUserID: m.SenderUserID, TimeToLiveSeconds: m.TimeToLive, CreatedAt: m.CreatedAt},
+		SenderMetadata: SenderMetadata{DepartmentName: svc.DepartmentName, OrganizationFiscalCode: svc.OrganizationFiscalCode,
+			OrganizationName: svc.OrganizationName, ServiceName: svc.ServiceName},
+		ServiceVersion: svc.Version,
+	}
+	if s.Message.DefaultEmail != "" {
+		ev.DefaultAddresses = &DefaultAddresses{Email: s.Message.DefaultEmail}
+	}
+	return ev
+}
+
+func hash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}

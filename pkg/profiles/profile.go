@@ -1,0 +1,131 @@
+// Package profiles provides citizens' profiles: versioned preferences (e-mail,
+// languages, inbox and channel switches, per-service blocks), their full and
+// limited views, and the upsert use case with optimistic concurrency.
+package profiles
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/digital-citizenship/functions/pkg/validate"
+)
+
+// Channels and inbox a citizen can block per service.
+const (
+	BlockEmail   = "EMAIL"
+	BlockInbox   = "INBOX"
+	BlockWebhook = "WEBHOOK"
+)
+
+// Languages are the accepted preferred languages.
+var Languages = []string{"it_IT", "en_GB", "es_ES", "de_DE", "fr_FR"}
+
+// Profile is one version of a citizen's profile.
+type Profile struct {
+	FiscalCode             string
+	Email                  string
+	BlockedInboxOrChannels map[string][]string
+	PreferredLanguages     []string
+	IsInboxEnabled         bool
+	IsWebhookEnabled       bool
+	AcceptedTosVersion     *float64
+	Version                int
+}
+
+// Blocked reports whether the citizen blocked what (INBOX, EMAIL, WEBHOOK)
+// for the service serviceID.
+func (p Profile) Blocked(serviceID, what string) bool {
+	return slices.Contains(p.BlockedInboxOrChannels[serviceID], what)
+}
+
+// Extended is the full view of a profile (the original's ExtendedProfile).
+type Extended struct {
+	AcceptedTosVersion     *float64            `json:"accepted_tos_version,omitempty"`
+	BlockedInboxOrChannels map[string][]string `json:"blocked_inbox_or_channels,omitempty"`
+	Email                  string              `json:"email,omitempty"`
+	IsInboxEnabled         bool                `json:"is_inbox_enabled"`
+	IsWebhookEnabled       bool                `json:"is_webhook_enabled"`
+	PreferredLanguages     []string            `json:"preferred_languages,omitempty"`
+	Version                int                 `json:"version"`
+}
+
+// ExtendedView returns the full view.
+func (p Profile) ExtendedView() Extended {
+	return Extended{p.AcceptedTosVersion, p.BlockedInboxOrChannels, p.Email, p.IsInboxEnabled,
+		p.IsWebhookEnabled, p.PreferredLanguages, p.Version}
+}
+
+// Limited is the view for senders: may the calling service write to the inbox?
+type Limited struct {
+	PreferredLanguages []string `json:"preferred_languages,omitempty"`
+	SenderAllowed      bool     `json:"sender_allowed"`
+}
+
+// LimitedView returns the view seen by the service serviceID.
+func (p Profile) LimitedView(serviceID string) Limited {
+	return Limited{PreferredLanguages: p.PreferredLanguages, SenderAllowed: !p.Blocked(serviceID, BlockInbox)}
+}
+
+// Store keeps every version of every profile.
+type Store interface {
+	// Latest returns the newest version, or problem.ErrNotFound.
+	Latest(ctx context.Context, fiscalCode string) (Profile, error)
+	// Create stores p as a new version; problem.ErrConflict if it exists.
+	Create(ctx context.Context, p Profile) error
+}
+
+// InvalidTitle is the title of every 400 about a profile body.
+const InvalidTitle = "Invalid Exact<ExtendedProfile>"
+
+type input struct {
+	Email                  *string              `json:"email"`
+	BlockedInboxOrChannels *map[string][]string `json:"blocked_inbox_or_channels"`
+	PreferredLanguages     *[]string            `json:"preferred_languages"`
+	IsInboxEnabled         *bool                `json:"is_inbox_enabled"`
+	IsWebhookEnabled       *bool                `json:"is_webhook_enabled"`
+	AcceptedTosVersion     *float64             `json:"accepted_tos_version"`
+	Version                *int                 `json:"version"`
+}
+
+// Parse decodes and validates an ExtendedProfile body for fiscalCode.
+func Parse(fiscalCode string, body []byte) (Profile, error) {
+	var in input
+	if err := validate.DecodeJSON(body, &in, InvalidTitle); err != nil {
+		return Profile{}, err
+	}
+	r := validate.NewReport(InvalidTitle)
+	p := Profile{FiscalCode: fiscalCode, AcceptedTosVersion: in.AcceptedTosVersion}
+	if in.Email != nil {
+		if !validate.Email(*in.Email) {
+			r.Addf("email", "an e-mail address")
+		}
+		p.Email = *in.Email
+	}
+	if in.BlockedInboxOrChannels != nil {
+		for svc, blocks := range *in.BlockedInboxOrChannels {
+			for i, b := range blocks {
+				if b != BlockEmail && b != BlockInbox && b != BlockWebhook {
+					r.Addf(fmt.Sprintf("blocked_inbox_or_channels.%s.%d", svc, i), "one of EMAIL, INBOX, WEBHOOK")
+				}
+			}
+		}
+		p.BlockedInboxOrChannels = *in.BlockedInboxOrChannels
+	}
+	if in.PreferredLanguages != nil {
+		for i, l := range *in.PreferredLanguages {
+			if !slices.Contains(Languages, l) {
+				r.Addf(fmt.Sprintf("preferred_languages.%d", i), "one of %v", Languages)
+			}
+		}
+		p.PreferredLanguages = *in.PreferredLanguages
+	}
+	p.IsInboxEnabled = in.IsInboxEnabled != nil && *in.IsInboxEnabled
+	p.IsWebhookEnabled = in.IsWebhookEnabled != nil && *in.IsWebhookEnabled
+	if in.Version == nil {
+		r.Addf("version", "an integer")
+	} else {
+		p.Version = *in.Version
+	}
+	return p, r.Err()
+}

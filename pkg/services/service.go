@@ -1,0 +1,142 @@
+// Package services provides the sending services of public administrations:
+// their attributes, validation, versioned storage contract and the admin use
+// cases (create, read, update). A service id equals the id of the subscription
+// whose keys speak for it.
+package services
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"github.com/digital-citizenship/functions/pkg/fiscalcode"
+	"github.com/digital-citizenship/functions/pkg/validate"
+)
+
+// MaxPaymentAmount is the inclusive upper bound of amounts, in euro cents.
+const MaxPaymentAmount int64 = 9999999999
+
+// Service is one version of a service.
+type Service struct {
+	ServiceID               string   `json:"service_id"`
+	ServiceName             string   `json:"service_name"`
+	OrganizationName        string   `json:"organization_name"`
+	DepartmentName          string   `json:"department_name"`
+	OrganizationFiscalCode  string   `json:"organization_fiscal_code"`
+	AuthorizedCIDRs         []string `json:"authorized_cidrs"`
+	AuthorizedRecipients    []string `json:"authorized_recipients"`
+	IsVisible               bool     `json:"is_visible"`
+	MaxAllowedPaymentAmount int64    `json:"max_allowed_payment_amount"`
+	Version                 int      `json:"version"`
+}
+
+// DocumentID is the original's versioned document id, "<id>-<16 digits>".
+func (s Service) DocumentID() string { return fmt.Sprintf("%s-%016d", s.ServiceID, s.Version) }
+
+// Admin is the admin API view of a service (the original's Service).
+type Admin struct {
+	Service
+	ID string `json:"id"`
+}
+
+// AdminView returns the admin API representation.
+func (s Service) AdminView() Admin { return Admin{Service: s, ID: s.DocumentID()} }
+
+// Public is the public API view (the original's ServicePublic).
+type Public struct {
+	ServiceID              string `json:"service_id"`
+	ServiceName            string `json:"service_name"`
+	OrganizationName       string `json:"organization_name"`
+	DepartmentName         string `json:"department_name"`
+	OrganizationFiscalCode string `json:"organization_fiscal_code"`
+	Version                int    `json:"version"`
+}
+
+// PublicView returns the public API representation.
+func (s Service) PublicView() Public {
+	return Public{s.ServiceID, s.ServiceName, s.OrganizationName, s.DepartmentName, s.OrganizationFiscalCode, s.Version}
+}
+
+// Store keeps every version of every service.
+type Store interface {
+	// Latest returns the newest version, or problem.ErrNotFound.
+	Latest(ctx context.Context, serviceID string) (Service, error)
+	// Create stores s as a new version; problem.ErrConflict if that version exists.
+	Create(ctx context.Context, s Service) error
+}
+
+// Input is the body of createService and updateService; pointers tell absent
+// fields from zero values.
+type Input struct {
+	ServiceID               *string   `json:"service_id"`
+	ServiceName             *string   `json:"service_name"`
+	OrganizationName        *string   `json:"organization_name"`
+	DepartmentName          *string   `json:"department_name"`
+	OrganizationFiscalCode  *string   `json:"organization_fiscal_code"`
+	AuthorizedCIDRs         *[]string `json:"authorized_cidrs"`
+	AuthorizedRecipients    *[]string `json:"authorized_recipients"`
+	IsVisible               *bool     `json:"is_visible"`
+	MaxAllowedPaymentAmount *int64    `json:"max_allowed_payment_amount"`
+}
+
+// InvalidTitle is the title of every 400 about a service body.
+const InvalidTitle = "Invalid Exact<Service>"
+
+var (
+	cidr       = regexp.MustCompile(`^([0-9]{1,3}[.]){3}[0-9]{1,3}(/([0-9]|[1-2][0-9]|3[0-2]))?$`)
+	orgFiscal  = regexp.MustCompile(`^[0-9]{11}$`)
+	nonEmptyOf = func(r *validate.Report, name string, v *string) string {
+		if v == nil || *v == "" {
+			r.Addf(name, "a non empty string")
+			return ""
+		}
+		return *v
+	}
+)
+
+// Parse decodes and validates a service body; id and version are ignored.
+func Parse(body []byte) (Service, error) {
+	var in Input
+	if err := validate.DecodeJSON(body, &in, InvalidTitle); err != nil {
+		return Service{}, err
+	}
+	r := validate.NewReport(InvalidTitle)
+	s := Service{
+		ServiceID:        nonEmptyOf(r, "service_id", in.ServiceID),
+		ServiceName:      nonEmptyOf(r, "service_name", in.ServiceName),
+		OrganizationName: nonEmptyOf(r, "organization_name", in.OrganizationName),
+		DepartmentName:   nonEmptyOf(r, "department_name", in.DepartmentName),
+	}
+	if in.OrganizationFiscalCode == nil || !orgFiscal.MatchString(*in.OrganizationFiscalCode) {
+		r.Addf("organization_fiscal_code", "an organization fiscal code (11 digits)")
+	} else {
+		s.OrganizationFiscalCode = *in.OrganizationFiscalCode
+	}
+	s.AuthorizedCIDRs = parseList(r, "authorized_cidrs", in.AuthorizedCIDRs, cidr.MatchString, "an IPv4 address or CIDR")
+	s.AuthorizedRecipients = parseList(r, "authorized_recipients", in.AuthorizedRecipients, fiscalcode.Valid, "a fiscal code")
+	if in.IsVisible != nil {
+		s.IsVisible = *in.IsVisible
+	}
+	if a := in.MaxAllowedPaymentAmount; a != nil {
+		if *a < 0 || *a > MaxPaymentAmount {
+			r.Addf("max_allowed_payment_amount", "an integer between 0 and %d", MaxPaymentAmount)
+		}
+		s.MaxAllowedPaymentAmount = *a
+	}
+	return s, r.Err()
+}
+
+func parseList(r *validate.Report, name string, in *[]string, ok func(string) bool, what string) []string {
+	if in == nil {
+		r.Addf(name, "an array")
+		return nil
+	}
+	out := make([]string, 0, len(*in))
+	for i, v := range *in {
+		if !ok(v) {
+			r.Addf(fmt.Sprintf("%s.%d", name, i), "%s", what)
+		}
+		out = append(out, v)
+	}
+	return out
+}
