@@ -1,0 +1,63 @@
+// Package ses sends e-mails with Amazon SES v2.
+package ses
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/digital-citizenship/functions/pkg/emails"
+)
+
+// API is the part of the SES v2 client the mailer uses.
+type API interface {
+	SendEmail(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+// Mailer implements emails.Mailer.
+type Mailer struct {
+	API API
+	// ConfigurationSet, when set, routes SES events (bounces, complaints).
+	ConfigurationSet string
+}
+
+// Send implements emails.Mailer. Refusals that no retry can fix (a rejected
+// message, an unverified sender, a malformed request) wrap emails.ErrRejected.
+func (m Mailer) Send(ctx context.Context, e emails.Email) error {
+	var headers []types.MessageHeader
+	for name, v := range e.Headers {
+		headers = append(headers, types.MessageHeader{Name: aws.String(name), Value: aws.String(v)})
+	}
+	sort.Slice(headers, func(i, j int) bool { return *headers[i].Name < *headers[j].Name })
+	in := &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(e.From),
+		Destination:      &types.Destination{ToAddresses: []string{e.To}},
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String(e.Subject), Charset: aws.String("UTF-8")},
+			Body: &types.Body{
+				Html: &types.Content{Data: aws.String(e.HTML), Charset: aws.String("UTF-8")},
+				Text: &types.Content{Data: aws.String(e.Text), Charset: aws.String("UTF-8")},
+			},
+			Headers: headers,
+		}},
+	}
+	if m.ConfigurationSet != "" {
+		in.ConfigurationSetName = aws.String(m.ConfigurationSet)
+	}
+	_, err := m.API.SendEmail(ctx, in)
+	if err == nil {
+		return nil
+	}
+	var rejected *types.MessageRejected
+	var unverified *types.MailFromDomainNotVerifiedException
+	var bad *types.BadRequestException
+	if errors.As(err, &rejected) || errors.As(err, &unverified) || errors.As(err, &bad) {
+		return fmt.Errorf("%w: %v", emails.ErrRejected, err)
+	}
+	return fmt.Errorf("send e-mail: %w", err)
+}

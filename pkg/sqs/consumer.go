@@ -1,0 +1,76 @@
+package sqs
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// Event is a queue payload that can tell whether it is well formed.
+type Event interface{ Valid() bool }
+
+// Backoff bounds: the original's 285 ms base doubling per attempt, capped at
+// SQS's 12-hour maximum visibility timeout.
+const (
+	baseBackoffMS    = 285
+	maxVisibilitySec = 12 * 60 * 60
+)
+
+// BackoffSeconds returns the visibility timeout before attempt n+1 after n
+// failed receives: ceil(285 ms * 2^n), at most 12 hours.
+func BackoffSeconds(n int) int32 {
+	if n > 30 {
+		return maxVisibilitySec
+	}
+	s := math.Ceil(baseBackoffMS * math.Pow(2, float64(n)) / 1000)
+	return int32(min(s, maxVisibilitySec))
+}
+
+// Consumer turns a batch of SQS records into calls of Handle, reporting the
+// records to retry as batch item failures.
+type Consumer[T Event] struct {
+	// API and QueueURL are used to delay retries; with a nil API the queue's
+	// own visibility timeout applies.
+	API      API
+	QueueURL string
+	// Handle processes one event; an error means "retry this record later".
+	Handle func(context.Context, T) error
+	Log    *slog.Logger
+}
+
+// HandleBatch is the Lambda handler for the queue's event source mapping.
+// A malformed record is logged and dropped: retrying it cannot help.
+func (c Consumer[T]) HandleBatch(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, r := range ev.Records {
+		var payload T
+		if err := json.Unmarshal([]byte(r.Body), &payload); err != nil || !payload.Valid() {
+			c.Log.Error("dropped malformed event", "sqs_message_id", r.MessageId)
+			continue
+		}
+		if err := c.Handle(ctx, payload); err != nil {
+			n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+			c.Log.Warn("event will be retried", "sqs_message_id", r.MessageId, "receive_count", n, "error", err.Error())
+			c.delay(ctx, r.ReceiptHandle, n)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (c Consumer[T]) delay(ctx context.Context, receipt string, n int) {
+	if c.API == nil || c.QueueURL == "" {
+		return
+	}
+	_, err := c.API.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &c.QueueURL,
+		ReceiptHandle: &receipt, VisibilityTimeout: BackoffSeconds(n)})
+	if err != nil {
+		// The queue's visibility timeout applies instead; nothing is lost.
+		c.Log.Warn("could not delay retry", "error", err.Error())
+	}
+}

@@ -1,0 +1,37 @@
+// Package sqs implements the pipeline's queues on Amazon SQS: a publisher of
+// JSON events, and the consumer side of an SQS event source mapping with
+// partial batch failures and exponential back-off through visibility.
+package sqs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// API is the part of the SQS client the package uses.
+type API interface {
+	SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+// Queue publishes events to one queue.
+type Queue struct {
+	API API
+	URL string
+}
+
+// Send implements messages.Queue.
+func (q Queue) Send(ctx context.Context, event any) error {
+	body, err := json.Marshal(event)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	s := string(body)
+	if _, err := q.API.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.URL, MessageBody: &s}); err != nil {
+		return fmt.Errorf("send to queue: %w", err)
+	}
+	return nil
+}
