@@ -6,7 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"html/template"
+	"html"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -43,36 +43,45 @@ type Sender struct {
 // original (goldmark omits it unless told otherwise).
 var md = goldmark.New()
 
-var page = template.Must(template.New("email").Parse(`<!DOCTYPE html>
-<html lang="it"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{{.Subject}}</title></head>
-<body style="margin:0;padding:0;background:#f5f5f5;font-family:'Titillium Web',Geneva,Tahoma,sans-serif;color:#17324d">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center">
-<table role="presentation" width="600" cellpadding="24" cellspacing="0" style="background:#ffffff;max-width:600px">
-<tr><td style="border-bottom:1px solid #e6e9f2"><strong>{{.Sender.OrganizationName}}</strong><br>{{.Sender.DepartmentName}}<br>{{.Sender.ServiceName}}</td></tr>
-<tr><td><h1 style="font-size:24px;margin:0 0 16px">{{.Subject}}</h1>{{.Body}}</td></tr>
-<tr><td style="font-size:12px;color:#5c6f82;border-top:1px solid #e6e9f2">Questo messaggio ti è stato inviato tramite IO, l'app dei servizi pubblici.</td></tr>
-</table></td></tr></table></body></html>
-`))
-
 // Render returns the HTML and plain-text parts of a message e-mail. Subject
-// and sender names are escaped (the original inserted them raw).
+// and sender names are escaped (the original inserted them raw). The page is
+// assembled by hand: html/template's reflection would make the linker keep
+// every method of the SDK clients and bloat the function binary.
 func Render(subject, markdown string, s Sender) (string, string, error) {
 	var body bytes.Buffer
 	if err := md.Convert([]byte(markdown), &body); err != nil {
 		return "", "", err
 	}
-	var out bytes.Buffer
-	err := page.Execute(&out, struct {
-		Subject string
-		Sender  Sender
-		Body    template.HTML
-	}{subject, s, template.HTML(body.String())})
-	if err != nil {
-		return "", "", err
-	}
-	return out.String(), plainText(subject, markdown, s), nil
+	e := html.EscapeString
+	var b strings.Builder
+	b.WriteString(pageStart)
+	b.WriteString(e(subject))
+	b.WriteString(pageSender)
+	b.WriteString(e(s.OrganizationName) + "</strong><br>" + e(s.DepartmentName) + "<br>" + e(s.ServiceName))
+	b.WriteString(pageTitle)
+	b.WriteString(e(subject) + "</h1>\n")
+	b.Write(body.Bytes())
+	b.WriteString(pageEnd)
+	return b.String(), plainText(subject, markdown, s), nil
 }
+
+const pageStart = `<!DOCTYPE html>
+<html lang="it"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>`
+
+const pageSender = `</title></head>
+<body style="margin:0;padding:0;background:#f5f5f5;font-family:'Titillium Web',Geneva,Tahoma,sans-serif;color:#17324d">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center">
+<table role="presentation" width="600" cellpadding="24" cellspacing="0" style="background:#ffffff;max-width:600px">
+<tr><td style="border-bottom:1px solid #e6e9f2"><strong>`
+
+const pageTitle = `</td></tr>
+<tr><td><h1 style="font-size:24px;margin:0 0 16px">`
+
+const pageEnd = `</td></tr>
+<tr><td style="font-size:12px;color:#5c6f82;border-top:1px solid #e6e9f2">Questo messaggio ti è stato inviato tramite IO, l'app dei servizi pubblici.</td></tr>
+</table></td></tr></table></body></html>
+`
 
 // plainText walks the markdown tree and keeps its words: headings and
 // paragraphs as lines, list items with a dash, links followed by their URL.

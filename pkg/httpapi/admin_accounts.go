@@ -125,4 +125,3 @@ func RegenerateKey(st subscriptions.Store, flush CacheFlusher) Operation {
 		return nil
 	})}
 }
-

@@ -1,0 +1,20 @@
+// Command authorizer is the API's Lambda REQUEST authorizer: it resolves the
+// Ocp-Apim-Subscription-Key header to the caller identity.
+package main
+
+import (
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/config"
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+)
+
+func main() {
+	cfg, env := config.MustLoad("ACCOUNTS_TABLE")
+	accounts := store.NewAccounts(dynamodb.NewFromConfig(cfg), env["ACCOUNTS_TABLE"])
+	lambda.Start(apigateway.Authorizer{Store: accounts, Log: slog.Default()}.Handle)
+}

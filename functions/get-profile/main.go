@@ -1,0 +1,18 @@
+// Command get-profile serves getProfile (GET /api/v1/profiles/{fiscal_code}).
+package main
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/config"
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	"github.com/digital-citizenship/functions/pkg/httpapi"
+)
+
+func main() {
+	cfg, env := config.MustLoad("SERVICES_TABLE", "PROFILES_TABLE")
+	db := dynamodb.NewFromConfig(cfg)
+	op := httpapi.GetProfile(store.NewServices(db, env["SERVICES_TABLE"]), store.NewProfiles(db, env["PROFILES_TABLE"]))
+	apigateway.Start(httpapi.NewMux(op))
+}

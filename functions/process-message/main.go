@@ -1,0 +1,30 @@
+// Command process-message consumes the created-messages queue: it accepts or
+// rejects each message for its recipient and queues its notifications.
+package main
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/digital-citizenship/functions/pkg/config"
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	"github.com/digital-citizenship/functions/pkg/messages"
+	queue "github.com/digital-citizenship/functions/pkg/sqs"
+)
+
+func main() {
+	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "EMAIL_QUEUE_URL")
+	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	p := messages.Processor{
+		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
+		Store:    store.NewMessages(db, env["MESSAGES_TABLE"]),
+		Emails:   queue.Queue{API: q, URL: env["EMAIL_QUEUE_URL"]},
+		Now:      time.Now,
+	}
+	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURL: env["CREATED_MESSAGES_QUEUE_URL"], Handle: p.Process, Log: slog.Default()}
+	lambda.Start(c.HandleBatch)
+}

@@ -1,0 +1,32 @@
+// Command send-email consumes the e-mail queue: it renders each accepted
+// message and sends it with SES, recording the channel's status.
+package main
+
+import (
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/digital-citizenship/functions/pkg/config"
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/ses"
+	queue "github.com/digital-citizenship/functions/pkg/sqs"
+)
+
+func main() {
+	cfg, env := config.MustLoad("MESSAGES_TABLE", "EMAIL_QUEUE_URL", "MAIL_FROM")
+	n := messages.EmailNotifier{
+		Store:  store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]),
+		Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
+		From:   env["MAIL_FROM"],
+		Now:    time.Now,
+	}
+	c := queue.Consumer[messages.EmailEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["EMAIL_QUEUE_URL"], Handle: n.Notify, Log: slog.Default()}
+	lambda.Start(c.HandleBatch)
+}

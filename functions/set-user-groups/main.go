@@ -1,0 +1,17 @@
+// Command set-user-groups serves PUT /adm/users/{email}/groups.
+package main
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/config"
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	"github.com/digital-citizenship/functions/pkg/httpapi"
+)
+
+func main() {
+	cfg, env := config.MustLoad("ACCOUNTS_TABLE")
+	accounts := store.NewAccounts(dynamodb.NewFromConfig(cfg), env["ACCOUNTS_TABLE"])
+	apigateway.Start(httpapi.NewMux(httpapi.SetUserGroups(accounts)))
+}
