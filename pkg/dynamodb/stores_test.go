@@ -1,0 +1,21 @@
+package dynamodb
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/digital-citizenship/functions/pkg/awstest"
+	"github.com/digital-citizenship/functions/pkg/storetest"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+func TestStores_Contract(t *testing.T) {
+	cfg, st := awstest.Stack(t)
+	db := dynamodb.NewFromConfig(cfg)
+	t.Run("services", func(t *testing.T) { storetest.ServicesContract(t, NewServices(db, st.Refs["ServicesTable"])) })
+	t.Run("profiles", func(t *testing.T) { storetest.ProfilesContract(t, NewProfiles(db, st.Refs["ProfilesTable"])) })
+	t.Run("messages", func(t *testing.T) { storetest.MessagesContract(t, NewMessages(db, st.Refs["MessagesTable"])) })
+	t.Run("accounts", func(t *testing.T) { storetest.AccountsContract(t, NewAccounts(db, st.Refs["AccountsTable"])) })
+}

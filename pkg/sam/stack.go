@@ -1,0 +1,191 @@
+package sam
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// Stack is the template's tables and queues created on an AWS endpoint (the
+// emulator), with what their references resolve to.
+type Stack struct {
+	Name    string
+	Region  string
+	Account string
+	Params  map[string]string
+	// Refs maps a logical id to what Ref returns; Attrs maps "Id.Attr" to
+	// what GetAtt returns.
+	Refs  map[string]string
+	Attrs map[string]string
+}
+
+// Provision creates every DynamoDB table and SQS queue of t, named
+// "<stack>-<LogicalId>"; existing ones are kept. params override defaults.
+func Provision(ctx context.Context, cfg aws.Config, t *Template, name string, params map[string]string) (*Stack, error) {
+	s := &Stack{Name: name, Region: cfg.Region, Account: "123456789012", Params: map[string]string{},
+		Refs: map[string]string{}, Attrs: map[string]string{}}
+	for p := range t.Parameters {
+		s.Params[p] = t.ParameterDefault(p)
+		if v, ok := params[p]; ok {
+			s.Params[p] = v
+		}
+		s.Refs[p] = s.Params[p]
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	for _, id := range t.OfType("AWS::DynamoDB::Table") {
+		if err := s.createTable(ctx, db, id, t.Resources[id].Properties); err != nil {
+			return nil, fmt.Errorf("table %s: %w", id, err)
+		}
+	}
+	q := sqs.NewFromConfig(cfg)
+	ids := t.OfType("AWS::SQS::Queue")
+	// Dead-letter queues first: the others' redrive policies name them.
+	for _, pass := range []bool{false, true} {
+		for _, id := range ids {
+			props := t.Resources[id].Properties
+			if _, redrive := props["RedrivePolicy"]; redrive != pass {
+				continue
+			}
+			if err := s.createQueue(ctx, q, id, props); err != nil {
+				return nil, fmt.Errorf("queue %s: %w", id, err)
+			}
+		}
+	}
+	return s, nil
+}
+
+func (s *Stack) physical(id string) string { return s.Name + "-" + id }
+
+func (s *Stack) createTable(ctx context.Context, db *dynamodb.Client, id string, p map[string]any) error {
+	name := s.physical(id)
+	in := &dynamodb.CreateTableInput{TableName: &name, BillingMode: ddbtypes.BillingModePayPerRequest}
+	for _, a := range list(p["AttributeDefinitions"]) {
+		m := asMap(a)
+		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
+			AttributeName: aws.String(fmt.Sprint(m["AttributeName"])), AttributeType: ddbtypes.ScalarAttributeType(fmt.Sprint(m["AttributeType"]))})
+	}
+	in.KeySchema = keySchema(p["KeySchema"])
+	for _, g := range list(p["GlobalSecondaryIndexes"]) {
+		m := asMap(g)
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndex{
+			IndexName: aws.String(fmt.Sprint(m["IndexName"])), KeySchema: keySchema(m["KeySchema"]),
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(fmt.Sprint(asMap(m["Projection"])["ProjectionType"]))}})
+	}
+	_, err := db.CreateTable(ctx, in)
+	var inUse *ddbtypes.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return err
+	}
+	if ttl := asMap(p["TimeToLiveSpecification"]); len(ttl) > 0 && err == nil {
+		_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: &name,
+			TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(fmt.Sprint(ttl["AttributeName"])), Enabled: aws.Bool(true)}})
+		if err != nil {
+			return err
+		}
+	}
+	s.Refs[id] = name
+	s.Attrs[id+".Arn"] = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", s.Region, s.Account, name)
+	return nil
+}
+
+func keySchema(v any) []ddbtypes.KeySchemaElement {
+	var out []ddbtypes.KeySchemaElement
+	for _, k := range list(v) {
+		m := asMap(k)
+		out = append(out, ddbtypes.KeySchemaElement{AttributeName: aws.String(fmt.Sprint(m["AttributeName"])),
+			KeyType: ddbtypes.KeyType(fmt.Sprint(m["KeyType"]))})
+	}
+	return out
+}
+
+func (s *Stack) createQueue(ctx context.Context, q *sqs.Client, id string, p map[string]any) error {
+	attrs := map[string]string{}
+	for prop, attr := range map[string]sqstypes.QueueAttributeName{
+		"VisibilityTimeout": sqstypes.QueueAttributeNameVisibilityTimeout, "MessageRetentionPeriod": sqstypes.QueueAttributeNameMessageRetentionPeriod,
+		"DelaySeconds": sqstypes.QueueAttributeNameDelaySeconds, "ReceiveMessageWaitTimeSeconds": sqstypes.QueueAttributeNameReceiveMessageWaitTimeSeconds,
+	} {
+		if v, ok := p[prop]; ok {
+			attrs[string(attr)] = fmt.Sprint(v)
+		}
+	}
+	if rp := asMap(p["RedrivePolicy"]); len(rp) > 0 {
+		n, _ := strconv.Atoi(fmt.Sprint(rp["maxReceiveCount"]))
+		b, _ := json.Marshal(map[string]any{"deadLetterTargetArn": s.Resolve(rp["deadLetterTargetArn"]), "maxReceiveCount": n})
+		attrs[string(sqstypes.QueueAttributeNameRedrivePolicy)] = string(b)
+	}
+	name := s.physical(id)
+	out, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name, Attributes: attrs})
+	if err != nil {
+		return err
+	}
+	s.Refs[id] = aws.ToString(out.QueueUrl)
+	s.Attrs[id+".Arn"] = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", s.Region, s.Account, name)
+	s.Attrs[id+".QueueName"] = name
+	return nil
+}
+
+func list(v any) []any { l, _ := v.([]any); return l }
+
+var subVar = regexp.MustCompile(`\$\{([A-Za-z0-9:.]+)\}`)
+
+// Resolve evaluates Ref, GetAtt and Sub against the stack; other values are
+// returned as strings.
+func (s *Stack) Resolve(v any) string {
+	m := asMap(v)
+	if r, ok := m["Ref"].(string); ok {
+		return s.ref(r)
+	}
+	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) == 2 {
+		return s.Attrs[fmt.Sprint(ga[0])+"."+fmt.Sprint(ga[1])]
+	}
+	if sub, ok := m["Fn::Sub"].(string); ok {
+		return subVar.ReplaceAllStringFunc(sub, func(x string) string {
+			name := x[2 : len(x)-1]
+			if v, ok := s.Attrs[name]; ok {
+				return v
+			}
+			return s.ref(name)
+		})
+	}
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func (s *Stack) ref(name string) string {
+	switch name {
+	case "AWS::Region":
+		return s.Region
+	case "AWS::AccountId":
+		return s.Account
+	case "AWS::StackName":
+		return s.Name
+	case "AWS::Partition":
+		return "aws"
+	case "AWS::URLSuffix":
+		return "amazonaws.com"
+	}
+	if v, ok := s.Refs[name]; ok {
+		return v
+	}
+	return "local" // a resource the local stack does not create (the API)
+}
+
+// Env resolves a function's environment variables.
+func (s *Stack) Env(f Function) map[string]string {
+	env := map[string]string{}
+	for k, v := range f.Env {
+		env[k] = s.Resolve(v)
+	}
+	return env
+}

@@ -1,0 +1,321 @@
+// Package storetest holds in-memory fakes of the domain stores, for unit
+// tests of domain logic and handlers, and the contract suites that every
+// store implementation (fake and DynamoDB) must pass, so the fakes cannot lie.
+package storetest
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/profiles"
+	"github.com/digital-citizenship/functions/pkg/services"
+	"github.com/digital-citizenship/functions/pkg/subscriptions"
+)
+
+// Services is an in-memory services.Store.
+type Services struct {
+	mu sync.Mutex
+	v  map[string][]services.Service
+}
+
+// Latest implements services.Store.
+func (s *Services) Latest(_ context.Context, id string) (services.Service, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	vs := s.v[id]
+	if len(vs) == 0 {
+		return services.Service{}, problem.ErrNotFound
+	}
+	return vs[len(vs)-1], nil
+}
+
+// Create implements services.Store.
+func (s *Services) Create(_ context.Context, v services.Service) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.v == nil {
+		s.v = map[string][]services.Service{}
+	}
+	if len(s.v[v.ServiceID]) != v.Version {
+		return problem.ErrConflict
+	}
+	s.v[v.ServiceID] = append(s.v[v.ServiceID], v)
+	return nil
+}
+
+// Profiles is an in-memory profiles.Store.
+type Profiles struct {
+	mu sync.Mutex
+	v  map[string][]profiles.Profile
+	// Err, when set, is returned by every call (a failing dependency).
+	Err error
+}
+
+// Latest implements profiles.Store.
+func (s *Profiles) Latest(_ context.Context, fc string) (profiles.Profile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return profiles.Profile{}, s.Err
+	}
+	vs := s.v[fc]
+	if len(vs) == 0 {
+		return profiles.Profile{}, problem.ErrNotFound
+	}
+	return vs[len(vs)-1], nil
+}
+
+// Create implements profiles.Store.
+func (s *Profiles) Create(_ context.Context, p profiles.Profile) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.v == nil {
+		s.v = map[string][]profiles.Profile{}
+	}
+	if len(s.v[p.FiscalCode]) != p.Version {
+		return problem.ErrConflict
+	}
+	s.v[p.FiscalCode] = append(s.v[p.FiscalCode], p)
+	return nil
+}
+
+// Messages is an in-memory messages.Store.
+type Messages struct {
+	mu      sync.Mutex
+	m       map[string]messages.Message
+	senders map[string]messages.SenderService
+	idem    map[string]messages.Idempotency
+}
+
+func (s *Messages) init() {
+	if s.m == nil {
+		s.m, s.senders, s.idem = map[string]messages.Message{}, map[string]messages.SenderService{}, map[string]messages.Idempotency{}
+	}
+}
+
+// Create implements messages.Store.
+func (s *Messages) Create(_ context.Context, m messages.Message, idem *messages.Idempotency) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	k := m.FiscalCode + "/" + m.ID
+	if _, ok := s.m[k]; ok {
+		return problem.ErrConflict
+	}
+	if idem != nil {
+		ik := idem.ServiceID + "/" + idem.KeyHash
+		if old, ok := s.idem[ik]; ok && !old.ExpiresAt.Before(m.CreatedAt) {
+			return problem.ErrConflict
+		}
+		s.idem[ik] = *idem
+	}
+	m.Channels = map[string]messages.Channel{}
+	s.m[k] = m
+	return nil
+}
+
+// Get implements messages.Store.
+func (s *Messages) Get(_ context.Context, fc, id string) (messages.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.m[fc+"/"+id]
+	if !ok {
+		return messages.Message{}, problem.ErrNotFound
+	}
+	m.Channels = maps.Clone(m.Channels)
+	return m, nil
+}
+
+// Idempotency implements messages.Store.
+func (s *Messages) Idempotency(_ context.Context, svc, keyHash string) (messages.Idempotency, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.idem[svc+"/"+keyHash]
+	if !ok {
+		return messages.Idempotency{}, problem.ErrNotFound
+	}
+	return r, nil
+}
+
+func (s *Messages) open(fc, id string, extra ...messages.Status) (messages.Message, bool) {
+	m, ok := s.m[fc+"/"+id]
+	ok = ok && slices.Contains(append([]messages.Status{messages.Accepted, messages.Throttled}, extra...), m.Status)
+	return m, ok
+}
+
+// SetStatus implements messages.Store.
+func (s *Messages) SetStatus(_ context.Context, fc, id string, st messages.Status, reason string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.open(fc, id)
+	if !ok {
+		return problem.ErrConflict
+	}
+	m.Status, m.StatusAt = st, at
+	if reason != "" {
+		m.RejectionReason = reason
+	}
+	s.m[fc+"/"+id] = m
+	return nil
+}
+
+// Deliver implements messages.Store.
+func (s *Messages) Deliver(_ context.Context, d messages.Message, sender messages.SenderService) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.open(d.FiscalCode, d.ID, messages.Processed)
+	if !ok {
+		return problem.ErrConflict
+	}
+	m.Content, m.Pending, m.Status, m.StatusAt = d.Content, false, messages.Processed, sender.LastNotificationAt
+	if len(m.Channels) == 0 {
+		m.Channels = map[string]messages.Channel{}
+		for n, c := range d.Channels {
+			m.Channels[n] = messages.Channel{AddressSource: c.AddressSource}
+		}
+	}
+	s.m[d.FiscalCode+"/"+d.ID] = m
+	s.senders[sender.FiscalCode+"/"+sender.ServiceID] = sender
+	return nil
+}
+
+func (s *Messages) channelOpen(fc, id, ch string) (messages.Message, bool) {
+	m, ok := s.m[fc+"/"+id]
+	c, has := m.Channels[ch]
+	return m, ok && has && (c.Status == "" || c.Status == messages.ChannelThrottled)
+}
+
+// ClaimChannel implements messages.Store.
+func (s *Messages) ClaimChannel(_ context.Context, fc, id, ch string, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.channelOpen(fc, id, ch); !ok {
+		return problem.ErrConflict
+	}
+	return nil
+}
+
+// SetChannelStatus implements messages.Store.
+func (s *Messages) SetChannelStatus(_ context.Context, fc, id, ch string, st messages.ChannelStatus, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.channelOpen(fc, id, ch)
+	if !ok {
+		return problem.ErrConflict
+	}
+	c := m.Channels[ch]
+	c.Status, c.UpdatedAt = st, at
+	m.Channels[ch] = c
+	return nil
+}
+
+// Sender returns a recorded sender service (for assertions).
+func (s *Messages) Sender(fc, svc string) (messages.SenderService, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.senders[fc+"/"+svc]
+	return v, ok
+}
+
+// Accounts is an in-memory subscriptions.Store.
+type Accounts struct {
+	mu    sync.Mutex
+	users map[string]subscriptions.User
+	subs  map[string]subscriptions.Subscription
+	keys  map[string]subscriptions.Key
+}
+
+func (a *Accounts) init() {
+	if a.users == nil {
+		a.users, a.subs, a.keys = map[string]subscriptions.User{}, map[string]subscriptions.Subscription{}, map[string]subscriptions.Key{}
+	}
+}
+
+// User implements subscriptions.Store.
+func (a *Accounts) User(_ context.Context, email string) (subscriptions.User, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u, ok := a.users[email]
+	if !ok {
+		return subscriptions.User{}, problem.ErrNotFound
+	}
+	return u, nil
+}
+
+// PutUser implements subscriptions.Store.
+func (a *Accounts) PutUser(_ context.Context, u subscriptions.User) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.init()
+	a.users[u.Email] = u
+	return nil
+}
+
+// CreateSubscription implements subscriptions.Store.
+func (a *Accounts) CreateSubscription(_ context.Context, s subscriptions.Subscription) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.init()
+	if _, ok := a.subs[s.ID]; ok {
+		return problem.ErrConflict
+	}
+	for _, h := range s.KeyHashes {
+		if _, ok := a.keys[h]; ok {
+			return problem.ErrConflict
+		}
+	}
+	s.KeyHashes = maps.Clone(s.KeyHashes)
+	a.subs[s.ID] = s
+	for t, h := range s.KeyHashes {
+		a.keys[h] = subscriptions.Key{Hash: h, SubscriptionID: s.ID, OwnerEmail: s.OwnerEmail, Type: t}
+	}
+	return nil
+}
+
+// Subscription implements subscriptions.Store.
+func (a *Accounts) Subscription(_ context.Context, id string) (subscriptions.Subscription, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.subs[id]
+	if !ok {
+		return subscriptions.Subscription{}, problem.ErrNotFound
+	}
+	s.KeyHashes = maps.Clone(s.KeyHashes)
+	return s, nil
+}
+
+// ReplaceKey implements subscriptions.Store.
+func (a *Accounts) ReplaceKey(_ context.Context, id string, t subscriptions.KeyType, oldHash, newHash string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.subs[id]
+	if !ok || s.KeyHashes[t] != oldHash {
+		return problem.ErrConflict
+	}
+	if _, taken := a.keys[newHash]; taken {
+		return problem.ErrConflict
+	}
+	s.KeyHashes[t] = newHash
+	delete(a.keys, oldHash)
+	a.keys[newHash] = subscriptions.Key{Hash: newHash, SubscriptionID: id, OwnerEmail: s.OwnerEmail, Type: t}
+	return nil
+}
+
+// Key implements subscriptions.Store.
+func (a *Accounts) Key(_ context.Context, hash string) (subscriptions.Key, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k, ok := a.keys[hash]
+	if !ok {
+		return subscriptions.Key{}, problem.ErrNotFound
+	}
+	return k, nil
+}

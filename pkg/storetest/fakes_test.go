@@ -1,0 +1,10 @@
+package storetest
+
+import "testing"
+
+func TestFakes_Contract(t *testing.T) {
+	t.Run("services", func(t *testing.T) { ServicesContract(t, &Services{}) })
+	t.Run("profiles", func(t *testing.T) { ProfilesContract(t, &Profiles{}) })
+	t.Run("messages", func(t *testing.T) { MessagesContract(t, &Messages{}) })
+	t.Run("accounts", func(t *testing.T) { AccountsContract(t, &Accounts{}) })
+}
