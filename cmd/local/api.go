@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/ids"
+	"github.com/digital-citizenship/functions/pkg/sam"
+)
+
+// route is one API event of template.yaml bound to its function.
+type route struct {
+	sam.Route
+	segments []string
+	fn       *runtime
+}
+
+// api emulates the API Gateway REST API of template.yaml: routing, the
+// REQUEST authorizer (not cached: every request is authorized afresh) and
+// the proxy integration, with the template's gateway responses.
+type api struct {
+	routes     []route
+	authorizer *runtime
+	gateway    map[string]string // gateway response type -> body
+	logs       *log.Logger
+}
+
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rt, params, allowed := a.match(r.Method, r.URL.Path)
+	status := a.serve(w, r, rt, params, allowed)
+	name := r.URL.Path
+	if rt != nil {
+		name = rt.Path // the route, not the path: paths carry fiscal codes
+	} else {
+		name = "(no route)"
+	}
+	a.logs.Printf("api %s %s -> %d (%d ms)", r.Method, name, status, time.Since(start).Milliseconds())
+}
+
+func (a *api) serve(w http.ResponseWriter, r *http.Request, rt *route, params map[string]string, allowed []string) int {
+	if rt == nil {
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			return a.problem(w, http.StatusMethodNotAllowed, "Method not allowed",
+				r.Method+" is not allowed here; use "+strings.Join(allowed, ", ")+".")
+		}
+		return a.respond(w, "MISSING_AUTHENTICATION_TOKEN", http.StatusNotFound)
+	}
+	body, err := readAll(r)
+	if err != nil {
+		return a.problem(w, http.StatusBadRequest, "Invalid request", "The request body could not be read.")
+	}
+	ev := a.proxyEvent(r, rt, params, body)
+	if !rt.Anonymous {
+		authCtx, refusal, status := a.authorize(r.Context(), ev)
+		if refusal != "" {
+			return a.respond(w, refusal, status)
+		}
+		ev.RequestContext.Authorizer = authCtx
+	}
+	payload, _ := json.Marshal(ev)
+	out, err := rt.fn.invoke(r.Context(), payload)
+	var resp events.APIGatewayProxyResponse
+	if err == nil {
+		err = json.Unmarshal(out, &resp)
+	}
+	if err != nil || resp.StatusCode == 0 {
+		a.logs.Printf("api %s failed: %v", rt.fn.name, err)
+		return a.respond(w, "DEFAULT_5XX", http.StatusBadGateway)
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		w.Header()[http.CanonicalHeaderKey(k)] = vs
+	}
+	data := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		data, _ = base64.StdEncoding.DecodeString(resp.Body)
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(data)
+	return resp.StatusCode
+}
+
+// match finds the most specific route for path; when the path matches only
+// with other methods, it returns those.
+func (a *api) match(method, path string) (*route, map[string]string, []string) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	var best *route
+	var bestParams map[string]string
+	bestScore := -1
+	var allowed []string
+	for i := range a.routes {
+		rt := &a.routes[i]
+		params, score, ok := matchSegments(rt.segments, segs)
+		if !ok {
+			continue
+		}
+		if rt.Method != method && rt.Method != "ANY" {
+			allowed = append(allowed, rt.Method)
+			continue
+		}
+		if score > bestScore {
+			best, bestParams, bestScore = rt, params, score
+		}
+	}
+	return best, bestParams, allowed
+}
+
+// matchSegments matches a template path ({name} is one segment, {name+} the
+// rest) and scores it by its literal segments.
+func matchSegments(tmpl, segs []string) (map[string]string, int, bool) {
+	params := map[string]string{}
+	score := 0
+	for i, t := range tmpl {
+		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "+}") {
+			params[t[1:len(t)-2]] = strings.Join(segs[i:], "/")
+			return params, score, i < len(segs)
+		}
+		if i >= len(segs) || segs[i] == "" {
+			return nil, 0, false
+		}
+		if strings.HasPrefix(t, "{") {
+			params[t[1:len(t)-1]] = segs[i]
+			continue
+		}
+		if t != segs[i] {
+			return nil, 0, false
+		}
+		score++
+	}
+	return params, score, len(tmpl) == len(segs)
+}
+
+func (a *api) proxyEvent(r *http.Request, rt *route, params map[string]string, body []byte) events.APIGatewayProxyRequest {
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	ev := events.APIGatewayProxyRequest{
+		Resource: rt.Path, Path: r.URL.Path, HTTPMethod: r.Method,
+		Headers: map[string]string{}, MultiValueHeaders: map[string][]string{},
+		QueryStringParameters: map[string]string{}, MultiValueQueryStringParameters: map[string][]string{},
+		PathParameters: params, Body: string(body),
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID: "123456789012", ResourceID: "local", Stage: "local", RequestID: ids.ULID(time.Now()),
+			Identity: events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
+			ResourcePath: rt.Path, HTTPMethod: r.Method, APIID: "local", Path: r.URL.Path,
+			RequestTimeEpoch: time.Now().UnixMilli(),
+		},
+	}
+	for k, vs := range r.Header {
+		ev.Headers[k] = vs[len(vs)-1]
+		ev.MultiValueHeaders[k] = vs
+	}
+	for k, vs := range r.URL.Query() {
+		ev.QueryStringParameters[k] = vs[len(vs)-1]
+		ev.MultiValueQueryStringParameters[k] = vs
+	}
+	return ev
+}
+
+// authorize runs the REQUEST authorizer as API Gateway does: a missing key
+// header is a 401 without calling it; "Unauthorized" is a 401; a Deny is a
+// 403; any other failure a 500. A refusal names its gateway response.
+func (a *api) authorize(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, string, int) {
+	if headerValue(ev.Headers, apigateway.KeyHeader) == "" {
+		return nil, "UNAUTHORIZED", http.StatusUnauthorized
+	}
+	req := events.APIGatewayCustomAuthorizerRequestTypeRequest{
+		Type:      "REQUEST",
+		MethodArn: fmt.Sprintf("arn:aws:execute-api:%s:123456789012:local/local/%s%s", region, ev.HTTPMethod, ev.Path),
+		Resource:  ev.Resource, Path: ev.Path, HTTPMethod: ev.HTTPMethod, Headers: ev.Headers,
+		MultiValueHeaders: ev.MultiValueHeaders, QueryStringParameters: ev.QueryStringParameters,
+		PathParameters: ev.PathParameters,
+		RequestContext: events.APIGatewayCustomAuthorizerRequestTypeRequestContext{
+			AccountID: "123456789012", ResourceID: "local", Stage: "local", RequestID: ev.RequestContext.RequestID,
+			ResourcePath: ev.Resource, HTTPMethod: ev.HTTPMethod, APIID: "local",
+			Identity: events.APIGatewayCustomAuthorizerRequestTypeRequestIdentity{SourceIP: ev.RequestContext.Identity.SourceIP},
+		},
+	}
+	payload, _ := json.Marshal(req)
+	out, err := a.authorizer.invoke(ctx, payload)
+	if isFunctionError(err, "Unauthorized") {
+		return nil, "UNAUTHORIZED", http.StatusUnauthorized
+	}
+	var resp events.APIGatewayCustomAuthorizerResponse
+	if err == nil {
+		err = json.Unmarshal(out, &resp)
+	}
+	if err != nil {
+		a.logs.Printf("api authorizer failed: %v", err)
+		return nil, "DEFAULT_5XX", http.StatusInternalServerError
+	}
+	for _, s := range resp.PolicyDocument.Statement {
+		if s.Effect != "Allow" {
+			return nil, "ACCESS_DENIED", http.StatusForbidden
+		}
+	}
+	ctxMap := map[string]any{"principalId": resp.PrincipalID}
+	for k, v := range resp.Context {
+		ctxMap[k] = v
+	}
+	return ctxMap, "", 0
+}
+
+func headerValue(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func (a *api) problem(w http.ResponseWriter, status int, title, detail string) int {
+	b, _ := json.Marshal(map[string]any{"detail": detail, "status": status, "title": title})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	return status
+}
+
+// respond answers with the template's gateway response of kind typ.
+func (a *api) respond(w http.ResponseWriter, typ string, status int) int {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	body := a.gateway[typ]
+	if body == "" {
+		body = fmt.Sprintf(`{"detail":"%s","status":%d,"title":"%s"}`, http.StatusText(status), status, http.StatusText(status))
+	}
+	_, _ = w.Write([]byte(body))
+	return status
+}
+
+func readAll(r *http.Request) ([]byte, error) {
+	defer r.Body.Close()
+	// API Gateway's payload limit.
+	return io.ReadAll(io.LimitReader(r.Body, 10<<20))
+}
