@@ -29,6 +29,7 @@ func Get(ctx context.Context, st Store, fiscalCode string) (Profile, error) {
 // every attribute replaced. Any other version, or a concurrent writer that
 // got there first, is a 409: exactly one writer of a version wins.
 func Upsert(ctx context.Context, st Store, body Profile) (Profile, error) {
+	requested := body.Version
 	cur, err := st.Latest(ctx, body.FiscalCode)
 	switch {
 	case errors.Is(err, problem.ErrNotFound):
@@ -42,7 +43,7 @@ func Upsert(ctx context.Context, st Store, body Profile) (Profile, error) {
 	}
 	err = st.Create(ctx, body)
 	if errors.Is(err, problem.ErrConflict) {
-		return Profile{}, conflict(body.Version - 1)
+		return Profile{}, conflict(requested)
 	}
 	if err != nil {
 		return Profile{}, problem.Wrap(problem.Internal, err, "Query error", "Error while updating the existing profile")

@@ -1,0 +1,340 @@
+package messages_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/emails"
+	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/profiles"
+	"github.com/digital-citizenship/functions/pkg/services"
+	"github.com/digital-citizenship/functions/pkg/storetest"
+)
+
+const fc = "SPNDNL80R13C555X"
+
+var (
+	now     = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	clock   = func() time.Time { return now }
+	svc     = services.Service{ServiceID: "svc", ServiceName: "TARI", OrganizationName: "Comune", DepartmentName: "Tributi", OrganizationFiscalCode: "00000000001", MaxAllowedPaymentAmount: 100, Version: 3}
+	writer  = auth.Caller{SubscriptionID: "svc", UserID: "u", Groups: []auth.Group{auth.MessageWrite}}
+	content = messages.Content{Subject: "A subject line", Markdown: strings.Repeat("# Title\n\nbody ", 10)}
+)
+
+func submission(c auth.Caller, nm messages.NewMessage) messages.Submission {
+	return messages.Submission{Caller: c, Service: svc, FiscalCode: fc, Message: nm, Body: []byte("b")}
+}
+
+func TestSubmission_Authorize(t *testing.T) {
+	limited := auth.Caller{SubscriptionID: "svc", UserID: "u", Groups: []auth.Group{auth.LimitedMessageWrite, auth.MessageWrite}}
+	reader := auth.Caller{SubscriptionID: "svc", UserID: "u", Groups: []auth.Group{auth.MessageRead}}
+	withDefault := messages.NewMessage{Content: content, HasDefaultAddresses: true, DefaultEmail: "a@b.it"}
+	pay := func(n int64) messages.NewMessage {
+		return messages.NewMessage{Content: messages.Content{PaymentData: &messages.PaymentData{Amount: n}}}
+	}
+	tests := []struct {
+		name string
+		s    messages.Submission
+		want error
+		kind problem.Kind
+	}{
+		{"limited caller, unauthorised recipient", submission(limited, messages.NewMessage{}), auth.ErrRecipientForbidden, problem.Forbidden},
+		{"no write group", submission(reader, messages.NewMessage{}), auth.ErrProductionForbidden, problem.Forbidden},
+		{"default addresses without group", submission(writer, withDefault), auth.ErrDefaultAddressesForbidden, problem.Forbidden},
+		{"amount at maximum", submission(writer, pay(100)), nil, 0},
+		{"amount above maximum", submission(writer, pay(101)), nil, problem.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.s.Authorize()
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if tt.kind == 0 && tt.want == nil && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if tt.kind == problem.Invalid {
+				p := problem.As(err)
+				if p.Title != "Error while sending payment metadata" ||
+					p.Detail != "The requested amount (101 cents) exceeds the maximum allowed for this service (100 cents)" {
+					t.Fatalf("got %+v", p)
+				}
+			}
+		})
+	}
+	ok := limited
+	s := submission(ok, messages.NewMessage{})
+	s.Service.AuthorizedRecipients = []string{fc}
+	if err := s.Authorize(); err != nil {
+		t.Fatalf("authorised recipient refused: %v", err)
+	}
+}
+
+func TestSubmit_StoresAndQueues(t *testing.T) {
+	st, q := &storetest.Messages{}, &storetest.Queue{}
+	u := messages.Submitter{Store: st, Created: q, Now: clock}
+	nm := messages.NewMessage{TimeToLive: 7200, Content: content, DefaultEmail: "d@b.it"}
+	id, err := u.Submit(context.Background(), submission(writer, nm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.Get(context.Background(), fc, id)
+	if err != nil || m.Status != messages.Accepted || !m.Pending || m.Content != nil || m.SenderServiceID != "svc" {
+		t.Fatalf("stored %+v %v", m, err)
+	}
+	var ev messages.CreatedEvent
+	if len(q.Sent) != 1 || json.Unmarshal(q.Sent[0], &ev) != nil {
+		t.Fatalf("queued %s", q.Sent)
+	}
+	if ev.Message.ID != id || ev.ServiceVersion != 3 || ev.Content.Subject != content.Subject ||
+		ev.DefaultAddresses.Email != "d@b.it" || ev.SenderMetadata.ServiceName != "TARI" || ev.Message.TimeToLiveSeconds != 7200 {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+func TestSubmit_Idempotency(t *testing.T) {
+	st, q := &storetest.Messages{}, &storetest.Queue{}
+	u := messages.Submitter{Store: st, Created: q, Now: clock}
+	s := submission(writer, messages.NewMessage{Content: content})
+	s.IdempotencyKey = "retry-1"
+	first, err := u.Submit(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := u.Submit(context.Background(), s)
+	if err != nil || again != first || len(q.Sent) != 1 {
+		t.Fatalf("replay: id %s (first %s), err %v, %d events", again, first, err, len(q.Sent))
+	}
+	s.Body = []byte("another body")
+	_, err = u.Submit(context.Background(), s)
+	if p := problem.As(err); p.Kind != problem.Unprocessable || problem.Status(p.Kind) != 422 {
+		t.Fatalf("other body: %+v", p)
+	}
+}
+
+func TestSubmit_QueueDownFailsTheMessage(t *testing.T) {
+	st := &storetest.Messages{}
+	u := messages.Submitter{Store: st, Created: &storetest.Queue{Err: errors.New("sqs down")}, Now: clock}
+	_, err := u.Submit(context.Background(), submission(writer, messages.NewMessage{Content: content}))
+	if problem.KindOf(err) != problem.Unavailable {
+		t.Fatalf("got %v", err)
+	}
+}
+
+type pipeline struct {
+	profiles *storetest.Profiles
+	store    *storetest.Messages
+	emails   *storetest.Queue
+	mailer   *storetest.Mailer
+	proc     messages.Processor
+	notifier messages.EmailNotifier
+}
+
+func newPipeline() *pipeline {
+	p := &pipeline{profiles: &storetest.Profiles{}, store: &storetest.Messages{}, emails: &storetest.Queue{}, mailer: &storetest.Mailer{}}
+	p.proc = messages.Processor{Profiles: p.profiles, Store: p.store, Emails: p.emails, Now: clock}
+	p.notifier = messages.EmailNotifier{Store: p.store, Mailer: p.mailer, From: "noreply@io.it", Now: clock}
+	return p
+}
+
+// submit stores a message and returns its created event.
+func (p *pipeline) submit(t *testing.T, nm messages.NewMessage) messages.CreatedEvent {
+	t.Helper()
+	q := &storetest.Queue{}
+	if _, err := (messages.Submitter{Store: p.store, Created: q, Now: clock}).Submit(context.Background(), submission(writer, nm)); err != nil {
+		t.Fatal(err)
+	}
+	var ev messages.CreatedEvent
+	if err := json.Unmarshal(q.Sent[0], &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func (p *pipeline) get(t *testing.T, id string) messages.Message {
+	t.Helper()
+	m, err := p.store.Get(context.Background(), fc, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestProcess_Rejections(t *testing.T) {
+	tests := []struct {
+		name    string
+		profile *profiles.Profile
+		reason  string
+	}{
+		{"no profile", nil, messages.ReasonNoProfile},
+		{"inbox disabled", &profiles.Profile{FiscalCode: fc, Email: "a@b.it"}, messages.ReasonInboxDisabled},
+		{"sender blocked", &profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, BlockedInboxOrChannels: map[string][]string{"svc": {"INBOX"}}}, messages.ReasonSenderBlocked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPipeline()
+			if tt.profile != nil {
+				_ = p.profiles.Create(context.Background(), *tt.profile)
+			}
+			ev := p.submit(t, messages.NewMessage{Content: content})
+			if err := p.proc.Process(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			m := p.get(t, ev.Message.ID)
+			if m.Status != messages.Rejected || m.RejectionReason != tt.reason || m.Content != nil || len(p.emails.Sent) != 0 {
+				t.Fatalf("message %+v", m)
+			}
+		})
+	}
+}
+
+func TestProcess_EmailChannel(t *testing.T) {
+	tests := []struct {
+		name       string
+		email      string
+		blocked    []string
+		defaultTo  string
+		wantTo     string
+		wantSource string
+	}{
+		{"profile address", "p@b.it", nil, "d@b.it", "p@b.it", messages.ProfileAddress},
+		{"default address", "", nil, "d@b.it", "d@b.it", messages.DefaultAddress},
+		{"e-mail blocked", "p@b.it", []string{"EMAIL"}, "", "", ""},
+		{"no address", "", nil, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPipeline()
+			_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, Email: tt.email, IsInboxEnabled: true,
+				BlockedInboxOrChannels: map[string][]string{"svc": tt.blocked}})
+			ev := p.submit(t, messages.NewMessage{Content: content, DefaultEmail: tt.defaultTo})
+			if err := p.proc.Process(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			m := p.get(t, ev.Message.ID)
+			if m.Status != messages.Processed || m.Pending || m.Content.Subject != content.Subject {
+				t.Fatalf("message %+v", m)
+			}
+			if sender, ok := p.store.Sender(fc, "svc"); !ok || sender.ServiceVersion != 3 {
+				t.Fatalf("sender service %+v %v", sender, ok)
+			}
+			if tt.wantTo == "" {
+				if len(p.emails.Sent) != 0 || len(m.Channels) != 0 {
+					t.Fatalf("e-mail queued: %s", p.emails.Sent)
+				}
+				return
+			}
+			var ee messages.EmailEvent
+			if len(p.emails.Sent) != 1 || json.Unmarshal(p.emails.Sent[0], &ee) != nil || ee.ToAddress != tt.wantTo || ee.AddressSource != tt.wantSource {
+				t.Fatalf("e-mail event %s", p.emails.Sent)
+			}
+		})
+	}
+}
+
+func TestProcess_TransientFailureThrottles(t *testing.T) {
+	p := newPipeline()
+	ev := p.submit(t, messages.NewMessage{Content: content})
+	p.profiles.Err = errors.New("dynamodb down")
+	if err := p.proc.Process(context.Background(), ev); err == nil {
+		t.Fatal("a failing dependency must ask for a retry")
+	}
+	if m := p.get(t, ev.Message.ID); m.Status != messages.Throttled {
+		t.Fatalf("status %s", m.Status)
+	}
+	p.profiles.Err = nil
+	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it"})
+	if err := p.proc.Process(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.get(t, ev.Message.ID); m.Status != messages.Processed {
+		t.Fatalf("retry: status %s", m.Status)
+	}
+	if err := p.proc.Fail(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.get(t, ev.Message.ID); m.Status != messages.Processed {
+		t.Fatalf("a dead letter must not undo a final status: %s", m.Status)
+	}
+}
+
+func TestProcess_DeadLetterFails(t *testing.T) {
+	p := newPipeline()
+	ev := p.submit(t, messages.NewMessage{Content: content})
+	if err := p.proc.Fail(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.get(t, ev.Message.ID); m.Status != messages.Failed {
+		t.Fatalf("status %s", m.Status)
+	}
+}
+
+func processed(t *testing.T, p *pipeline) messages.EmailEvent {
+	t.Helper()
+	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it"})
+	ev := p.submit(t, messages.NewMessage{TimeToLive: 3600, Content: content})
+	if err := p.proc.Process(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	var ee messages.EmailEvent
+	if err := json.Unmarshal(p.emails.Sent[0], &ee); err != nil {
+		t.Fatal(err)
+	}
+	return ee
+}
+
+func TestNotify_SendsOnce(t *testing.T) {
+	p := newPipeline()
+	ee := processed(t, p)
+	for range 2 { // the second is a redelivery
+		if err := p.notifier.Notify(context.Background(), ee); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(p.mailer.Sent) != 1 {
+		t.Fatalf("%d e-mails sent, want 1", len(p.mailer.Sent))
+	}
+	e := p.mailer.Sent[0]
+	if e.To != "a@b.it" || e.From != "noreply@io.it" || e.Subject != content.Subject || !strings.Contains(e.HTML, "<h1>Title</h1>") ||
+		e.Headers["X-Italia-Messages-MessageId"] != ee.Message.ID {
+		t.Fatalf("e-mail %+v", e)
+	}
+	if m := p.get(t, ee.Message.ID); m.View().Notification["email"] != "SENT" {
+		t.Fatalf("view %+v", m.View())
+	}
+}
+
+func TestNotify_Outcomes(t *testing.T) {
+	tests := []struct {
+		name      string
+		mailErr   error
+		late      time.Duration
+		wantRetry bool
+		want      messages.ChannelStatus
+	}{
+		{"transient failure", errors.New("throttling"), 0, true, messages.ChannelThrottled},
+		{"rejected by provider", emails.ErrRejected, 0, false, messages.ChannelFailed},
+		{"expired", nil, 2 * time.Hour, false, messages.ChannelExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPipeline()
+			ee := processed(t, p)
+			p.mailer.Err = tt.mailErr
+			p.notifier.Now = func() time.Time { return now.Add(tt.late) }
+			err := p.notifier.Notify(context.Background(), ee)
+			if (err != nil) != tt.wantRetry {
+				t.Fatalf("err %v, want retry %v", err, tt.wantRetry)
+			}
+			if got := p.get(t, ee.Message.ID).Channels[messages.Email].Status; got != tt.want {
+				t.Fatalf("channel %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,51 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/digital-citizenship/functions/pkg/emails"
+)
+
+// Queue is an in-memory messages.Queue that keeps what was sent as JSON.
+type Queue struct {
+	mu   sync.Mutex
+	Sent [][]byte
+	// Err, when set, is returned by Send (a failing queue).
+	Err error
+}
+
+// Send implements messages.Queue.
+func (q *Queue) Send(_ context.Context, ev any) error {
+	if q.Err != nil {
+		return q.Err
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.Sent = append(q.Sent, b)
+	return nil
+}
+
+// Mailer is an in-memory emails.Mailer.
+type Mailer struct {
+	mu   sync.Mutex
+	Sent []emails.Email
+	// Err, when set, is returned by Send.
+	Err error
+}
+
+// Send implements emails.Mailer.
+func (m *Mailer) Send(_ context.Context, e emails.Email) error {
+	if m.Err != nil {
+		return m.Err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Sent = append(m.Sent, e)
+	return nil
+}
