@@ -154,7 +154,7 @@ func (a *api) proxyEvent(r *http.Request, rt *route, params map[string]string, b
 		PathParameters: params, Body: string(body),
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID: "123456789012", ResourceID: "local", Stage: "local", RequestID: ids.ULID(time.Now()),
-			Identity: events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
+			Identity:     events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
 			ResourcePath: rt.Path, HTTPMethod: r.Method, APIID: "local", Path: r.URL.Path,
 			RequestTimeEpoch: time.Now().UnixMilli(),
 		},

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/awstest"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+// stack is the local stack running in-process for a test, with the real
+// function binaries built from this tree.
+type stack struct {
+	api      string
+	endpoint string
+	logs     *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func startStack(t *testing.T, adminKey string) *stack {
+	t.Helper()
+	root := awstest.RepoRoot(t)
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin+"/", "./functions/...")
+	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build functions: %v\n%s", err, out)
+	}
+	port, err := awstest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{api: fmt.Sprintf("http://127.0.0.1:%d", port), endpoint: awstest.Endpoint(t), logs: &syncBuffer{}}
+	env := map[string]string{"AWS_ENDPOINT_URL": s.endpoint, "ADMIN_KEY": adminKey, "LOCAL_API_ADDR": fmt.Sprintf("127.0.0.1:%d", port)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	stackName := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
+	go func() {
+		done <- run(ctx, []string{"-template", filepath.Join(root, "template.yaml"), "-bin", bin, "-stack", stackName},
+			func(k string) string { return env[k] }, s.logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("local stack: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("local stack logs:\n%s", s.logs)
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(s.logs.String(), "serving the API") {
+			return s
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("local stack stopped: %v\n%s", err, s.logs)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatalf("local stack not serving after 60s:\n%s", s.logs)
+	return nil
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (s *stack) call(t *testing.T, key, method, path, body string, headers ...string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, s.api+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Ocp-Apim-Subscription-Key", key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := reply{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func (s *stack) must(t *testing.T, want int, key, method, path, body string, headers ...string) reply {
+	t.Helper()
+	r := s.call(t, key, method, path, body, headers...)
+	if r.status != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.raw, want)
+	}
+	return r
+}
+
+// waitFor polls getMessage until cond holds.
+func (s *stack) waitFor(t *testing.T, key, location string, cond func(reply) bool) reply {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := s.must(t, 200, key, "GET", location, "")
+		if cond(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("message never reached the expected state: %s", r.raw)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (s *stack) recordedEmails(t *testing.T) []map[string]any {
+	t.Helper()
+	res, err := http.Get(s.endpoint + "/moto-api/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var data struct {
+		SES struct{ Message []map[string]any } `json:"ses"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
+		t.Fatal(err)
+	}
+	return data.SES.Message
+}
+
+const markdown = "# Avviso\n\nGentile cittadino, **è disponibile** il nuovo avviso di pagamento della TARI per il 2026.\n\n* rata 1\n* rata 2\n"
+
+func TestLocalStack_EndToEnd(t *testing.T) {
+	admin := "e2e-admin-key-0123456789abcdef"
+	s := startStack(t, admin)
+
+	// The gateway refuses calls without a valid key before any function runs.
+	for _, k := range []string{"", "not-a-key"} {
+		r := s.must(t, 401, k, "GET", "/api/v1/info", "")
+		if r.header.Get("Content-Type") != "application/problem+json" || r.body["title"] != "Unauthorized" {
+			t.Fatalf("401 body %s", r.raw)
+		}
+	}
+	s.must(t, 404, admin, "GET", "/api/v1/nowhere", "")
+	s.must(t, 405, admin, "DELETE", "/api/v1/info", "")
+	s.must(t, 200, admin, "GET", "/api/v1/info", "")
+
+	// Provisioning: a service, its developer's groups, the subscription and keys.
+	s.must(t, 200, admin, "POST", "/adm/services", `{"service_id":"tari-e2e","service_name":"TARI","organization_name":"Comune di Roma",
+		"department_name":"Tributi","organization_fiscal_code":"02438750586","authorized_cidrs":[],"authorized_recipients":[],
+		"max_allowed_payment_amount":50000}`)
+	s.must(t, 200, admin, "PUT", "/adm/users/dev@comune.roma.it/groups", `{"groups":["ApiLimitedProfileRead","ApiMessageWrite","ApiMessageRead"]}`)
+	sub := s.must(t, 200, admin, "PUT", "/adm/users/dev@comune.roma.it/subscriptions/tari-e2e", `{"product_name":"IO"}`)
+	key := sub.body["primary_key"].(string)
+
+	// The citizen's profile (the app backend's call; the admin has every group).
+	citizen := "SPNDNL80R13C555X"
+	s.must(t, 200, admin, "POST", "/api/v1/profiles/"+citizen, `{"email":"citizen-e2e@example.com","is_inbox_enabled":true,"version":0}`)
+	if r := s.must(t, 200, key, "GET", "/api/v1/profiles/"+citizen, ""); r.body["sender_allowed"] != true {
+		t.Fatalf("limited profile %s", r.raw)
+	}
+
+	// A message, accepted at once and delivered asynchronously.
+	subject := "Avviso TARI end-to-end " + time.Now().Format("150405.000")
+	msg := fmt.Sprintf(`{"content":{"subject":%q,"markdown":%q,"payment_data":{"amount":12000,"notice_number":"012345678901234567"}}}`, subject, markdown)
+	created := s.must(t, 201, key, "POST", "/api/v1/messages/"+strings.ToLower(citizen), msg, "Idempotency-Key", "e2e-1")
+	location := created.header.Get("Location")
+	if location != "/api/v1/messages/"+citizen+"/"+created.body["id"].(string) {
+		t.Fatalf("Location %q", location)
+	}
+	replay := s.must(t, 201, key, "POST", "/api/v1/messages/"+citizen, msg, "Idempotency-Key", "e2e-1")
+	if replay.body["id"] != created.body["id"] {
+		t.Fatalf("replay created message %v, want %v", replay.body["id"], created.body["id"])
+	}
+	done := s.waitFor(t, key, location, func(r reply) bool {
+		n, _ := r.body["notification"].(map[string]any)
+		return n["email"] == "SENT"
+	})
+	if done.body["status"] != "PROCESSED" {
+		t.Fatalf("delivered message %s", done.raw)
+	}
+	found := 0
+	for _, e := range s.recordedEmails(t) {
+		to, _ := e["destinations"].(map[string]any)["ToAddresses"].([]any)
+		if e["subject"] == subject && len(to) == 1 && to[0] == "citizen-e2e@example.com" && strings.Contains(fmt.Sprint(e["body"]), "<strong>è disponibile</strong>") {
+			found++
+		}
+	}
+	if found != 1 {
+		t.Fatalf("the emulator recorded %d such e-mails, want exactly 1", found)
+	}
+
+	// A citizen without a profile: the message is REJECTED, nothing is sent.
+	rejected := s.must(t, 201, key, "POST", "/api/v1/messages/RSSMRA80A01H501U", msg)
+	s.waitFor(t, key, rejected.header.Get("Location"), func(r reply) bool { return r.body["status"] == "REJECTED" })
+
+	// A regenerated key replaces the old one at once.
+	fresh := s.must(t, 200, admin, "PUT", "/adm/services/tari-e2e/keys", `{"key_type":"PRIMARY_KEY"}`)
+	s.must(t, 401, key, "GET", "/api/v1/messages/"+location[len("/api/v1/messages/"):], "")
+	s.must(t, 200, fresh.body["primary_key"].(string), "GET", location, "")
+
+	// One log line per request, without personal data.
+	logs := s.logs.String()
+	if !strings.Contains(logs, "api POST /api/v1/messages/{fiscal_code} -> 201") || strings.Contains(logs, citizen) ||
+		strings.Contains(logs, "citizen-e2e@example.com") || strings.Contains(logs, key) {
+		t.Fatalf("logs leak personal data or miss requests:\n%s", logs)
+	}
+}
