@@ -35,7 +35,7 @@ unit:
 # Budget: every deployable bootstrap is at most 15 MB.
 sizes: build
 	@fail=0; for f in $(FUNCTIONS); do s=$$(stat -c %s .build/lambda/$$f/bootstrap); \
-	  awk -v f=$$f -v s=$$s 'BEGIN { printf "%-22s %5.1f MB\n", f, s/1048576 }'; \
+	  awk -v f=$$f -v s=$$s 'BEGIN { printf "%-22s %5.1f MiB\n", f, s/1048576 }'; \
 	  [ $$s -le $(MAX_BYTES) ] || { echo "$$f: bootstrap over 15 MB"; fail=1; }; done; exit $$fail
 
 lint:

@@ -23,7 +23,7 @@ const AdminServiceID = "admin"
 // provisionAdmin creates the bootstrap administrator: a user in every group,
 // the service "admin" and its subscription whose primary key is key. It
 // keeps what exists already (the emulator may outlive one run).
-func provisionAdmin(ctx context.Context, cfg aws.Config, st *sam.Stack, key, email string, logs *log.Logger) error {
+func provisionAdmin(ctx context.Context, cfg aws.Config, st *sam.Stack, plan subscriptions.UsagePlan, key, email string, logs *log.Logger) error {
 	db := dynamodb.NewFromConfig(cfg)
 	svcs := store.NewServices(db, st.Refs["ServicesTable"])
 	accounts := store.NewAccounts(db, st.Refs["AccountsTable"])
@@ -40,7 +40,7 @@ func provisionAdmin(ctx context.Context, cfg aws.Config, st *sam.Stack, key, ema
 	if _, err := subscriptions.SetGroups(ctx, accounts, email, groups); err != nil {
 		return fmt.Errorf("admin user: %w", err)
 	}
-	_, _, err = subscriptions.Create(ctx, accounts, email, AdminServiceID, "bootstrap",
+	_, _, err = subscriptions.Create(ctx, accounts, plan, email, AdminServiceID, "bootstrap",
 		&subscriptions.Keys{Primary: key, Secondary: subscriptions.NewKey()})
 	var p *problem.Error
 	switch {

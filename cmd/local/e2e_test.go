@@ -15,7 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
+
 	"github.com/digital-citizenship/functions/pkg/awstest"
+	"github.com/digital-citizenship/functions/pkg/subscriptions"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -33,8 +37,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func startStack(t *testing.T, adminKey string) *stack {
 	t.Helper()
@@ -177,6 +185,7 @@ func TestLocalStack_EndToEnd(t *testing.T) {
 	s.must(t, 200, admin, "PUT", "/adm/users/dev@comune.roma.it/groups", `{"groups":["ApiLimitedProfileRead","ApiMessageWrite","ApiMessageRead"]}`)
 	sub := s.must(t, 200, admin, "PUT", "/adm/users/dev@comune.roma.it/subscriptions/tari-e2e", `{"product_name":"IO"}`)
 	key := sub.body["primary_key"].(string)
+	assertUsagePlanKey(t, s.endpoint, "tari-e2e")
 
 	// The citizen's profile (the app backend's call; the admin has every group).
 	citizen := "SPNDNL80R13C555X"
@@ -230,4 +239,28 @@ func TestLocalStack_EndToEnd(t *testing.T) {
 		strings.Contains(logs, "citizen-e2e@example.com") || strings.Contains(logs, key) {
 		t.Fatalf("logs leak personal data or miss requests:\n%s", logs)
 	}
+}
+
+// assertUsagePlanKey checks that the subscription has its key in the usage
+// plan the local stack created from the template.
+func assertUsagePlanKey(t *testing.T, endpoint, subscriptionID string) {
+	t.Helper()
+	ctx := context.Background()
+	c := apigw.NewFromConfig(awstest.Config(endpoint))
+	plans, err := c.GetUsagePlans(ctx, &apigw.GetUsagePlansInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plans.Items {
+		keys, err := c.GetUsagePlanKeys(ctx, &apigw.GetUsagePlanKeysInput{UsagePlanId: p.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys.Items {
+			if aws.ToString(k.Name) == subscriptionID && aws.ToString(k.Value) == subscriptions.UsageKey(subscriptionID) {
+				return
+			}
+		}
+	}
+	t.Fatalf("subscription %s has no key in a usage plan", subscriptionID)
 }

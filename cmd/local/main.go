@@ -28,9 +28,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/digital-citizenship/functions/pkg/apigateway"
 	"github.com/digital-citizenship/functions/pkg/awstest"
 	"github.com/digital-citizenship/functions/pkg/sam"
 )
@@ -81,8 +83,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err := verifySender(ctx, cfg, stack.Params["MailFrom"]); err != nil {
 		return err
 	}
+	plan, err := createUsagePlan(ctx, cfg, tmpl, stack)
+	if err != nil {
+		return err
+	}
 	if key := getenv("ADMIN_KEY"); key != "" {
-		if err := provisionAdmin(ctx, cfg, stack, key, envOr(getenv, "ADMIN_EMAIL", "admin@io.example.it"), logs); err != nil {
+		if err := provisionAdmin(ctx, cfg, stack, plan, key, envOr(getenv, "ADMIN_EMAIL", "admin@io.example.it"), logs); err != nil {
 			return err
 		}
 	}
@@ -170,6 +176,32 @@ func newAPI(tmpl *sam.Template, fns []sam.Function, runtimes map[string]*runtime
 		}
 	}
 	return a, nil
+}
+
+// createUsagePlan creates the Api's usage plan on the emulator, as SAM does
+// on deploy, so that create-subscription registers keys in it. The local API
+// itself does not throttle.
+func createUsagePlan(ctx context.Context, cfg aws.Config, tmpl *sam.Template, stack *sam.Stack) (*apigateway.UsagePlan, error) {
+	ids := tmpl.OfType("AWS::ApiGateway::UsagePlan")
+	if len(ids) != 1 {
+		return nil, errors.New("template.yaml: want exactly one AWS::ApiGateway::UsagePlan")
+	}
+	name := stack.Resolve(tmpl.Resources[ids[0]].Properties["UsagePlanName"])
+	c := apigw.NewFromConfig(cfg)
+	plans, err := c.GetUsagePlans(ctx, &apigw.GetUsagePlansInput{Limit: aws.Int32(500)})
+	if err != nil {
+		return nil, fmt.Errorf("list usage plans: %w", err)
+	}
+	exists := false // an emulator may outlive one run
+	for _, p := range plans.Items {
+		exists = exists || aws.ToString(p.Name) == name
+	}
+	if !exists {
+		if _, err := c.CreateUsagePlan(ctx, &apigw.CreateUsagePlanInput{Name: &name}); err != nil {
+			return nil, fmt.Errorf("create usage plan: %w", err)
+		}
+	}
+	return &apigateway.UsagePlan{API: c, Name: name}, nil
 }
 
 func verifySender(ctx context.Context, cfg aws.Config, from string) error {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/digital-citizenship/functions/pkg/apigateway"
@@ -12,8 +13,9 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("ACCOUNTS_TABLE", "SERVICES_TABLE")
+	cfg, env := config.MustLoad("ACCOUNTS_TABLE", "SERVICES_TABLE", "USAGE_PLAN_NAME")
 	db := dynamodb.NewFromConfig(cfg)
-	op := httpapi.CreateSubscription(store.NewAccounts(db, env["ACCOUNTS_TABLE"]), store.NewServices(db, env["SERVICES_TABLE"]))
+	plan := &apigateway.UsagePlan{API: apigw.NewFromConfig(cfg), Name: env["USAGE_PLAN_NAME"]}
+	op := httpapi.CreateSubscription(store.NewAccounts(db, env["ACCOUNTS_TABLE"]), store.NewServices(db, env["SERVICES_TABLE"]), plan)
 	apigateway.Start(httpapi.NewMux(op))
 }

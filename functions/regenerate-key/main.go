@@ -2,6 +2,7 @@
 package main
 
 import (
+	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/digital-citizenship/functions/pkg/apigateway"
@@ -11,7 +12,11 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("ACCOUNTS_TABLE")
+	cfg, env := config.MustLoad("ACCOUNTS_TABLE", "AUTHORIZER_CACHE_TTL")
 	accounts := store.NewAccounts(dynamodb.NewFromConfig(cfg), env["ACCOUNTS_TABLE"])
-	apigateway.Start(httpapi.NewMux(httpapi.RegenerateKey(accounts, nil)))
+	var flush httpapi.CacheFlusher // no cache, nothing to flush (the local stack)
+	if env["AUTHORIZER_CACHE_TTL"] != "0" {
+		flush = apigateway.CacheFlusher{API: apigw.NewFromConfig(cfg)}
+	}
+	apigateway.Start(httpapi.NewMux(httpapi.RegenerateKey(accounts, flush)))
 }

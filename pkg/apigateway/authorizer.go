@@ -46,6 +46,8 @@ func (a Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAutho
 				Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: []string{wholeAPI(req.MethodArn)},
 			}},
 		},
+		// The usage plan throttles per subscription (ApiKeySourceType AUTHORIZER).
+		UsageIdentifierKey: subscriptions.UsageKey(c.SubscriptionID),
 		Context: map[string]any{
 			ctxSubscriptionID: c.SubscriptionID,
 			ctxUserID:         c.UserID,

@@ -22,7 +22,7 @@ func TestAuthorizer(t *testing.T) {
 	if _, err := subscriptions.SetGroups(ctx, st, "dev@pa.it", []string{"ApiInfoRead"}); err != nil {
 		t.Fatal(err)
 	}
-	_, keys, err := subscriptions.Create(ctx, st, "dev@pa.it", "svc", "", nil)
+	_, keys, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +36,9 @@ func TestAuthorizer(t *testing.T) {
 	st0 := res.PolicyDocument.Statement[0]
 	if st0.Effect != "Allow" || st0.Resource[0] != "arn:aws:execute-api:eu-south-1:123:api1/prod/*" {
 		t.Fatalf("policy %+v", res.PolicyDocument)
+	}
+	if res.UsageIdentifierKey != subscriptions.UsageKey("svc") {
+		t.Fatalf("usage identifier %q", res.UsageIdentifierKey)
 	}
 	if res.Context["subscriptionId"] != "svc" || res.Context["groups"] != "ApiInfoRead" || res.Context["email"] != "dev@pa.it" {
 		t.Fatalf("context %+v", res.Context)

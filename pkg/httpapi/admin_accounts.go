@@ -55,7 +55,7 @@ type SubscriptionView struct {
 
 // CreateSubscription is PUT /adm/users/{email}/subscriptions/{subscription_id}:
 // the service must exist; both keys are shown in this response only.
-func CreateSubscription(st subscriptions.Store, svcs services.Store) Operation {
+func CreateSubscription(st subscriptions.Store, svcs services.Store, plan subscriptions.UsagePlan) Operation {
 	path := "/adm/users/{email}/subscriptions/{subscription_id}"
 	return Operation{"PUT", path, admin([]auth.Group{auth.UserAdmin}, func(w http.ResponseWriter, r request) error {
 		email, id := r.PathValue("email"), r.PathValue("subscription_id")
@@ -78,7 +78,7 @@ func CreateSubscription(st subscriptions.Store, svcs services.Store) Operation {
 		if in.ProductName != nil {
 			product = *in.ProductName
 		}
-		s, keys, err := subscriptions.Create(r.Context(), st, email, id, product, nil)
+		s, keys, err := subscriptions.Create(r.Context(), st, plan, email, id, product, nil)
 		if err != nil {
 			return err
 		}

@@ -26,18 +26,19 @@ type world struct {
 	msgs     *storetest.Messages
 	accounts *storetest.Accounts
 	created  *storetest.Queue
+	plan     *storetest.UsagePlan
 	mux      http.Handler
 }
 
 func newWorld(t *testing.T) *world {
 	w := &world{svcs: &storetest.Services{}, profiles: &storetest.Profiles{}, msgs: &storetest.Messages{},
-		accounts: &storetest.Accounts{}, created: &storetest.Queue{}}
+		accounts: &storetest.Accounts{}, created: &storetest.Queue{}, plan: &storetest.UsagePlan{}}
 	sub := messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now}
 	w.mux = httpapi.NewMux(
 		httpapi.GetInfo(w.svcs), httpapi.GetProfile(w.svcs, w.profiles), httpapi.UpsertProfile(w.svcs, w.profiles),
 		httpapi.SubmitMessage(w.svcs, sub), httpapi.GetMessage(w.svcs, w.msgs),
 		httpapi.CreateService(w.svcs), httpapi.GetServiceAdmin(w.svcs), httpapi.UpdateService(w.svcs),
-		httpapi.SetUserGroups(w.accounts), httpapi.CreateSubscription(w.accounts, w.svcs), httpapi.RegenerateKey(w.accounts, nil),
+		httpapi.SetUserGroups(w.accounts), httpapi.CreateSubscription(w.accounts, w.svcs, w.plan), httpapi.RegenerateKey(w.accounts, nil),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",
@@ -172,8 +173,8 @@ func TestAdmin(t *testing.T) {
 	}
 	wantProblem(t, w.do(t, adm, "PUT", "/adm/users/dev@pa.it/subscriptions/nope", ""), 404, "Service not found")
 	r := w.do(t, adm, "PUT", "/adm/users/dev@pa.it/subscriptions/tari", `{"product_name":"IO"}`)
-	if r.Status != 200 || len(r.Body["primary_key"].(string)) != 32 {
-		t.Fatalf("subscription: %d %s", r.Status, r.Raw)
+	if r.Status != 200 || len(r.Body["primary_key"].(string)) != 32 || w.plan.Keys["tari"] == "" {
+		t.Fatalf("subscription: %d %s, usage plan %v", r.Status, r.Raw, w.plan.Keys)
 	}
 	wantProblem(t, w.do(t, adm, "PUT", "/adm/users/dev@pa.it/subscriptions/tari", ""), 409, "Conflict")
 	k := w.do(t, adm, "PUT", "/adm/services/tari/keys", `{"key_type":"SECONDARY_KEY"}`)

@@ -49,3 +49,20 @@ func (m *Mailer) Send(_ context.Context, e emails.Email) error {
 	m.Sent = append(m.Sent, e)
 	return nil
 }
+
+// UsagePlan is an in-memory subscriptions.UsagePlan.
+type UsagePlan struct {
+	mu   sync.Mutex
+	Keys map[string]string // subscription id -> usage key
+}
+
+// Register implements subscriptions.UsagePlan.
+func (u *UsagePlan) Register(_ context.Context, id, key string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.Keys == nil {
+		u.Keys = map[string]string{}
+	}
+	u.Keys[id] = key
+	return nil
+}

@@ -70,6 +70,19 @@ type Store interface {
 	Key(ctx context.Context, hash string) (Key, error)
 }
 
+// UsagePlan throttles each subscription separately (API Gateway's usage plan).
+type UsagePlan interface {
+	// Register adds the subscription's usage key to the plan; registering
+	// twice is harmless.
+	Register(ctx context.Context, subscriptionID, usageKey string) error
+}
+
+// UsageKey is the identifier the authorizer gives API Gateway for a
+// subscription's usage plan: derived from the id, so nothing is stored and
+// both keys of a subscription share one quota. It grants nothing: clients
+// cannot present it, only the authorizer can.
+func UsageKey(subscriptionID string) string { return Hash("usage-plan:" + subscriptionID) }
+
 // NewKey returns a fresh key: 128 random bits as 32 hexadecimal characters,
 // the format of the original's API Management keys.
 func NewKey() string {
@@ -154,13 +167,18 @@ type Keys struct {
 }
 
 // Create makes the subscription id for the user email with two new keys (or
-// with the given keys, for bootstrap provisioning). The user must exist.
-func Create(ctx context.Context, st Store, email, id, product string, given *Keys) (Subscription, Keys, error) {
+// with the given keys, for bootstrap provisioning) and registers it in the
+// usage plan. The user must exist.
+func Create(ctx context.Context, st Store, plan UsagePlan, email, id, product string, given *Keys) (Subscription, Keys, error) {
 	if _, err := st.User(ctx, email); errors.Is(err, problem.ErrNotFound) {
 		return Subscription{}, Keys{}, problem.New(problem.NotFound, "User not found",
 			"Set the user's groups (PUT /adm/users/{email}/groups) before creating its subscriptions.")
 	} else if err != nil {
 		return Subscription{}, Keys{}, problem.Wrap(problem.Internal, err, "Query error", "Error while retrieving the user")
+	}
+	if err := plan.Register(ctx, id, UsageKey(id)); err != nil {
+		return Subscription{}, Keys{}, problem.Wrap(problem.Internal, err, "Internal server error",
+			"Error while registering the subscription in the usage plan")
 	}
 	keys := Keys{Primary: NewKey(), Secondary: NewKey()}
 	if given != nil {
