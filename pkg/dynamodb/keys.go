@@ -6,6 +6,7 @@
 //	               SUB#<subscription id>      #               a subscription and its key hashes
 //	               KEY#<sha256 of key>        #               key index: hash -> subscription
 //	ServicesTable  SERVICE#<service id>       V#<version:16>  every version of a service
+//	               VISIBLE                    SERVICE#<id>    the catalogue of visible services
 //	ProfilesTable  PROFILE#<fiscal code>      V#<version:16>  every version of a profile
 //	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels
 //	               INBOX#<fiscal code>        SENDER#<id>     a service that wrote to the citizen
@@ -35,3 +36,11 @@ func senderSK(serviceID string) string   { return senderPfx + serviceID }
 func versionSK(v int) string             { return fmt.Sprintf("%s%016d", versionPfx, v) }
 
 func idempotencyPK(serviceID, keyHash string) string { return "IDEM#" + serviceID + "#" + keyHash }
+
+// The catalogue of visible services lives in one partition of the services
+// table, written in the same transaction as each service version.
+const visiblePK = "VISIBLE"
+
+func visibleSK(serviceID string) string { return servicePfx + serviceID }
+
+const servicePfx = "SERVICE#"

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/paging"
 )
 
 // Messages stores messages, sender services and idempotency records in the
@@ -197,6 +198,44 @@ func wrap(what string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Inbox implements messages.Store.
+func (s *Messages) Inbox(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[messages.Message], error) {
+	visible := expression.Name("pending").Equal(expression.Value(false))
+	summary := expression.NamesList(expression.Name("id"), expression.Name("fiscal_code"), expression.Name("sender_service_id"),
+		expression.Name("time_to_live"), expression.Name("created_at"), expression.Name("status"), expression.Name(attrSK))
+	items, next, err := s.t.page(ctx, inboxPK(fiscalCode), messagePfx, r, true, &visible, &summary)
+	if err != nil {
+		return paging.Page[messages.Message]{}, wrap("list inbox", err)
+	}
+	page := paging.Page[messages.Message]{Items: []messages.Message{}, Next: next}
+	for _, av := range items {
+		var it messageItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return paging.Page[messages.Message]{}, err
+		}
+		page.Items = append(page.Items, it.message())
+	}
+	return page, nil
+}
+
+// Senders implements messages.Store.
+func (s *Messages) Senders(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[messages.SenderService], error) {
+	items, next, err := s.t.page(ctx, inboxPK(fiscalCode), senderPfx, r, false, nil, nil)
+	if err != nil {
+		return paging.Page[messages.SenderService]{}, wrap("list sender services", err)
+	}
+	page := paging.Page[messages.SenderService]{Items: []messages.SenderService{}, Next: next}
+	for _, av := range items {
+		var it senderItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return paging.Page[messages.SenderService]{}, err
+		}
+		page.Items = append(page.Items, messages.SenderService{FiscalCode: fiscalCode, ServiceID: it.ServiceID,
+			ServiceVersion: it.ServiceVersion, LastNotificationAt: it.LastNotificationAt})
+	}
+	return page, nil
 }
 
 var _ messages.Store = (*Messages)(nil)

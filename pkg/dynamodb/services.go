@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/digital-citizenship/functions/pkg/paging"
 	"github.com/digital-citizenship/functions/pkg/services"
 )
 
@@ -40,15 +44,53 @@ func (s *Services) Latest(ctx context.Context, id string) (services.Service, err
 		IsVisible: it.IsVisible, MaxAllowedPaymentAmount: it.MaxAllowedPaymentAmount, Version: it.Version}, nil
 }
 
-// Create implements services.Store.
+type visibleItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	ServiceID string `dynamodbav:"service_id"`
+	Version   int    `dynamodbav:"version"`
+}
+
+// Create implements services.Store: the version and the catalogue entry
+// change in one transaction, so the catalogue follows the latest version
+// whatever the order of concurrent writers (only one writes each version).
 func (s *Services) Create(ctx context.Context, v services.Service) error {
 	it := serviceItem{servicePK(v.ServiceID), versionSK(v.Version), v.ServiceID, v.ServiceName, v.OrganizationName,
 		v.DepartmentName, v.OrganizationFiscalCode, v.AuthorizedCIDRs, v.AuthorizedRecipients, v.IsVisible,
 		v.MaxAllowedPaymentAmount, v.Version}
-	if err := s.t.create(ctx, it); err != nil {
+	put, err := s.t.createInput(it)
+	if err != nil {
+		return err
+	}
+	catalogue := types.TransactWriteItem{Delete: &types.Delete{TableName: &s.t.name, Key: key(visiblePK, visibleSK(v.ServiceID))}}
+	if v.IsVisible {
+		av, err := attributevalue.MarshalMap(visibleItem{visiblePK, visibleSK(v.ServiceID), v.ServiceID, v.Version})
+		if err != nil {
+			return err
+		}
+		catalogue = types.TransactWriteItem{Put: &types.Put{TableName: &s.t.name, Item: av}}
+	}
+	if err := s.t.transact(ctx, types.TransactWriteItem{Put: put}, catalogue); err != nil {
 		return fmt.Errorf("create service version: %w", err)
 	}
 	return nil
+}
+
+// Visible implements services.Store.
+func (s *Services) Visible(ctx context.Context, r paging.Request) (paging.Page[services.Tuple], error) {
+	items, next, err := s.t.page(ctx, visiblePK, servicePfx, r, false, nil, nil)
+	if err != nil {
+		return paging.Page[services.Tuple]{}, fmt.Errorf("list visible services: %w", err)
+	}
+	page := paging.Page[services.Tuple]{Items: []services.Tuple{}, Next: next}
+	for _, av := range items {
+		var it visibleItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return paging.Page[services.Tuple]{}, err
+		}
+		page.Items = append(page.Items, services.Tuple{ServiceID: it.ServiceID, Version: it.Version})
+	}
+	return page, nil
 }
 
 func nonNil(s []string) []string {

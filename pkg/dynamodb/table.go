@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/digital-citizenship/functions/pkg/paging"
 	"github.com/digital-citizenship/functions/pkg/problem"
 )
 
@@ -145,4 +146,42 @@ func conflictOn(err error) error {
 		return fmt.Errorf("%w: %v", problem.ErrConflict, err)
 	}
 	return err
+}
+
+// page queries partition pk for items whose sort key starts with prefix,
+// resuming after the cursor, and returns the raw items and the next cursor.
+// filter, when set, drops items after they are read (a page may be short).
+func (t table) page(ctx context.Context, pk, prefix string, r paging.Request, newestFirst bool,
+	filter *expression.ConditionBuilder, projection *expression.ProjectionBuilder) ([]map[string]types.AttributeValue, string, error) {
+	after, err := paging.Decode(r.Cursor, prefix)
+	if err != nil {
+		return nil, "", err
+	}
+	b := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(pk)).
+		And(expression.Key(attrSK).BeginsWith(prefix)))
+	if filter != nil {
+		b = b.WithFilter(*filter)
+	}
+	if projection != nil {
+		b = b.WithProjection(*projection)
+	}
+	e, err := b.Build()
+	if err != nil {
+		return nil, "", err
+	}
+	in := &dynamodb.QueryInput{TableName: &t.name, KeyConditionExpression: e.KeyCondition(), FilterExpression: e.Filter(),
+		ProjectionExpression: e.Projection(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ScanIndexForward: aws.Bool(!newestFirst), Limit: aws.Int32(int32(r.Size))}
+	if after != "" {
+		in.ExclusiveStartKey = key(pk, after)
+	}
+	res, err := t.api.Query(ctx, in)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if sk, ok := res.LastEvaluatedKey[attrSK].(*types.AttributeValueMemberS); ok {
+		next = paging.Encode(sk.Value)
+	}
+	return res.Items, next, nil
 }

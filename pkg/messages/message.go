@@ -6,6 +6,8 @@ package messages
 import (
 	"context"
 	"time"
+
+	"github.com/digital-citizenship/functions/pkg/paging"
 )
 
 // Status is the processing status of a message.
@@ -138,6 +140,12 @@ type Store interface {
 	// SetChannelStatus records a channel's status unless it is final already
 	// (problem.ErrConflict).
 	SetChannelStatus(ctx context.Context, fiscalCode, id, channel string, s ChannelStatus, at time.Time) error
+	// Inbox lists a citizen's messages newest first, without content and
+	// without pending (processing or rejected) ones. Of the Size messages
+	// read, pending ones are left out, so a page may hold fewer.
+	Inbox(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[Message], error)
+	// Senders lists the services that wrote to a citizen, by service id.
+	Senders(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[SenderService], error)
 }
 
 // Queue carries events to the next stage of the pipeline.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 
 	"github.com/digital-citizenship/functions/pkg/fiscalcode"
+	"github.com/digital-citizenship/functions/pkg/paging"
 	"github.com/digital-citizenship/functions/pkg/validate"
 )
 
@@ -57,12 +58,22 @@ func (s Service) PublicView() Public {
 	return Public{s.ServiceID, s.ServiceName, s.OrganizationName, s.DepartmentName, s.OrganizationFiscalCode, s.Version}
 }
 
-// Store keeps every version of every service.
+// Tuple names a service version in lists.
+type Tuple struct {
+	ServiceID string `json:"service_id"`
+	Version   int    `json:"version"`
+}
+
+// Store keeps every version of every service, and the catalogue of visible
+// services, maintained on every write (no scans, no timers).
 type Store interface {
 	// Latest returns the newest version, or problem.ErrNotFound.
 	Latest(ctx context.Context, serviceID string) (Service, error)
-	// Create stores s as a new version; problem.ErrConflict if that version exists.
+	// Create stores s as a new version and updates the catalogue in the same
+	// write; problem.ErrConflict if that version exists.
 	Create(ctx context.Context, s Service) error
+	// Visible lists the visible services by id, one page at a time.
+	Visible(ctx context.Context, r paging.Request) (paging.Page[Tuple], error)
 }
 
 // Input is the body of createService and updateService; pointers tell absent

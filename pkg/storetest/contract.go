@@ -8,6 +8,7 @@ import (
 
 	"github.com/digital-citizenship/functions/pkg/auth"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/paging"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
 	"github.com/digital-citizenship/functions/pkg/services"
@@ -173,4 +174,74 @@ func AccountsContract(t *testing.T, st subscriptions.Store) {
 	if got.KeyHashes[subscriptions.Primary] != "h3" || got.KeyHashes[subscriptions.Secondary] != "h2" {
 		t.Fatalf("subscription = %+v", got)
 	}
+}
+
+// collect pages through a listing with page size 1 and returns every item.
+func collect[T any](t *testing.T, list func(paging.Request) (paging.Page[T], error)) []T {
+	t.Helper()
+	var all []T
+	r := paging.Request{Size: 1}
+	for range 50 {
+		p, err := list(r)
+		ok(t, err)
+		all = append(all, p.Items...)
+		if p.Next == "" {
+			return all
+		}
+		r.Cursor = p.Next
+	}
+	t.Fatal("listing never ended")
+	return nil
+}
+
+// ListsContract checks the paginated listings of a services and a messages
+// store: order, completeness across pages, filtering, bad cursors.
+func ListsContract(t *testing.T, svcs services.Store, msgs messages.Store) {
+	ctx := context.Background()
+	for i, id := range []string{"vis-b", "vis-a", "hidden", "vis-c"} {
+		s := services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O", DepartmentName: "D",
+			OrganizationFiscalCode: "00000000001", AuthorizedCIDRs: []string{}, AuthorizedRecipients: []string{}, IsVisible: id != "hidden"}
+		ok(t, svcs.Create(ctx, s))
+		if i == 3 { // vis-c becomes invisible, vis-b gets a new visible version
+			s.Version, s.IsVisible = 1, false
+			ok(t, svcs.Create(ctx, s))
+			b := s
+			b.ServiceID, b.IsVisible = "vis-b", true
+			ok(t, svcs.Create(ctx, b))
+		}
+	}
+	vis := collect(t, func(r paging.Request) (paging.Page[services.Tuple], error) { return svcs.Visible(ctx, r) })
+	if len(vis) != 2 || vis[0] != (services.Tuple{ServiceID: "vis-a"}) || vis[1] != (services.Tuple{ServiceID: "vis-b", Version: 1}) {
+		t.Fatalf("visible services %+v", vis)
+	}
+
+	fc := "BBBBBB00B00B000B"
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for i, id := range []string{"01A", "01B", "01C", "01D"} {
+		m := messages.Message{ID: id, FiscalCode: fc, SenderServiceID: "svc-" + id, TimeToLive: 3600, CreatedAt: now,
+			Pending: true, Status: messages.Accepted, StatusAt: now}
+		ok(t, msgs.Create(ctx, m, nil))
+		if i != 2 { // 01C stays pending
+			m.Content = &messages.Content{Subject: "subject", Markdown: "body"}
+			ok(t, msgs.Deliver(ctx, m, messages.SenderService{FiscalCode: fc, ServiceID: "svc-" + id, ServiceVersion: i, LastNotificationAt: now}))
+		}
+	}
+	inbox := collect(t, func(r paging.Request) (paging.Page[messages.Message], error) { return msgs.Inbox(ctx, fc, r) })
+	if len(inbox) != 3 || inbox[0].ID != "01D" || inbox[1].ID != "01B" || inbox[2].ID != "01A" || inbox[0].Content != nil ||
+		!inbox[0].CreatedAt.Equal(now) || inbox[0].SenderServiceID != "svc-01D" {
+		t.Fatalf("inbox %+v", inbox)
+	}
+	first, err := msgs.Inbox(ctx, fc, paging.Request{Size: 100})
+	ok(t, err)
+	if len(first.Items) != 3 || first.Next != "" {
+		t.Fatalf("one page of 100: %d items, next %q", len(first.Items), first.Next)
+	}
+	senders := collect(t, func(r paging.Request) (paging.Page[messages.SenderService], error) { return msgs.Senders(ctx, fc, r) })
+	if len(senders) != 3 || senders[0].ServiceID != "svc-01A" || senders[2].ServiceID != "svc-01D" || senders[2].ServiceVersion != 3 {
+		t.Fatalf("senders %+v", senders)
+	}
+	_, err = msgs.Inbox(ctx, fc, paging.Request{Size: 1, Cursor: paging.Encode("SENDER#x")})
+	is(t, err, paging.ErrCursor)
+	_, err = svcs.Visible(ctx, paging.Request{Size: 1, Cursor: "%%%"})
+	is(t, err, paging.ErrCursor)
 }

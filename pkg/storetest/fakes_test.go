@@ -7,4 +7,5 @@ func TestFakes_Contract(t *testing.T) {
 	t.Run("profiles", func(t *testing.T) { ProfilesContract(t, &Profiles{}) })
 	t.Run("messages", func(t *testing.T) { MessagesContract(t, &Messages{}) })
 	t.Run("accounts", func(t *testing.T) { AccountsContract(t, &Accounts{}) })
+	t.Run("lists", func(t *testing.T) { ListsContract(t, &Services{}, &Messages{}) })
 }
