@@ -33,7 +33,9 @@ type api struct {
 	routes     []route
 	authorizer *runtime
 	gateway    map[string]string // gateway response type -> body
-	logs       *log.Logger
+	// cors holds the preflight answer's headers (the template's Api Cors).
+	cors map[string]string
+	logs *log.Logger
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -50,6 +52,13 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) serve(w http.ResponseWriter, r *http.Request, rt *route, params map[string]string, allowed []string) int {
+	if rt == nil && r.Method == http.MethodOptions && len(allowed) > 0 && len(a.cors) > 0 {
+		for k, v := range a.cors {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK
+	}
 	if rt == nil {
 		if len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))

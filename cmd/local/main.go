@@ -165,6 +165,14 @@ func newAPI(tmpl *sam.Template, fns []sam.Function, runtimes map[string]*runtime
 	if a.authorizer == nil {
 		return nil, errors.New("template.yaml: the Api has no DefaultAuthorizer function")
 	}
+	a.cors = map[string]string{}
+	cors, _ := props["Cors"].(map[string]any)
+	for prop, header := range map[string]string{"AllowOrigin": "Access-Control-Allow-Origin", "AllowMethods": "Access-Control-Allow-Methods",
+		"AllowHeaders": "Access-Control-Allow-Headers", "MaxAge": "Access-Control-Max-Age"} {
+		if v, ok := cors[prop].(string); ok {
+			a.cors[header] = strings.Trim(v, "'")
+		}
+	}
 	gw, _ := props["GatewayResponses"].(map[string]any)
 	for typ, v := range gw {
 		tpl, _ := v.(map[string]any)["ResponseTemplates"].(map[string]any)

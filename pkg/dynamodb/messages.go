@@ -66,7 +66,7 @@ type idempotencyItem struct {
 func (s *Messages) Create(ctx context.Context, m messages.Message, idem *messages.Idempotency) error {
 	put, err := s.t.createInput(messageItem{PK: inboxPK(m.FiscalCode), SK: messageSK(m.ID), ID: m.ID,
 		FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID, SenderUserID: m.SenderUserID,
-		TimeToLive: m.TimeToLive, CreatedAt: m.CreatedAt, Pending: true, Status: string(m.Status), StatusAt: m.StatusAt})
+		TimeToLive: m.TimeToLive, CreatedAt: m.CreatedAt, Pending: true, Content: m.Content, Status: string(m.Status), StatusAt: m.StatusAt})
 	if err != nil {
 		return err
 	}

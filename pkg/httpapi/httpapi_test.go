@@ -39,6 +39,10 @@ func newWorld(t *testing.T) *world {
 		httpapi.SubmitMessage(w.svcs, sub), httpapi.GetMessage(w.svcs, w.msgs),
 		httpapi.CreateService(w.svcs), httpapi.GetServiceAdmin(w.svcs), httpapi.UpdateService(w.svcs),
 		httpapi.SetUserGroups(w.accounts), httpapi.CreateSubscription(w.accounts, w.svcs, w.plan), httpapi.RegenerateKey(w.accounts, nil),
+		httpapi.GetService(w.svcs), httpapi.GetVisibleServices(w.svcs), httpapi.GetServicesByRecipient(w.svcs, w.msgs),
+		httpapi.GetMessagesByUser(w.svcs, w.msgs), httpapi.SubmitMessageInBody(w.svcs, sub),
+		httpapi.Debug(w.svcs, "GET", "/api/v1/debug"), httpapi.Debug(w.svcs, "POST", "/api/v1/debug"),
+		httpapi.Debug(w.svcs, "GET", "/adm/debug"), httpapi.Debug(w.svcs, "POST", "/adm/debug"),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",
@@ -67,6 +71,7 @@ func (w *world) do(t *testing.T, c *auth.Caller, method, path, body string) resp
 	raw, _ := io.ReadAll(rec.Body)
 	r := response{Status: rec.Code, Header: rec.Header(), Raw: string(raw)}
 	_ = json.Unmarshal(raw, &r.Body)
+	checkContract(t, method, req.URL.Path, rec.Code, rec.Header().Get("Content-Type"), raw)
 	return r
 }
 

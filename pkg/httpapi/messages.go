@@ -4,17 +4,20 @@ import (
 	"net/http"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/fiscalcode"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/services"
 )
 
 // IdempotencyHeader lets a client retry a submission without a duplicate.
 const IdempotencyHeader = "Idempotency-Key"
 
+var submitGroups = []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}
+
 // SubmitMessage is submitMessageforUser: 201, a relative Location and the id.
 func SubmitMessage(svcs services.Store, sub messages.Submitter) Operation {
-	allowed := []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}
-	return Operation{"POST", "/api/v1/messages/{fiscal_code}", public(svcs, allowed, func(w http.ResponseWriter, r request) error {
+	return Operation{"POST", "/api/v1/messages/{fiscal_code}", public(svcs, submitGroups, func(w http.ResponseWriter, r request) error {
 		fc, err := fiscalCodeParam(r, "fiscal_code")
 		if err != nil {
 			return err
@@ -23,22 +26,55 @@ func SubmitMessage(svcs services.Store, sub messages.Submitter) Operation {
 		if err != nil {
 			return err
 		}
-		nm, _, err := messages.ParseNewMessage(body)
+		nm, inBody, err := messages.ParseNewMessage(body)
 		if err != nil {
 			return err
 		}
-		if err := r.checkSource(); err != nil {
-			return err
+		if inBody != nil {
+			return problem.Invalidf(messages.NewMessageTitle,
+				"value.fiscal_code must not be given both in the path and in the body; use POST /api/v1/messages to send it in the body")
 		}
-		id, err := sub.Submit(r.Context(), messages.Submission{Caller: r.Caller, Service: r.Service, FiscalCode: fc,
-			Message: nm, IdempotencyKey: r.Header.Get(IdempotencyHeader), Body: body})
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Location", "/api/v1/messages/"+fc+"/"+id)
-		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
-		return nil
+		return submit(w, r, sub, fc, nm, body)
 	})}
+}
+
+// SubmitMessageInBody is POST /api/v1/messages, the successors' form: the
+// fiscal code travels in the body, out of URLs and access logs.
+func SubmitMessageInBody(svcs services.Store, sub messages.Submitter) Operation {
+	return Operation{"POST", "/api/v1/messages", public(svcs, submitGroups, func(w http.ResponseWriter, r request) error {
+		body, err := readBody(r.Request)
+		if err != nil {
+			return err
+		}
+		nm, inBody, err := messages.ParseNewMessage(body)
+		if err != nil {
+			return err
+		}
+		fc := ""
+		if inBody != nil {
+			fc, _ = fiscalcode.Normalize(*inBody)
+		}
+		if !fiscalcode.Valid(fc) {
+			return problem.Invalidf(messages.NewMessageTitle, "value.fiscal_code is not a fiscal code (pattern %s)", fiscalcode.Pattern)
+		}
+		return submit(w, r, sub, fc, nm, body)
+	})}
+}
+
+// submit is what both forms share once the input is valid: the source-IP
+// check, the submission, 201 with a relative Location.
+func submit(w http.ResponseWriter, r request, sub messages.Submitter, fc string, nm messages.NewMessage, body []byte) error {
+	if err := r.checkSource(); err != nil {
+		return err
+	}
+	id, err := sub.Submit(r.Context(), messages.Submission{Caller: r.Caller, Service: r.Service, FiscalCode: fc,
+		Message: nm, IdempotencyKey: r.Header.Get(IdempotencyHeader), Body: body})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/messages/"+fc+"/"+id)
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	return nil
 }
 
 // GetMessage is getMessage: the message with its status and channels, for

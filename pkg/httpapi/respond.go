@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
 )
@@ -68,11 +69,16 @@ var securityHeaders = map[string]string{
 	"X-Xss-Protection":          "1; mode=block",
 }
 
-// Secure adds the security headers to every response of h.
+// Secure adds the security headers to every response of h, and CORS
+// headers (any origin, as the original) to those of the public API.
 func Secure(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for k, v := range securityHeaders {
 			w.Header().Set(k, v)
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/v1/") || r.URL.Path == "/api/v1" {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.Header().Set("Access-Control-Expose-Headers", "Location")
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -85,7 +85,7 @@ func TestSubmit_StoresAndQueues(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, err := st.Get(context.Background(), fc, id)
-	if err != nil || m.Status != messages.Accepted || !m.Pending || m.Content != nil || m.SenderServiceID != "svc" {
+	if err != nil || m.Status != messages.Accepted || !m.Pending || m.Content.Subject != content.Subject || m.SenderServiceID != "svc" {
 		t.Fatalf("stored %+v %v", m, err)
 	}
 	var ev messages.CreatedEvent
@@ -187,7 +187,7 @@ func TestProcess_Rejections(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := p.get(t, ev.Message.ID)
-			if m.Status != messages.Rejected || m.RejectionReason != tt.reason || m.Content != nil || len(p.emails.Sent) != 0 {
+			if m.Status != messages.Rejected || m.RejectionReason != tt.reason || !m.Pending || len(p.emails.Sent) != 0 {
 				t.Fatalf("message %+v", m)
 			}
 		})

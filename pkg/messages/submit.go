@@ -68,7 +68,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Submit stores the message as ACCEPTED and queues it for processing. It
+// Submit stores the message with its content as ACCEPTED (so its sender can
+// read it at once, and it survives a lost queue message) and queues it for
+// processing; the inbox shows it only once processed. It
 // returns the message id; a replay of an Idempotency-Key with the same body
 // returns the first id and creates nothing.
 func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
@@ -76,10 +78,11 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 		return "", err
 	}
 	now := u.Now()
+	content := s.Message.Content
 	m := Message{
 		ID: ids.ULID(now), FiscalCode: s.FiscalCode, SenderServiceID: s.Service.ServiceID,
 		SenderUserID: s.Caller.UserID, TimeToLive: s.Message.TimeToLive, CreatedAt: now,
-		Pending: true, Status: Accepted, StatusAt: now,
+		Pending: true, Status: Accepted, StatusAt: now, Content: &content,
 	}
 	var idem *Idempotency
 	if s.IdempotencyKey != "" {

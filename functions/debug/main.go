@@ -1,0 +1,17 @@
+// Command debug serves the public debug operation (GET and POST /api/v1/debug).
+package main
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/config"
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	"github.com/digital-citizenship/functions/pkg/httpapi"
+)
+
+func main() {
+	cfg, env := config.MustLoad("SERVICES_TABLE")
+	svcs := store.NewServices(dynamodb.NewFromConfig(cfg), env["SERVICES_TABLE"])
+	apigateway.Start(httpapi.NewMux(httpapi.Debug(svcs, "GET", "/api/v1/debug"), httpapi.Debug(svcs, "POST", "/api/v1/debug")))
+}

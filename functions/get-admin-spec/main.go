@@ -1,0 +1,13 @@
+// Command get-admin-spec serves the admin API description (GET /specs/adm/swagger.json) anonymously.
+package main
+
+import (
+	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/httpapi"
+	"github.com/digital-citizenship/functions/pkg/openapi"
+)
+
+func main() {
+	doc, err := openapi.Bundle("admin_api.yaml")
+	apigateway.Start(httpapi.NewMux(httpapi.Spec("/specs/adm/swagger.json", doc, err)))
+}

@@ -1,0 +1,18 @@
+// Command get-messages-by-user serves getMessagesByUser (GET /api/v1/messages/{fiscal_code}).
+package main
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/config"
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	"github.com/digital-citizenship/functions/pkg/httpapi"
+)
+
+func main() {
+	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE")
+	db := dynamodb.NewFromConfig(cfg)
+	op := httpapi.GetMessagesByUser(store.NewServices(db, env["SERVICES_TABLE"]), store.NewMessages(db, env["MESSAGES_TABLE"]))
+	apigateway.Start(httpapi.NewMux(op))
+}

@@ -1,0 +1,28 @@
+// Command submit-message-in-body serves POST /api/v1/messages: a submission
+// with the recipient's fiscal code in the body.
+package main
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/config"
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	"github.com/digital-citizenship/functions/pkg/httpapi"
+	"github.com/digital-citizenship/functions/pkg/messages"
+	queue "github.com/digital-citizenship/functions/pkg/sqs"
+)
+
+func main() {
+	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL")
+	db := dynamodb.NewFromConfig(cfg)
+	sub := messages.Submitter{
+		Store:   store.NewMessages(db, env["MESSAGES_TABLE"]),
+		Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]},
+		Now:     time.Now,
+	}
+	apigateway.Start(httpapi.NewMux(httpapi.SubmitMessageInBody(store.NewServices(db, env["SERVICES_TABLE"]), sub)))
+}

@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/paging"
+	"github.com/digital-citizenship/functions/pkg/services"
+)
+
+// collection is the original's paginated shape: items, page_size and, when
+// more remain, a relative link to the next page.
+type collection[T any] struct {
+	Items    []T    `json:"items"`
+	PageSize int    `json:"page_size"`
+	Next     string `json:"next,omitempty"`
+}
+
+func pageRequest(r request) (paging.Request, error) {
+	q := r.URL.Query()
+	return paging.Parse(q.Get("page_size"), q.Get("cursor"))
+}
+
+func writePage[T any](w http.ResponseWriter, r request, pr paging.Request, items []T, next string) {
+	c := collection[T]{Items: items, PageSize: pr.Size}
+	if next != "" {
+		q := url.Values{"cursor": {next}, "page_size": {strconv.Itoa(pr.Size)}}
+		c.Next = r.URL.Path + "?" + q.Encode()
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// GetVisibleServices is getVisibleServices: the catalogue of visible services.
+func GetVisibleServices(svcs services.Store) Operation {
+	return Operation{"GET", "/api/v1/services", public(svcs, []auth.Group{auth.PublicServiceList}, func(w http.ResponseWriter, r request) error {
+		pr, err := pageRequest(r)
+		if err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		p, err := svcs.Visible(r.Context(), pr)
+		if err != nil {
+			return listError(err, "Error getting visible services list")
+		}
+		writePage(w, r, pr, p.Items, p.Next)
+		return nil
+	})}
+}
+
+// GetServicesByRecipient is getServicesByRecipient: the services that wrote
+// to a citizen, with the version they had then.
+func GetServicesByRecipient(svcs services.Store, st messages.Store) Operation {
+	return Operation{"GET", "/api/v1/profiles/{fiscal_code}/sender-services", public(svcs, []auth.Group{auth.ServiceByRecipientQuery}, func(w http.ResponseWriter, r request) error {
+		fc, err := fiscalCodeParam(r, "fiscal_code")
+		if err != nil {
+			return err
+		}
+		pr, err := pageRequest(r)
+		if err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		p, err := st.Senders(r.Context(), fc, pr)
+		if err != nil {
+			return listError(err, "Error while retrieving the sender services")
+		}
+		items := make([]services.Tuple, len(p.Items))
+		for i, s := range p.Items {
+			items[i] = services.Tuple{ServiceID: s.ServiceID, Version: s.ServiceVersion}
+		}
+		writePage(w, r, pr, items, p.Next)
+		return nil
+	})}
+}
+
+// GetMessagesByUser is getMessagesByUser: a citizen's inbox, newest first.
+func GetMessagesByUser(svcs services.Store, st messages.Store) Operation {
+	return Operation{"GET", "/api/v1/messages/{fiscal_code}", public(svcs, []auth.Group{auth.MessageList}, func(w http.ResponseWriter, r request) error {
+		fc, err := fiscalCodeParam(r, "fiscal_code")
+		if err != nil {
+			return err
+		}
+		pr, err := pageRequest(r)
+		if err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		p, err := st.Inbox(r.Context(), fc, pr)
+		if err != nil {
+			return listError(err, "Error while retrieving the messages")
+		}
+		items := make([]messages.CreatedView, len(p.Items))
+		for i, m := range p.Items {
+			items[i] = m.Summary()
+		}
+		writePage(w, r, pr, items, p.Next)
+		return nil
+	})}
+}
+
+// GetService is the public getService.
+func GetService(svcs services.Store) Operation {
+	return Operation{"GET", "/api/v1/services/{service_id}", public(svcs, []auth.Group{auth.PublicServiceRead}, func(w http.ResponseWriter, r request) error {
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		s, err := services.Get(r.Context(), svcs, r.PathValue("service_id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, s.PublicView())
+		return nil
+	})}
+}
