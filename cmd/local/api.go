@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -31,6 +32,7 @@ type route struct {
 // the proxy integration, with the template's gateway responses.
 type api struct {
 	routes     []route
+	functions  map[string]*runtime // by logical id
 	authorizer *runtime
 	gateway    map[string]string // gateway response type -> body
 	// cors holds the preflight answer's headers (the template's Api Cors).
@@ -40,6 +42,11 @@ type api struct {
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if name, ok := strings.CutPrefix(r.URL.Path, invokePrefix); ok && r.Method == http.MethodPost {
+		status := a.invokeDirect(w, r, strings.TrimSuffix(name, "/invocations"))
+		a.logs.Printf("invoke %s -> %d (%d ms)", name, status, time.Since(start).Milliseconds())
+		return
+	}
 	rt, params, allowed := a.match(r.Method, r.URL.Path)
 	status := a.serve(w, r, rt, params, allowed)
 	name := r.URL.Path
@@ -102,6 +109,35 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request, rt *route, params ma
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(data)
 	return resp.StatusCode
+}
+
+// invokePrefix is the path of Lambda's Invoke API, which the local stack
+// also serves: aws lambda invoke --endpoint-url http://127.0.0.1:3000 ...
+const invokePrefix = "/2015-03-31/functions/"
+
+// invokeDirect runs one function with the request body as its event and
+// answers as Lambda's Invoke API does (a function error is a 200 with
+// X-Amz-Function-Error).
+func (a *api) invokeDirect(w http.ResponseWriter, r *http.Request, name string) int {
+	rt := a.functions[name]
+	if rt == nil {
+		return a.problem(w, http.StatusNotFound, "Function not found", "There is no function "+name+" in template.yaml.")
+	}
+	payload, err := readAll(r)
+	if err != nil {
+		return a.problem(w, http.StatusBadRequest, "Invalid request", "The payload could not be read.")
+	}
+	out, err := rt.invoke(r.Context(), payload)
+	var fe *functionError
+	if errors.As(err, &fe) {
+		out, _ = json.Marshal(fe)
+		w.Header().Set("X-Amz-Function-Error", "Unhandled")
+	} else if err != nil {
+		return a.problem(w, http.StatusInternalServerError, "Invocation failed", err.Error())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+	return http.StatusOK
 }
 
 // match finds the most specific route for path; when the path matches only

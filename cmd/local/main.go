@@ -161,7 +161,7 @@ func newAPI(tmpl *sam.Template, fns []sam.Function, runtimes map[string]*runtime
 			authFn = fmt.Sprint(ga[0])
 		}
 	}
-	a := &api{authorizer: runtimes[authFn], gateway: map[string]string{}, logs: logs}
+	a := &api{authorizer: runtimes[authFn], functions: runtimes, gateway: map[string]string{}, logs: logs}
 	if a.authorizer == nil {
 		return nil, errors.New("template.yaml: the Api has no DefaultAuthorizer function")
 	}

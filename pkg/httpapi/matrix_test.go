@@ -1,0 +1,62 @@
+package httpapi_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/digital-citizenship/functions/pkg/auth"
+)
+
+// TestAuthorizationMatrix calls every operation as a caller in exactly one
+// group, for every group: a group of the operation's list (spec section 2.3,
+// plus the admin operations) gets through the group check; any other gets
+// the original's 403 with its exact title and detail.
+func TestAuthorizationMatrix(t *testing.T) {
+	w := newWorld(t)
+	msg := w.do(t, caller("svc", auth.MessageWrite), "POST", "/api/v1/messages/"+fc, newMessage)
+	id, _ := msg.Body["id"].(string)
+	svcBody := `{"service_id":"svc","service_name":"S","organization_name":"O","department_name":"D",
+		"organization_fiscal_code":"00000000001","authorized_cidrs":[],"authorized_recipients":[]}`
+	ops := []struct {
+		method, path, body string
+		allowed            []auth.Group
+	}{
+		{"GET", "/api/v1/services/svc", "", []auth.Group{auth.PublicServiceRead}},
+		{"GET", "/api/v1/services", "", []auth.Group{auth.PublicServiceList}},
+		{"GET", "/api/v1/profiles/" + fc + "/sender-services", "", []auth.Group{auth.ServiceByRecipientQuery}},
+		{"GET", "/api/v1/profiles/" + fc, "", []auth.Group{auth.LimitedProfileRead, auth.FullProfileRead}},
+		{"POST", "/api/v1/profiles/" + fc, `{"version":0}`, []auth.Group{auth.ProfileWrite}},
+		{"GET", "/api/v1/messages/" + fc + "/" + id, "", []auth.Group{auth.MessageRead, auth.MessageList}},
+		{"GET", "/api/v1/messages/" + fc, "", []auth.Group{auth.MessageList}},
+		{"POST", "/api/v1/messages/" + fc, newMessage, []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}},
+		{"POST", "/api/v1/messages", `{"fiscal_code":"` + fc + `",` + newMessage[1:], []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}},
+		{"GET", "/api/v1/info", "", []auth.Group{auth.InfoRead}},
+		{"GET", "/api/v1/debug", "", []auth.Group{auth.DebugRead}},
+		{"POST", "/api/v1/debug", `{"a":1}`, []auth.Group{auth.DebugRead}},
+		{"GET", "/adm/debug", "", []auth.Group{auth.DebugRead}},
+		{"POST", "/adm/debug", "", []auth.Group{auth.DebugRead}},
+		{"POST", "/adm/services", svcBody, []auth.Group{auth.ServiceWrite}},
+		{"GET", "/adm/services/svc", "", []auth.Group{auth.ServiceRead}},
+		{"PUT", "/adm/services/svc", svcBody, []auth.Group{auth.ServiceWrite}},
+		{"PUT", "/adm/users/dev@pa.it/groups", `{"groups":["ApiInfoRead"]}`, []auth.Group{auth.UserAdmin}},
+		{"PUT", "/adm/users/dev@pa.it/subscriptions/svc", "", []auth.Group{auth.UserAdmin}},
+		{"PUT", "/adm/services/svc/keys", `{"key_type":"PRIMARY_KEY"}`, []auth.Group{auth.UserAdmin}},
+	}
+	for _, op := range ops {
+		for _, g := range auth.AllGroups {
+			t.Run(op.method+" "+op.path+" as "+string(g), func(t *testing.T) {
+				r := w.do(t, caller("svc", g), op.method, op.path, op.body)
+				refused := r.Status == 403 && r.Body["title"] == auth.ErrNotAllowed.Title
+				if slices.Contains(op.allowed, g) {
+					if refused {
+						t.Fatalf("allowed group refused: %s", r.Raw)
+					}
+					return
+				}
+				if !refused || r.Body["detail"] != auth.ErrNotAllowed.Detail {
+					t.Fatalf("got %d %s, want 403 %q", r.Status, r.Raw, auth.ErrNotAllowed.Title)
+				}
+			})
+		}
+	}
+}
