@@ -228,6 +228,37 @@ func TestLocalStack_EndToEnd(t *testing.T) {
 	rejected := s.must(t, 201, key, "POST", "/api/v1/messages/RSSMRA80A01H501U", msg)
 	s.waitFor(t, key, rejected.header.Get("Location"), func(r reply) bool { return r.body["status"] == "REJECTED" })
 
+	// The successors' form, with the fiscal code in the body, and the inbox,
+	// newest first and paginated (the rejected message is not in it).
+	inBody := fmt.Sprintf(`{"fiscal_code":"spndnl80r13c555x","content":{"subject":%q,"markdown":%q}}`, subject+" bis", markdown)
+	second := s.must(t, 201, key, "POST", "/api/v1/messages", inBody)
+	s.waitFor(t, key, second.header.Get("Location"), func(r reply) bool { return r.body["status"] == "PROCESSED" })
+	page := s.must(t, 200, admin, "GET", "/api/v1/messages/"+citizen+"?page_size=1", "")
+	items, _ := page.body["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["id"] != second.body["id"] || page.body["page_size"] != float64(1) || page.body["next"] == nil {
+		t.Fatalf("first page %s", page.raw)
+	}
+	next := s.must(t, 200, admin, "GET", page.body["next"].(string), "")
+	items, _ = next.body["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["id"] != created.body["id"] {
+		t.Fatalf("second page %s", next.raw)
+	}
+	senders := s.must(t, 200, admin, "GET", "/api/v1/profiles/"+citizen+"/sender-services", "")
+	if !strings.Contains(senders.raw, `"service_id":"tari-e2e"`) {
+		t.Fatalf("sender services %s", senders.raw)
+	}
+
+	// Anonymous API descriptions and CORS preflights.
+	spec := s.must(t, 200, "", "GET", "/specs/api/v1/swagger.json", "")
+	if spec.body["swagger"] != "2.0" || spec.body["basePath"] != "/api/v1" {
+		t.Fatalf("public spec %.200s", spec.raw)
+	}
+	s.must(t, 200, "", "GET", "/specs/adm/swagger.json", "")
+	pre := s.must(t, 200, "", "OPTIONS", "/api/v1/messages", "")
+	if pre.header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(pre.header.Get("Access-Control-Allow-Headers"), "Ocp-Apim-Subscription-Key") {
+		t.Fatalf("preflight headers %v", pre.header)
+	}
+
 	// A regenerated key replaces the old one at once.
 	fresh := s.must(t, 200, admin, "PUT", "/adm/services/tari-e2e/keys", `{"key_type":"PRIMARY_KEY"}`)
 	s.must(t, 401, key, "GET", "/api/v1/messages/"+location[len("/api/v1/messages/"):], "")
