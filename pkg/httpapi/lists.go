@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -52,10 +53,11 @@ func GetVisibleServices(svcs services.Store) Operation {
 	})}
 }
 
-// GetServicesByRecipient is getServicesByRecipient: the services that wrote
-// to a citizen, with the version they had then.
-func GetServicesByRecipient(svcs services.Store, st messages.Store) Operation {
-	return Operation{"GET", "/api/v1/profiles/{fiscal_code}/sender-services", public(svcs, []auth.Group{auth.ServiceByRecipientQuery}, func(w http.ResponseWriter, r request) error {
+// citizenList is a paginated list of one citizen's items (fiscal code in
+// the path), shown through view.
+func citizenList[T, V any](svcs services.Store, group auth.Group, path, detail string,
+	list func(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[T], error), view func(T) V) Operation {
+	return Operation{"GET", path, public(svcs, []auth.Group{group}, func(w http.ResponseWriter, r request) error {
 		fc, err := fiscalCodeParam(r, "fiscal_code")
 		if err != nil {
 			return err
@@ -67,44 +69,33 @@ func GetServicesByRecipient(svcs services.Store, st messages.Store) Operation {
 		if err := r.checkSource(); err != nil {
 			return err
 		}
-		p, err := st.Senders(r.Context(), fc, pr)
+		p, err := list(r.Context(), fc, pr)
 		if err != nil {
-			return listError(err, "Error while retrieving the sender services")
+			return listError(err, detail)
 		}
-		items := make([]services.Tuple, len(p.Items))
-		for i, s := range p.Items {
-			items[i] = services.Tuple{ServiceID: s.ServiceID, Version: s.ServiceVersion}
+		items := make([]V, len(p.Items))
+		for i, it := range p.Items {
+			items[i] = view(it)
 		}
 		writePage(w, r, pr, items, p.Next)
 		return nil
 	})}
 }
 
+// GetServicesByRecipient is getServicesByRecipient: the services that wrote
+// to a citizen, with the version they had then.
+func GetServicesByRecipient(svcs services.Store, st messages.Store) Operation {
+	return citizenList(svcs, auth.ServiceByRecipientQuery, "/api/v1/profiles/{fiscal_code}/sender-services",
+		"Error while retrieving the sender services", st.Senders,
+		func(s messages.SenderService) services.Tuple {
+			return services.Tuple{ServiceID: s.ServiceID, Version: s.ServiceVersion}
+		})
+}
+
 // GetMessagesByUser is getMessagesByUser: a citizen's inbox, newest first.
 func GetMessagesByUser(svcs services.Store, st messages.Store) Operation {
-	return Operation{"GET", "/api/v1/messages/{fiscal_code}", public(svcs, []auth.Group{auth.MessageList}, func(w http.ResponseWriter, r request) error {
-		fc, err := fiscalCodeParam(r, "fiscal_code")
-		if err != nil {
-			return err
-		}
-		pr, err := pageRequest(r)
-		if err != nil {
-			return err
-		}
-		if err := r.checkSource(); err != nil {
-			return err
-		}
-		p, err := st.Inbox(r.Context(), fc, pr)
-		if err != nil {
-			return listError(err, "Error while retrieving the messages")
-		}
-		items := make([]messages.CreatedView, len(p.Items))
-		for i, m := range p.Items {
-			items[i] = m.Summary()
-		}
-		writePage(w, r, pr, items, p.Next)
-		return nil
-	})}
+	return citizenList(svcs, auth.MessageList, "/api/v1/messages/{fiscal_code}", "Error while retrieving the messages",
+		st.Inbox, messages.Message.Summary)
 }
 
 // GetService is the public getService.
