@@ -100,6 +100,12 @@ func (s *Messages) Idempotency(ctx context.Context, serviceID, keyHash string) (
 		FiscalCode: it.FiscalCode, MessageID: it.MessageID, ExpiresAt: time.Unix(it.ExpiresAt, 0)}, nil
 }
 
+// ReleaseIdempotency implements messages.Store.
+func (s *Messages) ReleaseIdempotency(ctx context.Context, serviceID, keyHash string) error {
+	_, err := s.t.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.t.name, Key: key(idempotencyPK(serviceID, keyHash), metaSK)})
+	return wrap("release idempotency key", err)
+}
+
 // Get implements messages.Store.
 func (s *Messages) Get(ctx context.Context, fiscalCode, id string) (messages.Message, error) {
 	var it messageItem

@@ -126,6 +126,8 @@ type Store interface {
 	Get(ctx context.Context, fiscalCode, id string) (Message, error)
 	// Idempotency returns the record of a key, or problem.ErrNotFound.
 	Idempotency(ctx context.Context, serviceID, keyHash string) (Idempotency, error)
+	// ReleaseIdempotency forgets a key, so that a retry with it creates anew.
+	ReleaseIdempotency(ctx context.Context, serviceID, keyHash string) error
 	// SetStatus moves a not yet final message to s (with reason when
 	// REJECTED); problem.ErrConflict if it is final already.
 	SetStatus(ctx context.Context, fiscalCode, id string, s Status, reason string, at time.Time) error

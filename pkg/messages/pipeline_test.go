@@ -120,10 +120,22 @@ func TestSubmit_Idempotency(t *testing.T) {
 
 func TestSubmit_QueueDownFailsTheMessage(t *testing.T) {
 	st := &storetest.Messages{}
-	u := messages.Submitter{Store: st, Created: &storetest.Queue{Err: errors.New("sqs down")}, Now: clock}
-	_, err := u.Submit(context.Background(), submission(writer, messages.NewMessage{Content: content}))
+	q := &storetest.Queue{Err: errors.New("sqs down")}
+	u := messages.Submitter{Store: st, Created: q, Now: clock}
+	s := submission(writer, messages.NewMessage{Content: content})
+	s.IdempotencyKey = "k"
+	_, err := u.Submit(context.Background(), s)
 	if problem.KindOf(err) != problem.Unavailable {
 		t.Fatalf("got %v", err)
+	}
+	// The retry with the same key creates and queues a new message.
+	q.Err = nil
+	id, err := u.Submit(context.Background(), s)
+	if err != nil || len(q.Sent) != 1 {
+		t.Fatalf("retry: %v, %d queued", err, len(q.Sent))
+	}
+	if m, _ := st.Get(context.Background(), fc, id); m.Status != messages.Accepted {
+		t.Fatalf("retried message %s", m.Status)
 	}
 }
 

@@ -98,8 +98,12 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while creating Message")
 	}
 	if err := u.Created.Send(ctx, createdEvent(m, s)); err != nil {
-		// The message can never be processed: make that visible at once.
+		// The message can never be processed: make that visible at once, and
+		// let a retry with the same Idempotency-Key really retry.
 		_ = u.Store.SetStatus(ctx, m.FiscalCode, m.ID, Failed, "", u.Now())
+		if idem != nil {
+			_ = u.Store.ReleaseIdempotency(ctx, idem.ServiceID, idem.KeyHash)
+		}
 		return "", problem.Wrap(problem.Unavailable, err, "Service unavailable",
 			"The message could not be queued for delivery; it was not sent. Retry later.")
 	}

@@ -103,6 +103,10 @@ func MessagesContract(t *testing.T, st messages.Store) {
 		}
 		_, err = st.Idempotency(ctx, "svc", "other")
 		is(t, err, problem.ErrNotFound)
+		ok(t, st.ReleaseIdempotency(ctx, "svc", "k"))
+		_, err = st.Idempotency(ctx, "svc", "k")
+		is(t, err, problem.ErrNotFound)
+		ok(t, st.Create(ctx, m3, idem))
 	})
 
 	t.Run("deliver", func(t *testing.T) {

@@ -134,6 +134,14 @@ func (s *Messages) Get(_ context.Context, fc, id string) (messages.Message, erro
 	return m, nil
 }
 
+// ReleaseIdempotency implements messages.Store.
+func (s *Messages) ReleaseIdempotency(_ context.Context, svc, keyHash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.idem, svc+"/"+keyHash)
+	return nil
+}
+
 // Idempotency implements messages.Store.
 func (s *Messages) Idempotency(_ context.Context, svc, keyHash string) (messages.Idempotency, error) {
 	s.mu.Lock()
