@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -53,12 +54,9 @@ func startStack(t *testing.T, adminKey string) *stack {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build functions: %v\n%s", err, out)
 	}
-	port, err := awstest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stack{api: fmt.Sprintf("http://127.0.0.1:%d", port), endpoint: awstest.Endpoint(t), logs: &syncBuffer{}}
-	env := map[string]string{"AWS_ENDPOINT_URL": s.endpoint, "ADMIN_KEY": adminKey, "LOCAL_API_ADDR": fmt.Sprintf("127.0.0.1:%d", port)}
+	// Port 0: the stack picks a free port and names it in its ready line.
+	s := &stack{endpoint: awstest.Endpoint(t), logs: &syncBuffer{}}
+	env := map[string]string{"AWS_ENDPOINT_URL": s.endpoint, "ADMIN_KEY": adminKey, "LOCAL_API_ADDR": "127.0.0.1:0"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	stackName := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
@@ -77,7 +75,8 @@ func startStack(t *testing.T, adminKey string) *stack {
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if strings.Contains(s.logs.String(), "serving the API") {
+		if m := readyLine.FindStringSubmatch(s.logs.String()); m != nil {
+			s.api = m[1]
 			return s
 		}
 		select {
@@ -89,6 +88,8 @@ func startStack(t *testing.T, adminKey string) *stack {
 	t.Fatalf("local stack not serving after 60s:\n%s", s.logs)
 	return nil
 }
+
+var readyLine = regexp.MustCompile(`serving the API on (http://127\.0\.0\.1:\d+) `)
 
 type reply struct {
 	status int

@@ -30,31 +30,58 @@ const Region = "eu-south-1"
 type Emulator struct {
 	Endpoint string
 	cmd      *exec.Cmd
+	exited   chan struct{}
 }
 
 // StartMoto starts moto_server on 127.0.0.1:port (0 picks a free port) and
 // waits until it answers. A missing moto_server is an error, never a skip.
+// With port 0 a lost race for the port (tests of several packages run at
+// once) is retried on another port.
 func StartMoto(port int) (*Emulator, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, fmt.Errorf("moto_server is not installed (it is part of this project's machines): %w", err)
 	}
-	if port == 0 {
-		if port, err = FreePort(); err != nil {
-			return nil, err
+	var lastErr error
+	for range 5 {
+		p := port
+		if p == 0 {
+			if p, err = FreePort(); err != nil {
+				return nil, err
+			}
 		}
+		e, err := startMoto(bin, p)
+		if err == nil || port != 0 {
+			return e, err
+		}
+		lastErr = err
 	}
+	return nil, lastErr
+}
+
+func startMoto(bin string, port int) (*Emulator, error) {
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	e := &Emulator{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	e := &Emulator{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, exited: exited}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited: // e.g. the port was taken meanwhile
+			return nil, fmt.Errorf("moto_server exited at start on port %d", port)
+		default:
+		}
+		// Only moto answers this path with 200; another server that holds
+		// the port does not count.
 		if res, err := http.Get(e.Endpoint + "/moto-api/data.json"); err == nil {
 			res.Body.Close()
-			return e, nil
+			if res.StatusCode == http.StatusOK {
+				return e, nil
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -66,7 +93,7 @@ func StartMoto(port int) (*Emulator, error) {
 func (e *Emulator) Stop() {
 	if e.cmd != nil && e.cmd.Process != nil {
 		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGTERM)
-		_ = e.cmd.Wait()
+		<-e.exited
 	}
 }
 
