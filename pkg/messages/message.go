@@ -92,11 +92,6 @@ type Message struct {
 	Channels        map[string]Channel
 }
 
-// Expired reports whether the message's time to live has passed at now.
-func (m Message) Expired(now time.Time) bool {
-	return now.After(m.CreatedAt.Add(time.Duration(m.TimeToLive) * time.Second))
-}
-
 // SenderService records that a service wrote to a citizen.
 type SenderService struct {
 	FiscalCode         string

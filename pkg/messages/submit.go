@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
@@ -42,7 +43,7 @@ func (s Submission) Authorize() error {
 	c, svc := s.Caller, s.Service
 	switch {
 	case c.Has(auth.LimitedMessageWrite):
-		if !contains(svc.AuthorizedRecipients, s.FiscalCode) {
+		if !slices.Contains(svc.AuthorizedRecipients, s.FiscalCode) {
 			return auth.ErrRecipientForbidden
 		}
 	case !c.Has(auth.MessageWrite):
@@ -57,15 +58,6 @@ func (s Submission) Authorize() error {
 				pd.Amount, svc.MaxAllowedPaymentAmount))
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Submit stores the message with its content as ACCEPTED (so its sender can

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
@@ -141,7 +142,7 @@ func SetGroups(ctx context.Context, st Store, email string, groups []string) (Us
 		if !auth.Known(auth.Group(g)) {
 			return User{}, problem.Invalidf("Invalid groups", "value.groups.%d is not a known group: %q", i, g)
 		}
-		if !contains(u.Groups, auth.Group(g)) {
+		if !slices.Contains(u.Groups, auth.Group(g)) {
 			u.Groups = append(u.Groups, auth.Group(g))
 		}
 	}
@@ -149,15 +150,6 @@ func SetGroups(ctx context.Context, st Store, email string, groups []string) (Us
 		return User{}, problem.Wrap(problem.Internal, err, "Query error", "Error while updating the user")
 	}
 	return u, nil
-}
-
-func contains(gs []auth.Group, g auth.Group) bool {
-	for _, x := range gs {
-		if x == g {
-			return true
-		}
-	}
-	return false
 }
 
 // Keys are keys in clear, shown once.
