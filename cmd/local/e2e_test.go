@@ -55,8 +55,10 @@ func startStack(t *testing.T, adminKey string) *stack {
 		t.Fatalf("build functions: %v\n%s", err, out)
 	}
 	// Port 0: the stack picks a free port and names it in its ready line.
-	s := &stack{endpoint: awstest.Endpoint(t), logs: &syncBuffer{}}
-	env := map[string]string{"AWS_ENDPOINT_URL": s.endpoint, "ADMIN_KEY": adminKey, "LOCAL_API_ADDR": "127.0.0.1:0"}
+	eps := awstest.LocalEndpoints(t)
+	s := &stack{endpoint: eps.AWS, logs: &syncBuffer{}}
+	env := eps.Env()
+	env["ADMIN_KEY"], env["LOCAL_API_ADDR"] = adminKey, "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	stackName := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)

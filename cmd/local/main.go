@@ -56,22 +56,46 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	addr := fs.String("addr", envOr(getenv, "LOCAL_API_ADDR", "127.0.0.1:3000"), "address of the API")
 	stackName := fs.String("stack", "local", "prefix of table and queue names")
 	motoPort := fs.Int("moto-port", 5000, "port of the moto_server started when AWS_ENDPOINT_URL is unset")
+	ddbPort := fs.Int("dynamodb-port", 8000, "port of the DynamoDB Local started when AWS_ENDPOINT_URL_DYNAMODB is unset")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logs := log.New(out, "", log.Ltime)
 
-	endpoint := getenv("AWS_ENDPOINT_URL")
-	if endpoint == "" {
+	endpoints := awstest.Endpoints{AWS: getenv("AWS_ENDPOINT_URL"), DynamoDB: getenv("AWS_ENDPOINT_URL_DYNAMODB")}
+	// The two emulators start side by side: the JVM takes the longer.
+	type started struct {
+		emu *awstest.Emulator
+		err error
+	}
+	ddbDone := make(chan started, 1)
+	if endpoints.DynamoDB == "" {
+		root := filepath.Dir(*tmplPath)
+		go func() {
+			e, err := awstest.StartDynamoDBLocal(awstest.CacheDir(root), *ddbPort)
+			ddbDone <- started{e, err}
+		}()
+	} else {
+		ddbDone <- started{}
+	}
+	if endpoints.AWS == "" {
 		emu, err := awstest.StartMoto(*motoPort)
 		if err != nil {
 			return err
 		}
 		defer emu.Stop()
-		endpoint = emu.Endpoint
-		logs.Printf("started moto_server on %s", endpoint)
+		endpoints.AWS = emu.Endpoint
+		logs.Printf("started moto_server (SQS, SES, SNS, API Gateway) on %s", endpoints.AWS)
 	}
-	cfg := awstest.Config(endpoint)
+	if d := <-ddbDone; d.err != nil {
+		return d.err
+	} else if d.emu != nil {
+		defer d.emu.Stop()
+		endpoints.DynamoDB = d.emu.Endpoint
+		logs.Printf("started DynamoDB Local %s on %s", awstest.DynamoDBLocalVersion, endpoints.DynamoDB)
+	}
+	endpoint := endpoints.AWS
+	cfg := endpoints.Config()
 	tmpl, err := sam.Load(*tmplPath)
 	if err != nil {
 		return err
@@ -97,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	runtimes := map[string]*runtime{}
 	for _, f := range fns {
 		env := stack.Env(f)
-		for k, v := range map[string]string{"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
+		for k, v := range map[string]string{"AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_DYNAMODB": endpoints.DynamoDB, "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
 			"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
 			// The local API does not cache authorizer answers.
 			"AUTHORIZER_CACHE_TTL": "0"} {
@@ -139,8 +163,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
-	logs.Printf("serving the API on http://%s (%d functions, AWS endpoint %s) after %.1fs; Ctrl-C stops",
-		l.Addr(), len(fns), endpoint, time.Since(start).Seconds())
+	logs.Printf("serving the API on http://%s (%d functions, DynamoDB %s, SQS/SES %s) after %.1fs; Ctrl-C stops",
+		l.Addr(), len(fns), endpoints.DynamoDB, endpoint, time.Since(start).Seconds())
 	<-ctx.Done()
 	logs.Printf("stopping")
 	stopPolling()

@@ -1,11 +1,13 @@
-// Package awstest gives tests a real AWS-protocol endpoint: the one in
-// AWS_ENDPOINT_URL, or a moto_server it starts on a free loopback port, with
-// the project's tables and queues created from template.yaml.
+// Package awstest gives tests real AWS-protocol endpoints: the official
+// DynamoDB Local for DynamoDB (AWS_ENDPOINT_URL_DYNAMODB, or one it starts)
+// and moto_server for SQS, SES, SNS and API Gateway (AWS_ENDPOINT_URL, or
+// one it starts), with the project's tables and queues from template.yaml.
 package awstest
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -20,13 +22,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/digital-citizenship/functions/pkg/config"
 	"github.com/digital-citizenship/functions/pkg/sam"
 )
 
 // Region is the region tests and the local stack use (the deploy default).
 const Region = "eu-south-1"
 
-// Emulator is a running moto_server (or an external endpoint).
+// Emulator is a running emulator process.
 type Emulator struct {
 	Endpoint string
 	cmd      *exec.Cmd
@@ -35,22 +38,40 @@ type Emulator struct {
 
 // StartMoto starts moto_server on 127.0.0.1:port (0 picks a free port) and
 // waits until it answers. A missing moto_server is an error, never a skip.
-// With port 0 a lost race for the port (tests of several packages run at
-// once) is retried on another port.
 func StartMoto(port int) (*Emulator, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, fmt.Errorf("moto_server is not installed (it is part of this project's machines): %w", err)
 	}
+	return startWithRetry(port, func(p int) (*Emulator, error) {
+		return startProcess(exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(p)), p, "moto_server", motoReady)
+	})
+}
+
+// motoReady is true when moto answers its own API with 200 (another server
+// that holds the port does not count).
+func motoReady(endpoint string) bool {
+	res, err := http.Get(endpoint + "/moto-api/data.json")
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
+
+// startWithRetry starts an emulator on port; with port 0 a lost race for a
+// free port (tests of several packages run at once) is retried on another.
+func startWithRetry(port int, start func(port int) (*Emulator, error)) (*Emulator, error) {
 	var lastErr error
 	for range 5 {
 		p := port
 		if p == 0 {
+			var err error
 			if p, err = FreePort(); err != nil {
 				return nil, err
 			}
 		}
-		e, err := startMoto(bin, p)
+		e, err := start(p)
 		if err == nil || port != 0 {
 			return e, err
 		}
@@ -59,34 +80,48 @@ func StartMoto(port int) (*Emulator, error) {
 	return nil, lastErr
 }
 
-func startMoto(bin string, port int) (*Emulator, error) {
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+// startProcess starts cmd in its own process group and waits until ready
+// says the endpoint on port answers.
+func startProcess(cmd *exec.Cmd, port int, name string, ready func(endpoint string) bool) (*Emulator, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr strings.Builder
+	if cmd.Stderr == nil {
+		cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
+	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start moto_server: %w", err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	e := &Emulator{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, exited: exited}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited: // e.g. the port was taken meanwhile
-			return nil, fmt.Errorf("moto_server exited at start on port %d", port)
+			return nil, fmt.Errorf("%s exited at start on port %d: %s", name, port, stderr.String())
 		default:
 		}
-		// Only moto answers this path with 200; another server that holds
-		// the port does not count.
-		if res, err := http.Get(e.Endpoint + "/moto-api/data.json"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return e, nil
-			}
+		if ready(e.Endpoint) {
+			return e, nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	e.Stop()
-	return nil, fmt.Errorf("moto_server did not answer on %s within 30s", e.Endpoint)
+	return nil, fmt.Errorf("%s did not answer on %s within 60s", name, e.Endpoint)
+}
+
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.n -= k
+		_, _ = l.w.Write(p[:k])
+	}
+	return len(p), nil
 }
 
 // Stop stops an emulator this package started (the whole process group).
@@ -117,10 +152,32 @@ func Config(endpoint string) aws.Config {
 	}
 }
 
+// Endpoints are the local endpoints: moto_server for SQS, SES, SNS and API
+// Gateway, DynamoDB Local for DynamoDB.
+type Endpoints struct {
+	AWS      string
+	DynamoDB string
+}
+
+// Env is what a process needs to reach e through the SDK's own settings.
+func (e Endpoints) Env() map[string]string {
+	return map[string]string{"AWS_ENDPOINT_URL": e.AWS, "AWS_ENDPOINT_URL_DYNAMODB": e.DynamoDB}
+}
+
+// Config returns an SDK configuration that sends DynamoDB requests to
+// e.DynamoDB and every other service's to e.AWS, as the SDK does with
+// AWS_ENDPOINT_URL_DYNAMODB beside AWS_ENDPOINT_URL.
+func (e Endpoints) Config() aws.Config {
+	cfg := Config(e.AWS)
+	env := e.Env()
+	cfg.ConfigSources = []any{config.EndpointSource{Getenv: func(k string) string { return env[k] }}}
+	return cfg
+}
+
 var (
-	shared     *Emulator
-	sharedErr  error
-	sharedOnce sync.Once
+	shared, sharedDynamoDB         *Emulator
+	sharedErr, sharedDynamoDBErr   error
+	sharedOnce, sharedDynamoDBOnce sync.Once
 )
 
 // Endpoint returns AWS_ENDPOINT_URL or the endpoint of a moto_server shared
@@ -137,11 +194,43 @@ func Endpoint(t testing.TB) string {
 	return shared.Endpoint
 }
 
-// Main runs a package's tests and stops the shared emulator afterwards.
+// DynamoDBEndpoint returns AWS_ENDPOINT_URL_DYNAMODB or the endpoint of a
+// DynamoDB Local shared by the tests of this package; Main stops it.
+func DynamoDBEndpoint(t testing.TB) string {
+	t.Helper()
+	if e := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); e != "" {
+		return e
+	}
+	root := RepoRoot(t)
+	sharedDynamoDBOnce.Do(func() { sharedDynamoDB, sharedDynamoDBErr = StartDynamoDBLocal(CacheDir(root), 0) })
+	if sharedDynamoDBErr != nil {
+		t.Fatal(sharedDynamoDBErr)
+	}
+	return sharedDynamoDB.Endpoint
+}
+
+// LocalEndpoints returns both endpoints, started as needed.
+func LocalEndpoints(t testing.TB) Endpoints {
+	t.Helper()
+	return Endpoints{AWS: Endpoint(t), DynamoDB: DynamoDBEndpoint(t)}
+}
+
+// CacheDir is where fetched tools are kept: DYNAMODB_LOCAL_CACHE, or
+// .cache/dynamodb-local in the repository (ignored by git).
+func CacheDir(root string) string {
+	if d := os.Getenv("DYNAMODB_LOCAL_CACHE"); d != "" {
+		return d
+	}
+	return filepath.Join(root, ".cache", "dynamodb-local")
+}
+
+// Main runs a package's tests and stops the shared emulators afterwards.
 func Main(m interface{ Run() int }) {
 	code := m.Run()
-	if shared != nil {
-		shared.Stop()
+	for _, e := range []*Emulator{shared, sharedDynamoDB} {
+		if e != nil {
+			e.Stop()
+		}
 	}
 	os.Exit(code)
 }
@@ -150,7 +239,7 @@ func Main(m interface{ Run() int }) {
 // and returns the SDK configuration and the stack.
 func Stack(t testing.TB) (aws.Config, *sam.Stack) {
 	t.Helper()
-	cfg := Config(Endpoint(t))
+	cfg := LocalEndpoints(t).Config()
 	tmpl, err := sam.Load(filepath.Join(RepoRoot(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)

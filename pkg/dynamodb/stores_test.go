@@ -1,9 +1,13 @@
 package dynamodb
 
 import (
+	"context"
+	"errors"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go"
 
 	"github.com/digital-citizenship/functions/pkg/awstest"
 	"github.com/digital-citizenship/functions/pkg/storetest"
@@ -22,4 +26,15 @@ func TestStores_Contract(t *testing.T) {
 		_, fresh := awstest.Stack(t)
 		storetest.ListsContract(t, NewServices(db, fresh.Refs["ServicesTable"]), NewMessages(db, fresh.Refs["MessagesTable"]))
 	})
+}
+
+// The stores are tested on the official DynamoDB Local, which is as strict
+// as DynamoDB where moto is lax: it refuses a two-character table name.
+func TestStores_RunOnDynamoDBLocal(t *testing.T) {
+	cfg, _ := awstest.Stack(t)
+	_, err := dynamodb.NewFromConfig(cfg).DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("ab")})
+	var invalid smithy.APIError
+	if !errors.As(err, &invalid) || invalid.ErrorCode() != "ValidationException" {
+		t.Fatalf("DescribeTable of a 2-character name: %v; want DynamoDB's ValidationException (is this DynamoDB Local?)", err)
+	}
 }
