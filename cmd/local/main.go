@@ -32,7 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/apigateway/controlplane"
 	"github.com/digital-citizenship/functions/pkg/awstest"
 	"github.com/digital-citizenship/functions/pkg/sam"
 )
@@ -213,7 +213,7 @@ func newAPI(tmpl *sam.Template, fns []sam.Function, runtimes map[string]*runtime
 // createUsagePlan creates the Api's usage plan on the emulator, as SAM does
 // on deploy, so that create-subscription registers keys in it. The local API
 // itself does not throttle.
-func createUsagePlan(ctx context.Context, cfg aws.Config, tmpl *sam.Template, stack *sam.Stack) (*apigateway.UsagePlan, error) {
+func createUsagePlan(ctx context.Context, cfg aws.Config, tmpl *sam.Template, stack *sam.Stack) (*controlplane.UsagePlan, error) {
 	ids := tmpl.OfType("AWS::ApiGateway::UsagePlan")
 	if len(ids) != 1 {
 		return nil, errors.New("template.yaml: want exactly one AWS::ApiGateway::UsagePlan")
@@ -233,7 +233,7 @@ func createUsagePlan(ctx context.Context, cfg aws.Config, tmpl *sam.Template, st
 			return nil, fmt.Errorf("create usage plan: %w", err)
 		}
 	}
-	return &apigateway.UsagePlan{API: c, Name: name}, nil
+	return &controlplane.UsagePlan{API: c, Name: name}, nil
 }
 
 func verifySender(ctx context.Context, cfg aws.Config, from string) error {

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/apigateway/controlplane"
 	"github.com/digital-citizenship/functions/pkg/config"
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
@@ -16,7 +17,7 @@ func main() {
 	accounts := store.NewAccounts(dynamodb.NewFromConfig(cfg), env["ACCOUNTS_TABLE"])
 	var flush httpapi.CacheFlusher // no cache, nothing to flush (the local stack)
 	if env["AUTHORIZER_CACHE_TTL"] != "0" {
-		flush = apigateway.CacheFlusher{API: apigw.NewFromConfig(cfg)}
+		flush = controlplane.CacheFlusher{API: apigw.NewFromConfig(cfg)}
 	}
 	apigateway.Start(httpapi.NewMux(httpapi.RegenerateKey(accounts, flush)))
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/digital-citizenship/functions/pkg/config"
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	"github.com/digital-citizenship/functions/pkg/emails/markdown"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/ses"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
@@ -23,6 +24,7 @@ func main() {
 	cfg, env := config.MustLoad("MESSAGES_TABLE", "EMAIL_QUEUE_URL", "MAIL_FROM")
 	n := messages.EmailNotifier{
 		Store:  store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]),
+		Render: markdown.Render,
 		Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
 		From:   env["MAIL_FROM"],
 		Now:    time.Now,

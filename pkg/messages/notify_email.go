@@ -15,6 +15,9 @@ import (
 type EmailNotifier struct {
 	Store  Store
 	Mailer emails.Mailer
+	// Render returns the HTML and plain-text parts (markdown.Render); it is
+	// given rather than imported so that only send-email links the parser.
+	Render func(subject, markdown string, s emails.Sender) (html, text string, err error)
 	From   string
 	Now    func() time.Time
 }
@@ -36,7 +39,7 @@ func (n EmailNotifier) Notify(ctx context.Context, ev EmailEvent) error {
 		return fmt.Errorf("claim e-mail channel: %w", err)
 	}
 	sm := ev.SenderMetadata
-	html, text, err := emails.Render(ev.Content.Subject, ev.Content.Markdown,
+	html, text, err := n.Render(ev.Content.Subject, ev.Content.Markdown,
 		emails.Sender{OrganizationName: sm.OrganizationName, DepartmentName: sm.DepartmentName, ServiceName: sm.ServiceName})
 	if err != nil {
 		return n.final(ctx, em, ChannelFailed)

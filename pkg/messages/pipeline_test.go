@@ -10,6 +10,7 @@ import (
 
 	"github.com/digital-citizenship/functions/pkg/auth"
 	"github.com/digital-citizenship/functions/pkg/emails"
+	"github.com/digital-citizenship/functions/pkg/emails/markdown"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
@@ -151,7 +152,7 @@ type pipeline struct {
 func newPipeline() *pipeline {
 	p := &pipeline{profiles: &storetest.Profiles{}, store: &storetest.Messages{}, emails: &storetest.Queue{}, mailer: &storetest.Mailer{}}
 	p.proc = messages.Processor{Profiles: p.profiles, Store: p.store, Emails: p.emails, Now: clock}
-	p.notifier = messages.EmailNotifier{Store: p.store, Mailer: p.mailer, From: "noreply@io.it", Now: clock}
+	p.notifier = messages.EmailNotifier{Store: p.store, Mailer: p.mailer, Render: markdown.Render, From: "noreply@io.it", Now: clock}
 	return p
 }
 

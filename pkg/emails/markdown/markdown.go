@@ -1,43 +1,18 @@
-// Package emails renders message e-mails (markdown to HTML in the platform's
-// template, and a plain-text part) and declares the Mailer that sends them.
-package emails
+// Package markdown renders a message's markdown as the HTML and plain-text
+// parts of its e-mail, in the platform's page.
+package markdown
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"html"
 	"strings"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
+
+	"github.com/digital-citizenship/functions/pkg/emails"
 )
-
-// Email is one e-mail ready to send.
-type Email struct {
-	From, To, Subject string
-	HTML, Text        string
-	// Headers are extra headers, such as the message and notification ids.
-	Headers map[string]string
-}
-
-// Mailer sends e-mails.
-type Mailer interface {
-	// Send delivers e; an error wrapping ErrRejected is permanent (the
-	// provider refused this e-mail), any other error is worth a retry.
-	Send(ctx context.Context, e Email) error
-}
-
-// ErrRejected marks a permanent refusal by the e-mail provider.
-var ErrRejected = errors.New("e-mail rejected")
-
-// Sender names who sends the message.
-type Sender struct {
-	OrganizationName string
-	DepartmentName   string
-	ServiceName      string
-}
 
 // md renders CommonMark; raw HTML in the markdown is dropped, as in the
 // original (goldmark omits it unless told otherwise).
@@ -47,7 +22,7 @@ var md = goldmark.New()
 // and sender names are escaped (the original inserted them raw). The page is
 // assembled by hand: html/template's reflection would make the linker keep
 // every method of the SDK clients and bloat the function binary.
-func Render(subject, markdown string, s Sender) (string, string, error) {
+func Render(subject, markdown string, s emails.Sender) (string, string, error) {
 	var body bytes.Buffer
 	if err := md.Convert([]byte(markdown), &body); err != nil {
 		return "", "", err
@@ -85,7 +60,7 @@ const pageEnd = `</td></tr>
 
 // plainText walks the markdown tree and keeps its words: headings and
 // paragraphs as lines, list items with a dash, links followed by their URL.
-func plainText(subject, markdown string, s Sender) string {
+func plainText(subject, markdown string, s emails.Sender) string {
 	src := []byte(markdown)
 	doc := md.Parser().Parse(text.NewReader(src))
 	var b strings.Builder

@@ -1,13 +1,15 @@
-package emails
+package markdown
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/digital-citizenship/functions/pkg/emails"
 )
 
 func TestRender(t *testing.T) {
 	mdText := "# This is an H1\n\nSome **bold** text and a [link](https://io.italia.it).\n\n* Red\n* Green\n\n1. Bird\n2. McHale\n\n<script>alert(1)</script>\n"
-	html, txt, err := Render("Subject <b>", mdText, Sender{"Comune di <Roma>", "Tributi", "TARI"})
+	html, txt, err := Render("Subject <b>", mdText, emails.Sender{OrganizationName: "Comune di <Roma>", DepartmentName: "Tributi", ServiceName: "TARI"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package apigateway
+// Package controlplane adapts the platform to API Gateway's management API: it
+// registers subscriptions in the usage plan and flushes the stage's authorizer
+// cache. It is a package of its own so that only the functions that call it
+// link and initialise the API Gateway client.
+package controlplane
 
 import (
 	"context"
