@@ -76,7 +76,7 @@ func TestEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := http.Post(s.api+invokePrefix+fn+"/invocations", "application/json", strings.NewReader(string(body)))
+			res, err := http.Post(s.api+"/2015-03-31/functions/"+fn+"/invocations", "application/json", strings.NewReader(string(body)))
 			if err != nil {
 				t.Fatal(err)
 			}

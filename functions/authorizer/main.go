@@ -14,7 +14,9 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("ACCOUNTS_TABLE")
-	accounts := store.NewAccounts(dynamodb.NewFromConfig(cfg), env["ACCOUNTS_TABLE"])
-	lambda.Start(apigateway.Authorizer{Store: accounts, Log: slog.Default()}.Handle)
+	cfg, env := config.MustLoad("ACCOUNTS_TABLE", "SERVICES_TABLE")
+	db := dynamodb.NewFromConfig(cfg)
+	a := apigateway.Authorizer{Store: store.NewAccounts(db, env["ACCOUNTS_TABLE"]),
+		Services: store.NewServices(db, env["SERVICES_TABLE"]), Log: slog.Default()}
+	lambda.Start(a.Handle)
 }

@@ -3,16 +3,22 @@
 package main
 
 import (
+	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/digital-citizenship/functions/pkg/apigateway"
+	"github.com/digital-citizenship/functions/pkg/apigateway/controlplane"
 	"github.com/digital-citizenship/functions/pkg/config"
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
 )
 
 func main() {
-	cfg, env := config.MustLoad("SERVICES_TABLE")
+	cfg, env := config.MustLoad("SERVICES_TABLE", "AUTHORIZER_CACHE_TTL")
 	svcs := store.NewServices(dynamodb.NewFromConfig(cfg), env["SERVICES_TABLE"])
-	apigateway.Start(httpapi.NewMux(httpapi.UpdateService(svcs)))
+	var flush httpapi.CacheFlusher // no cache, nothing to flush
+	if env["AUTHORIZER_CACHE_TTL"] != "0" {
+		flush = controlplane.CacheFlusher{API: apigw.NewFromConfig(cfg)}
+	}
+	apigateway.Start(httpapi.NewMux(httpapi.UpdateService(svcs, flush)))
 }

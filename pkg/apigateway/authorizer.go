@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/services"
 	"github.com/digital-citizenship/functions/pkg/subscriptions"
 )
 
@@ -23,8 +26,18 @@ var ErrUnauthorized = errors.New("Unauthorized")
 // answer per key. The caller travels on in the authorizer context.
 type Authorizer struct {
 	Store subscriptions.Store
-	Log   *slog.Logger
+	// Services, when set, gives the caller's service, which travels in the
+	// context too: the operations then need no read of their own, and a
+	// cached answer spares that read for the cache's TTL. Service writes
+	// flush the cache, so a change is seen on the next request.
+	Services services.Store
+	Log      *slog.Logger
 }
+
+// MaxContextService bounds the encoded service put in the context (API
+// Gateway limits the whole authorizer response); a larger one, say with a
+// long authorized_recipients list, is left out and read by the operation.
+const MaxContextService = 4096
 
 // Handle is the Lambda handler.
 func (a Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
@@ -38,6 +51,24 @@ func (a Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAutho
 		// API Gateway answers 500 for an authorizer error; nothing else runs.
 		return events.APIGatewayCustomAuthorizerResponse{}, err
 	}
+	context := map[string]any{
+		ctxSubscriptionID: c.SubscriptionID,
+		ctxUserID:         c.UserID,
+		ctxEmail:          c.Email,
+		ctxGroups:         auth.JoinGroups(c.Groups),
+	}
+	if a.Services != nil {
+		svc, err := a.Services.Latest(ctx, c.ServiceID())
+		switch {
+		case err == nil:
+			if b, err := json.Marshal(svc); err == nil && len(b) <= MaxContextService {
+				context[ctxService] = string(b)
+			}
+		case !errors.Is(err, problem.ErrNotFound):
+			// The operation reads the service itself; nothing is lost.
+			a.Log.Warn("service not read for the context", "request_id", req.RequestContext.RequestID, "error", err.Error())
+		}
+	}
 	return events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID: c.UserID,
 		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
@@ -48,12 +79,7 @@ func (a Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAutho
 		},
 		// The usage plan throttles per subscription (ApiKeySourceType AUTHORIZER).
 		UsageIdentifierKey: subscriptions.UsageKey(c.SubscriptionID),
-		Context: map[string]any{
-			ctxSubscriptionID: c.SubscriptionID,
-			ctxUserID:         c.UserID,
-			ctxEmail:          c.Email,
-			ctxGroups:         auth.JoinGroups(c.Groups),
-		},
+		Context:            context,
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package apigateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/services"
 	"github.com/digital-citizenship/functions/pkg/storetest"
 	"github.com/digital-citizenship/functions/pkg/subscriptions"
 )
@@ -60,5 +62,59 @@ func TestAuthorizer(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if got.SubscriptionID != "svc" || !got.Has(auth.InfoRead) || got.SourceIP != "10.1.2.3" || got.UserID == "" {
 		t.Fatalf("caller %+v", got)
+	}
+}
+
+// The authorizer hands the caller's service on in the context, so that the
+// operations need no read of their own; a service too large for the context
+// is left out and read by the operation.
+func TestAuthorizer_ServiceInContext(t *testing.T) {
+	ctx := context.Background()
+	st, svcs := &storetest.Accounts{}, &storetest.Services{}
+	if _, err := subscriptions.SetGroups(ctx, st, "dev@pa.it", []string{"ApiMessageWrite"}); err != nil {
+		t.Fatal(err)
+	}
+	_, keys, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Authorizer{Store: st, Services: svcs, Log: slog.Default()}
+	serviceSeen := func() (services.Service, bool) {
+		t.Helper()
+		res, err := a.Handle(ctx, events.APIGatewayCustomAuthorizerRequestTypeRequest{MethodArn: "arn:aws:execute-api:eu-south-1:123:api1/prod/GET/x",
+			Headers: map[string]string{KeyHeader: keys.Primary}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got services.Service
+		var ok bool
+		h := WithCaller(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got, ok = services.FromContext(r.Context()) }))
+		req, err := (&core.RequestAccessor{}).EventToRequestWithContext(ctx, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/x",
+			RequestContext: events.APIGatewayProxyRequestContext{Authorizer: res.Context}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		return got, ok
+	}
+	if _, ok := serviceSeen(); ok {
+		t.Fatal("a service that does not exist is in the context")
+	}
+	svc := services.Service{ServiceID: "svc", ServiceName: "TARI", AuthorizedCIDRs: []string{"10.0.0.0/8"}, AuthorizedRecipients: []string{}, MaxAllowedPaymentAmount: 100}
+	if err := svcs.Create(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := serviceSeen(); !ok || got.ServiceName != "TARI" || got.AuthorizedCIDRs[0] != "10.0.0.0/8" || got.MaxAllowedPaymentAmount != 100 {
+		t.Fatalf("service in the context: %+v %v", got, ok)
+	}
+	svc.Version = 1
+	for i := range 300 {
+		svc.AuthorizedRecipients = append(svc.AuthorizedRecipients, fmt.Sprintf("AAAAAA00A00A%03dA", i))
+	}
+	if err := svcs.Create(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := serviceSeen(); ok {
+		t.Fatal("a service over MaxContextService is in the context")
 	}
 }

@@ -6,6 +6,7 @@ package apigateway
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -14,6 +15,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/services"
 )
 
 // Authorizer context keys, shared by the authorizer and the functions.
@@ -22,6 +24,7 @@ const (
 	ctxUserID         = "userId"
 	ctxEmail          = "email"
 	ctxGroups         = "groups"
+	ctxService        = "service"
 )
 
 // CallerFrom returns the caller the authorizer established for a request,
@@ -48,11 +51,26 @@ func WithCaller(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rc, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok {
 			if c, ok := CallerFrom(rc); ok {
-				r = r.WithContext(auth.WithCaller(r.Context(), c))
+				ctx := auth.WithCaller(r.Context(), c)
+				if svc, ok := serviceFrom(rc, c); ok {
+					ctx = services.NewContext(ctx, svc)
+				}
+				r = r.WithContext(ctx)
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// serviceFrom decodes the caller's service the authorizer put in the
+// context; a missing or undecodable one is read by the operation instead.
+func serviceFrom(rc events.APIGatewayProxyRequestContext, c auth.Caller) (services.Service, bool) {
+	raw, _ := rc.Authorizer[ctxService].(string)
+	var s services.Service
+	if raw == "" || json.Unmarshal([]byte(raw), &s) != nil || s.ServiceID != c.ServiceID() {
+		return services.Service{}, false
+	}
+	return s, true
 }
 
 // Start serves h to API Gateway proxy events; it never returns.

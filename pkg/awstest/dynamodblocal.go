@@ -32,6 +32,10 @@ const (
 // is unpacked. Concurrent callers (test packages run in parallel) wait on a
 // lock file, so the fetch happens once.
 func DynamoDBLocalDir(cache string) (string, error) {
+	cache, err := filepath.Abs(cache)
+	if err != nil {
+		return "", err
+	}
 	dir := filepath.Join(cache, DynamoDBLocalVersion)
 	jar := filepath.Join(dir, "DynamoDBLocal.jar")
 	if _, err := os.Stat(jar); err == nil {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
@@ -8,7 +9,11 @@ import (
 )
 
 // CreateService is the admin createService: 200 with version 0.
-func CreateService(st services.Store) Operation {
+//
+// Both service writes flush the authorizer cache (flush may be nil): the
+// authorizer hands the caller's service to the operations, so a cached
+// answer would otherwise carry the old version until it expires.
+func CreateService(st services.Store, flush CacheFlusher) Operation {
 	return Operation{"POST", "/adm/services", admin([]auth.Group{auth.ServiceWrite}, func(w http.ResponseWriter, r request) error {
 		body, err := readBody(r.Request)
 		if err != nil {
@@ -22,6 +27,7 @@ func CreateService(st services.Store) Operation {
 		if err != nil {
 			return err
 		}
+		flushAfterServiceWrite(r, flush, saved.ServiceID)
 		writeJSON(w, http.StatusOK, saved.AdminView())
 		return nil
 	})}
@@ -40,7 +46,7 @@ func GetServiceAdmin(st services.Store) Operation {
 }
 
 // UpdateService is the admin updateService: the next version, all replaced.
-func UpdateService(st services.Store) Operation {
+func UpdateService(st services.Store, flush CacheFlusher) Operation {
 	return Operation{"PUT", "/adm/services/{service_id}", admin([]auth.Group{auth.ServiceWrite}, func(w http.ResponseWriter, r request) error {
 		body, err := readBody(r.Request)
 		if err != nil {
@@ -54,7 +60,21 @@ func UpdateService(st services.Store) Operation {
 		if err != nil {
 			return err
 		}
+		flushAfterServiceWrite(r, flush, saved.ServiceID)
 		writeJSON(w, http.StatusOK, saved.AdminView())
 		return nil
 	})}
+}
+
+// flushAfterServiceWrite flushes the authorizer cache after a service write.
+// A failed flush does not fail the write, which is saved: the old version
+// may be used until the cache's TTL passes, and the log says so.
+func flushAfterServiceWrite(r request, flush CacheFlusher, serviceID string) {
+	if flush == nil {
+		return
+	}
+	if err := flush.Flush(r.Request); err != nil {
+		slog.WarnContext(r.Context(), "authorizer cache not flushed after a service write; the old version may be used until the cache expires",
+			"service_id", serviceID, "error", err.Error())
+	}
 }

@@ -64,7 +64,12 @@ func admin(allowed []auth.Group, h handlerFunc) http.Handler {
 	})
 }
 
+// callerService returns the caller's service: the one the authorizer put in
+// the context (no read), else the latest version from the store.
 func callerService(ctx context.Context, st services.Store, c auth.Caller) (services.Service, error) {
+	if s, ok := services.FromContext(ctx); ok && s.ServiceID == c.ServiceID() {
+		return s, nil
+	}
 	s, err := st.Latest(ctx, c.ServiceID())
 	if errors.Is(err, problem.ErrNotFound) {
 		return services.Service{}, auth.ErrNotAllowed

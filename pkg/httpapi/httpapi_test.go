@@ -37,7 +37,7 @@ func newWorld(t *testing.T) *world {
 	w.mux = httpapi.NewMux(
 		httpapi.GetInfo(w.svcs), httpapi.GetProfile(w.svcs, w.profiles), httpapi.UpsertProfile(w.svcs, w.profiles),
 		httpapi.SubmitMessage(w.svcs, sub), httpapi.GetMessage(w.svcs, w.msgs),
-		httpapi.CreateService(w.svcs), httpapi.GetServiceAdmin(w.svcs), httpapi.UpdateService(w.svcs),
+		httpapi.CreateService(w.svcs, nil), httpapi.GetServiceAdmin(w.svcs), httpapi.UpdateService(w.svcs, nil),
 		httpapi.SetUserGroups(w.accounts), httpapi.CreateSubscription(w.accounts, w.svcs, w.plan), httpapi.RegenerateKey(w.accounts, nil),
 		httpapi.GetService(w.svcs), httpapi.GetVisibleServices(w.svcs), httpapi.GetServicesByRecipient(w.svcs, w.msgs),
 		httpapi.GetMessagesByUser(w.svcs, w.msgs), httpapi.SubmitMessageInBody(w.svcs, sub),

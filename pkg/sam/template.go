@@ -40,6 +40,11 @@ type Route struct {
 type QueueEvent struct {
 	Queue     string // logical id of the queue
 	BatchSize int
+	// BatchingWindow is MaximumBatchingWindowInSeconds: how long the
+	// mapping gathers records before invoking with fewer than BatchSize.
+	BatchingWindow int
+	// MaxConcurrency is ScalingConfig.MaximumConcurrency (0: unset).
+	MaxConcurrency int
 }
 
 // Function is a function resource with its events.
@@ -48,9 +53,12 @@ type Function struct {
 	// Dir is the folder under functions/ (PascalCase id less "Function", in kebab case).
 	Dir     string
 	Timeout int
-	Env     map[string]any
-	Routes  []Route
-	Queues  []QueueEvent
+	// MemorySize in MB; Reserved is ReservedConcurrentExecutions (0: unset).
+	MemorySize int
+	Reserved   int
+	Env        map[string]any
+	Routes     []Route
+	Queues     []QueueEvent
 }
 
 // Load reads and parses a template file.
@@ -135,10 +143,16 @@ func (t *Template) Functions() []Function {
 		if r.Type != "AWS::Serverless::Function" {
 			continue
 		}
-		f := Function{LogicalID: id, Dir: Kebab(id), Timeout: 3, Env: map[string]any{}}
+		f := Function{LogicalID: id, Dir: Kebab(id), Timeout: 3, MemorySize: 128, Env: map[string]any{}}
 		for _, src := range []map[string]any{g, r.Properties} {
 			if s, ok := src["Timeout"].(string); ok {
 				f.Timeout, _ = strconv.Atoi(s)
+			}
+			if s, ok := src["MemorySize"].(string); ok {
+				f.MemorySize, _ = strconv.Atoi(s)
+			}
+			if s, ok := src["ReservedConcurrentExecutions"].(string); ok {
+				f.Reserved, _ = strconv.Atoi(s)
 			}
 			for k, v := range asMap(asMap(src["Environment"])["Variables"]) {
 				f.Env[k] = v
@@ -158,7 +172,9 @@ func (t *Template) Functions() []Function {
 				if n == 0 {
 					n = 10
 				}
-				f.Queues = append(f.Queues, QueueEvent{Queue: q, BatchSize: n})
+				w, _ := strconv.Atoi(fmt.Sprint(p["MaximumBatchingWindowInSeconds"]))
+				c, _ := strconv.Atoi(fmt.Sprint(asMap(p["ScalingConfig"])["MaximumConcurrency"]))
+				f.Queues = append(f.Queues, QueueEvent{Queue: q, BatchSize: n, BatchingWindow: w, MaxConcurrency: c})
 			}
 		}
 		out = append(out, f)

@@ -1,4 +1,4 @@
-package main
+package localstack
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -28,16 +30,70 @@ type route struct {
 }
 
 // api emulates the API Gateway REST API of template.yaml: routing, the
-// REQUEST authorizer (not cached: every request is authorized afresh) and
-// the proxy integration, with the template's gateway responses.
+// REQUEST authorizer with its answers cached per key for the template's TTL,
+// the proxy integration with the template's gateway responses, and the part
+// of API Gateway's management API the functions call: the authorizer-cache
+// flush is served here, the rest (usage plans, API keys) is passed on to the
+// emulator.
 type api struct {
 	routes     []route
 	functions  map[string]*runtime // by logical id
 	authorizer *runtime
+	authCache  *authorizerCache
 	gateway    map[string]string // gateway response type -> body
 	// cors holds the preflight answer's headers (the template's Api Cors).
 	cors map[string]string
-	logs *log.Logger
+	// control passes API Gateway management calls on to the emulator.
+	control http.Handler
+	logs    *log.Logger
+}
+
+// authorizerCache holds the authorizer's answers per key value, as API
+// Gateway does with Identity.Headers and ReauthorizeEvery.
+type authorizerCache struct {
+	ttl     time.Duration
+	mu      sync.Mutex
+	answers map[string]cachedAnswer
+	hits    int
+	misses  int
+}
+
+type cachedAnswer struct {
+	context map[string]any
+	refusal string
+	status  int
+	expires time.Time
+}
+
+func (c *authorizerCache) get(key string) (cachedAnswer, bool) {
+	if c.ttl <= 0 {
+		return cachedAnswer{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.answers[key]
+	if ok && time.Now().Before(a.expires) {
+		c.hits++
+		return a, true
+	}
+	c.misses++
+	return cachedAnswer{}, false
+}
+
+func (c *authorizerCache) put(key string, a cachedAnswer) {
+	if c.ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a.expires = time.Now().Add(c.ttl)
+	c.answers[key] = a
+}
+
+func (c *authorizerCache) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.answers = map[string]cachedAnswer{}
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -45,6 +101,10 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name, ok := strings.CutPrefix(r.URL.Path, invokePrefix); ok && r.Method == http.MethodPost {
 		status := a.invokeDirect(w, r, strings.TrimSuffix(name, "/invocations"))
 		a.logs.Printf("invoke %s -> %d (%d ms)", name, status, time.Since(start).Milliseconds())
+		return
+	}
+	if a.serveControl(w, r) {
+		a.logs.Printf("apigateway %s %s (%d ms)", r.Method, r.URL.Path, time.Since(start).Milliseconds())
 		return
 	}
 	rt, params, allowed := a.match(r.Method, r.URL.Path)
@@ -87,14 +147,22 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request, rt *route, params ma
 		ev.RequestContext.Authorizer = authCtx
 	}
 	payload, _ := json.Marshal(ev)
-	out, err := rt.fn.invoke(r.Context(), payload)
+	// API Gateway gives up on an integration after 29 s, whatever the
+	// function's timeout; the function's own timeout is usually shorter.
+	ictx, cancel := context.WithTimeout(r.Context(), integrationTimeout)
+	defer cancel()
+	out, err := rt.fn.invoke(ictx, payload)
 	var resp events.APIGatewayProxyResponse
 	if err == nil {
 		err = json.Unmarshal(out, &resp)
 	}
-	if err != nil || resp.StatusCode == 0 {
+	switch {
+	case isTimeout(err) || errors.Is(err, context.DeadlineExceeded):
+		a.logs.Printf("api %s timed out: %v", rt.fn.name, err)
+		return a.respond(w, "INTEGRATION_TIMEOUT", http.StatusGatewayTimeout)
+	case err != nil || resp.StatusCode == 0:
 		a.logs.Printf("api %s failed: %v", rt.fn.name, err)
-		return a.respond(w, "DEFAULT_5XX", http.StatusBadGateway)
+		return a.respond(w, "INTEGRATION_FAILURE", http.StatusBadGateway)
 	}
 	for k, v := range resp.Headers {
 		w.Header().Set(k, v)
@@ -109,6 +177,30 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request, rt *route, params ma
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(data)
 	return resp.StatusCode
+}
+
+// integrationTimeout is API Gateway's limit for an integration.
+const integrationTimeout = 29 * time.Second
+
+// flushPath is API Gateway's FlushStageAuthorizersCache.
+var flushPath = regexp.MustCompile(`^/restapis/[^/]+/stages/[^/]+/cache/authorizers$`)
+
+// serveControl serves API Gateway's management API for the functions
+// (AWS_ENDPOINT_URL_API_GATEWAY points here): the authorizer-cache flush
+// itself, anything else through the emulator. It reports whether the
+// request was one.
+func (a *api) serveControl(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case r.Method == http.MethodDelete && flushPath.MatchString(r.URL.Path):
+		a.authCache.flush()
+		w.WriteHeader(http.StatusAccepted)
+		return true
+	case a.control != nil && (strings.HasPrefix(r.URL.Path, "/restapis") || strings.HasPrefix(r.URL.Path, "/usageplans") ||
+		strings.HasPrefix(r.URL.Path, "/apikeys")):
+		a.control.ServeHTTP(w, r)
+		return true
+	}
+	return false
 }
 
 // invokePrefix is the path of Lambda's Invoke API, which the local stack
@@ -219,9 +311,22 @@ func (a *api) proxyEvent(r *http.Request, rt *route, params map[string]string, b
 // header is a 401 without calling it; "Unauthorized" is a 401; a Deny is a
 // 403; any other failure a 500. A refusal names its gateway response.
 func (a *api) authorize(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, string, int) {
-	if headerValue(ev.Headers, apigateway.KeyHeader) == "" {
+	key := headerValue(ev.Headers, apigateway.KeyHeader)
+	if key == "" {
 		return nil, "UNAUTHORIZED", http.StatusUnauthorized
 	}
+	if c, ok := a.authCache.get(key); ok {
+		return c.context, c.refusal, c.status
+	}
+	authCtx, refusal, status := a.callAuthorizer(ctx, ev)
+	// Allow and Deny are cached; "Unauthorized" and failures are not.
+	if refusal == "" || refusal == "ACCESS_DENIED" {
+		a.authCache.put(key, cachedAnswer{context: authCtx, refusal: refusal, status: status})
+	}
+	return authCtx, refusal, status
+}
+
+func (a *api) callAuthorizer(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, string, int) {
 	req := events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type:      "REQUEST",
 		MethodArn: fmt.Sprintf("arn:aws:execute-api:%s:123456789012:local/local/%s%s", region, ev.HTTPMethod, ev.Path),

@@ -1,0 +1,158 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"log"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// mapping emulates an SQS event source mapping: pollers receive batches of
+// up to batchSize records, gathering for at most window, invoke the function
+// with them, and delete what the function did not report as failed. At most
+// concurrency batches are in flight (ScalingConfig.MaximumConcurrency, else
+// the function's own cap). Visibility timeouts and redrive to the
+// dead-letter queue are the queue's own (the emulator implements them, as
+// SQS does).
+type mapping struct {
+	fn          *runtime
+	sqs         *sqs.Client
+	queueURL    string
+	queueARN    string
+	batchSize   int
+	window      time.Duration
+	concurrency int
+	logs        *log.Logger
+	stats       *mappingStats
+}
+
+// mappingStats counts the mapping's own SQS requests, which a deployment
+// pays for too.
+type mappingStats struct {
+	mu       sync.Mutex
+	Receives int
+	Deletes  int
+	Batches  int
+	Records  int
+}
+
+func (m mapping) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range max(m.concurrency, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.poll(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+func (m mapping) poll(ctx context.Context) {
+	for ctx.Err() == nil {
+		msgs := m.gather(ctx)
+		if len(msgs) > 0 {
+			m.invoke(ctx, msgs)
+		}
+	}
+}
+
+// gather receives one batch: it returns as soon as batchSize records are
+// in, or the batching window has passed with at least one.
+func (m mapping) gather(ctx context.Context) []types.Message {
+	var msgs []types.Message
+	var deadline time.Time
+	for ctx.Err() == nil && len(msgs) < m.batchSize {
+		wait := int32(1)
+		if len(msgs) > 0 {
+			left := time.Until(deadline)
+			if left <= 0 {
+				break
+			}
+			wait = int32(min(int(left/time.Second), 1))
+		}
+		out, err := m.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: &m.queueURL, MaxNumberOfMessages: int32(min(m.batchSize-len(msgs), 10)), WaitTimeSeconds: wait,
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		m.count(func(s *mappingStats) { s.Receives++ })
+		if err != nil {
+			if ctx.Err() == nil {
+				m.logs.Printf("esm %s: receive failed: %v", m.fn.name, err)
+				time.Sleep(time.Second)
+			}
+			break
+		}
+		if len(msgs) == 0 && len(out.Messages) > 0 {
+			deadline = time.Now().Add(m.window)
+		}
+		msgs = append(msgs, out.Messages...)
+		if m.window == 0 && len(msgs) > 0 {
+			break
+		}
+	}
+	return msgs
+}
+
+func (m mapping) count(f func(*mappingStats)) {
+	if m.stats != nil {
+		m.stats.mu.Lock()
+		f(m.stats)
+		m.stats.mu.Unlock()
+	}
+}
+
+func (m mapping) invoke(ctx context.Context, msgs []types.Message) {
+	start := time.Now()
+	ev := events.SQSEvent{}
+	for _, msg := range msgs {
+		rec := events.SQSMessage{MessageId: aws.ToString(msg.MessageId), ReceiptHandle: aws.ToString(msg.ReceiptHandle),
+			Body: aws.ToString(msg.Body), Md5OfBody: aws.ToString(msg.MD5OfBody), Attributes: msg.Attributes,
+			MessageAttributes: map[string]events.SQSMessageAttribute{}, EventSource: "aws:sqs",
+			EventSourceARN: m.queueARN, AWSRegion: region}
+		for k, v := range msg.MessageAttributes {
+			rec.MessageAttributes[k] = events.SQSMessageAttribute{StringValue: v.StringValue, BinaryValue: v.BinaryValue,
+				DataType: aws.ToString(v.DataType)}
+		}
+		ev.Records = append(ev.Records, rec)
+	}
+	payload, _ := json.Marshal(ev)
+	out, err := m.fn.invoke(ctx, payload)
+	m.count(func(s *mappingStats) { s.Batches++; s.Records += len(msgs) })
+	var resp events.SQSEventResponse
+	if err == nil {
+		err = json.Unmarshal(out, &resp)
+	}
+	if err != nil {
+		// The whole batch becomes visible again after the visibility timeout.
+		m.logs.Printf("esm %s: batch of %d failed: %v", m.fn.name, len(msgs), err)
+		return
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	var del []types.DeleteMessageBatchRequestEntry
+	for i, msg := range msgs {
+		if !failed[aws.ToString(msg.MessageId)] {
+			del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: msg.ReceiptHandle})
+		}
+	}
+	for len(del) > 0 { // DeleteMessageBatch takes at most 10 entries
+		chunk := del[:min(len(del), 10)]
+		del = del[len(chunk):]
+		m.count(func(s *mappingStats) { s.Deletes++ })
+		if _, err := m.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &m.queueURL, Entries: chunk}); err != nil {
+			m.logs.Printf("esm %s: delete failed: %v", m.fn.name, err)
+		}
+	}
+	m.logs.Printf("esm %s: batch of %d, %d to retry (%d ms)", m.fn.name, len(msgs), len(failed), time.Since(start).Milliseconds())
+}
