@@ -179,6 +179,13 @@ func TestLocalStack_EndToEnd(t *testing.T) {
 	}
 	s.must(t, 404, admin, "GET", "/api/v1/nowhere", "")
 	s.must(t, 405, admin, "DELETE", "/api/v1/info", "")
+	// A control character in the path reaches the real function decoded, as
+	// API Gateway hands it over: a 400 problem, never a 502.
+	for _, p := range []string{"/api/v1/services/%00", "/adm/services/%1F", "/api/v1/messages/%00/x"} {
+		if r := s.must(t, 400, admin, "GET", p, ""); r.header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("GET %s: %s", p, r.raw)
+		}
+	}
 	s.must(t, 200, admin, "GET", "/api/v1/info", "")
 
 	// Provisioning: a service, its developer's groups, the subscription and keys.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -75,8 +76,26 @@ func serviceFrom(rc events.APIGatewayProxyRequestContext, c auth.Caller) (servic
 
 // Start serves h to API Gateway proxy events; it never returns.
 func Start(h http.Handler) {
+	lambda.Start(Handler(h))
+}
+
+// Handler adapts h to API Gateway proxy events. API Gateway hands over the
+// path decoded, and the proxy adapter parses it as a URL: a decoded control
+// character, '%', '?' or '#' would break that parse (a 502 before any of our
+// code ran) or change the route. The path is escaped again first, so h sees
+// exactly the path the client sent and answers it, 400 included. An event
+// the adapter still cannot read (a body that is not base64 although it says
+// so) is a 400 problem+json.
+func Handler(h http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	adapter := httpadapter.New(WithCaller(h))
-	lambda.Start(func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		return adapter.ProxyWithContext(ctx, ev)
-	})
+	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		ev.Path = (&url.URL{Path: ev.Path}).EscapedPath()
+		res, err := adapter.ProxyWithContext(ctx, ev)
+		if err != nil {
+			return events.APIGatewayProxyResponse{StatusCode: http.StatusBadRequest,
+				Headers: map[string]string{"Content-Type": "application/problem+json", "X-Content-Type-Options": "nosniff"},
+				Body:    `{"detail":"The request could not be read.","status":400,"title":"Invalid request"}`}, nil
+		}
+		return res, nil
+	}
 }

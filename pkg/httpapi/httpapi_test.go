@@ -62,7 +62,12 @@ type response struct {
 
 func (w *world) do(t *testing.T, c *auth.Caller, method, path, body string) response {
 	t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	return w.serve(t, c, httptest.NewRequest(method, path, strings.NewReader(body)))
+}
+
+func (w *world) serve(t *testing.T, c *auth.Caller, req *http.Request) response {
+	t.Helper()
+	method := req.Method
 	if c != nil {
 		req = req.WithContext(auth.WithCaller(req.Context(), *c))
 	}

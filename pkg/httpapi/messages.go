@@ -64,11 +64,15 @@ func SubmitMessageInBody(svcs services.Store, sub messages.Submitter) Operation 
 // submit is what both forms share once the input is valid: the source-IP
 // check, the submission, 201 with a relative Location.
 func submit(w http.ResponseWriter, r request, sub messages.Submitter, fc string, nm messages.NewMessage, body []byte) error {
+	key, err := messages.ParseIdempotencyKey(r.Header.Get(IdempotencyHeader))
+	if err != nil {
+		return err
+	}
 	if err := r.checkSource(); err != nil {
 		return err
 	}
 	id, err := sub.Submit(r.Context(), messages.Submission{Caller: r.Caller, Service: r.Service, FiscalCode: fc,
-		Message: nm, IdempotencyKey: r.Header.Get(IdempotencyHeader), Body: body})
+		Message: nm, IdempotencyKey: key, Body: body})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/validate"
 )
 
 // Operation is one API operation: its route exactly as in template.yaml.
@@ -33,7 +34,21 @@ func NewMux(ops ...Operation) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem.New(problem.NotFound, "Not found", "There is no operation at "+r.URL.Path+"."))
 	})
-	return Secure(mux)
+	return Secure(readablePath(mux))
+}
+
+// readablePath refuses a path with control characters or invalid UTF-8
+// (say %00) with a 400: no identifier of ours has them, and they must not
+// reach a route, a store key or a log.
+func readablePath(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !validate.SingleLine(r.URL.Path) {
+			writeProblem(w, r, problem.New(problem.Invalid, "Invalid request",
+				"The path has control characters or is not valid UTF-8."))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func methodSwitch(methods map[string]http.Handler) http.Handler {

@@ -75,8 +75,8 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 		r.Addf("content", "an object")
 	} else {
 		c := in.Content
-		nm.Content.Subject = text(r, "content.subject", c.Subject, MinSubject, MaxSubject)
-		nm.Content.Markdown = text(r, "content.markdown", c.Markdown, MinMarkdown, MaxMarkdown)
+		nm.Content.Subject = text(r, "content.subject", c.Subject, MinSubject, MaxSubject, validate.SingleLine, "on one line without control characters")
+		nm.Content.Markdown = text(r, "content.markdown", c.Markdown, MinMarkdown, MaxMarkdown, validate.MultiLine, "without control characters other than tabs and line breaks")
 		if c.DueDate != nil {
 			nm.Content.DueDate = dueDate(r, *c.DueDate)
 		}
@@ -107,9 +107,15 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 	return nm, in.FiscalCode, r.Err()
 }
 
-func text(r *validate.Report, path string, s *string, min, max int) string {
-	if s == nil || validate.Chars(*s) < min || validate.Chars(*s) > max {
+// text checks a string field's length (in UTF-16 code units, as the
+// original counted) and its characters.
+func text(r *validate.Report, path string, s *string, min, max int, clean func(string) bool, cleanDesc string) string {
+	switch {
+	case s == nil || validate.Chars(*s) < min || validate.Chars(*s) > max:
 		r.Addf(path, "a string of %d to %d characters", min, max)
+		return ""
+	case !clean(*s):
+		r.Addf(path, "a string %s", cleanDesc)
 		return ""
 	}
 	return *s

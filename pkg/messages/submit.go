@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"time"
 
@@ -133,4 +134,25 @@ func createdEvent(m Message, s Submission) CreatedEvent {
 func hash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+// idempotencyKey is the syntax of an Idempotency-Key.
+var idempotencyKey = regexp.MustCompile(`^[A-Za-z0-9._:~+/=-]{1,255}$`)
+
+// ParseIdempotencyKey validates an Idempotency-Key header value and returns
+// the key, "" for none. "undefined" and "null" are no key: clients generated
+// from our description by the IO project's generator send them, literally,
+// when their caller leaves the optional header out, and such a client must
+// be able to send more than one message a day. Anything outside the key
+// syntax is a 400 rather than a key nobody meant.
+func ParseIdempotencyKey(raw string) (string, error) {
+	switch raw {
+	case "", "undefined", "null":
+		return "", nil
+	}
+	if !idempotencyKey.MatchString(raw) {
+		return "", problem.Invalidf("Invalid Idempotency-Key",
+			"The Idempotency-Key header must be 1 to 255 of A-Z a-z 0-9 . _ : ~ + / = - (a UUID or ULID is a good key).")
+	}
+	return raw, nil
 }

@@ -97,8 +97,12 @@ var (
 	cidr       = regexp.MustCompile(`^([0-9]{1,3}[.]){3}[0-9]{1,3}(/([0-9]|[1-2][0-9]|3[0-2]))?$`)
 	orgFiscal  = regexp.MustCompile(`^[0-9]{11}$`)
 	nonEmptyOf = func(r *validate.Report, name string, v *string) string {
-		if v == nil || *v == "" {
+		switch {
+		case v == nil || *v == "":
 			r.Addf(name, "a non empty string")
+			return ""
+		case !validate.SingleLine(*v):
+			r.Addf(name, "a string on one line without control characters")
 			return ""
 		}
 		return *v

@@ -39,9 +39,16 @@ func (r *Report) Err() error {
 
 // DecodeJSON decodes data into v; unknown properties are ignored (the
 // original's 2019 behaviour). A syntax or type error is a 400 with title.
+//
+// A body that is not valid UTF-8 is a 400 too: the decoder would otherwise
+// replace the bad bytes silently, and the stored text would not be what
+// the client sent.
 func DecodeJSON(data []byte, v any, title string) error {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return problem.New(problem.Invalid, title, "value is not a JSON object: the request body is empty")
+	}
+	if !utf8.Valid(data) {
+		return problem.New(problem.Invalid, title, "value is not valid UTF-8")
 	}
 	err := json.Unmarshal(data, v)
 	if err == nil {
@@ -73,8 +80,36 @@ func jsonKind(goKind string) string {
 	return goKind
 }
 
-// Chars returns the number of Unicode characters (code points) in s.
-func Chars(s string) int { return utf8.RuneCountInString(s) }
+// Chars returns the length of s as the original counted it: JavaScript's
+// String.length, in UTF-16 code units (a character outside the Basic
+// Multilingual Plane, such as most emoji, counts two).
+func Chars(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// SingleLine reports whether s is valid UTF-8 without control characters
+// (C0, DEL, C1, and the Unicode line and paragraph separators): what a
+// subject, a name or a path may hold.
+func SingleLine(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+		return r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x2028 || r == 0x2029
+	})
+}
+
+// MultiLine reports whether s is valid UTF-8 whose only control characters
+// are tabs and line breaks: what a markdown body may hold.
+func MultiLine(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+		return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r < 0xa0)
+	})
+}
 
 var tld = regexp.MustCompile(`\.[A-Za-z]{2,}$`)
 
