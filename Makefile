@@ -1,13 +1,16 @@
 # Digital Citizenship functions: build, run locally, test, deploy.
-#   make run     the whole system on this machine (moto_server + every function)
-#   make test    every test (vet, unit, adapters on the emulator, end to end, budgets)
+#   make run     the whole system on this machine (DynamoDB Local, moto_server, every function)
+#   make test    every test (vet, unit, adapters on the emulators, end to end, budgets)
+#   make bench   the numbers: throughput, latency, requests, init, sizes, memory, cost
 
 GO        ?= go
 FLAGS      = -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUNCTIONS := $(notdir $(wildcard functions/*))
 MAX_BYTES := 15728640
+# Every bootstrap is at most 1.6 times hello-world's (cmd/bench/hello, same flags).
+MAX_RATIO := 1.6
 
-.PHONY: build run test vet unit sizes lint deploy clean
+.PHONY: build run test vet unit sizes lint deploy clean bench
 
 # Deployable binaries: linux/arm64, one folder per function with its bootstrap.
 build:
@@ -19,8 +22,12 @@ build:
 # The same sources and flags for this machine's architecture, plus the local stack.
 .build/local: $(shell find functions pkg cmd -name '*.go') go.mod go.sum
 	@mkdir -p .build/local
-	CGO_ENABLED=0 $(GO) build $(FLAGS) -o .build/local/ ./functions/... ./cmd/local
+	CGO_ENABLED=0 $(GO) build $(FLAGS) -o .build/local/ ./functions/... ./cmd/local ./cmd/bench ./cmd/bench/hello
 	@touch .build/local
+
+# hello-world, the yardstick of sizes and init times, as deployed (linux/arm64).
+.build/bench/hello-arm64/bootstrap: cmd/bench/hello/main.go go.mod go.sum
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(FLAGS) -o $@ ./cmd/bench/hello
 
 run: .build/local
 	.build/local/local -template template.yaml -bin .build/local
@@ -32,16 +39,24 @@ vet:
 unit:
 	$(GO) test -count=1 ./...
 
-# Budget: every deployable bootstrap is at most 15 MB.
-sizes: build
-	@fail=0; for f in $(FUNCTIONS); do s=$$(stat -c %s .build/lambda/$$f/bootstrap); \
-	  awk -v f=$$f -v s=$$s 'BEGIN { printf "%-22s %5.1f MiB\n", f, s/1048576 }'; \
-	  [ $$s -le $(MAX_BYTES) ] || { echo "$$f: bootstrap over 15 MB"; fail=1; }; done; exit $$fail
+# Budget: every deployable bootstrap is at most 15 MB and MAX_RATIO times hello-world.
+sizes: build .build/bench/hello-arm64/bootstrap
+	@h=$$(stat -c %s .build/bench/hello-arm64/bootstrap); awk -v s=$$h 'BEGIN { printf "%-26s %5.1f MiB\n", "hello-world", s/1048576 }'; \
+	fail=0; for f in $(FUNCTIONS); do s=$$(stat -c %s .build/lambda/$$f/bootstrap); \
+	  awk -v f=$$f -v s=$$s -v h=$$h 'BEGIN { printf "%-26s %5.1f MiB  %.2fx hello-world\n", f, s/1048576, s/h }'; \
+	  [ $$s -le $(MAX_BYTES) ] || { echo "$$f: bootstrap over 15 MB"; fail=1; }; \
+	  awk -v s=$$s -v h=$$h -v m=$(MAX_RATIO) 'BEGIN { exit !(s <= m*h) }' || { echo "$$f: bootstrap over $(MAX_RATIO)x hello-world"; fail=1; }; \
+	done; exit $$fail
 
 lint:
 	cfn-lint template.yaml
 
 test: vet lint unit sizes
+
+# The numbers (README, "Performance and cost"): prints a table, writes .build/bench/bench-*.json.
+bench: .build/local build .build/bench/hello-arm64/bootstrap
+	.build/local/bench -template template.yaml -bin .build/local -lambda .build/lambda \
+	  -hello .build/local/hello -hello-arm64 .build/bench/hello-arm64/bootstrap
 
 deploy: build
 	sam build && sam deploy

@@ -17,11 +17,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Env holds the validated environment variables of a function.
@@ -81,7 +84,25 @@ func AWS(getenv func(string) string) (aws.Config, error) {
 	if e := getenv("AWS_ENDPOINT_URL"); e != "" {
 		cfg.BaseEndpoint = aws.String(e)
 	}
+	if getenv("AWS_REQUEST_LOG") == "1" {
+		cfg.APIOptions = append(cfg.APIOptions, LogRequests(os.Stdout))
+	}
 	return cfg, nil
+}
+
+// LogRequests is SDK middleware that writes one line per HTTP request sent
+// (retries included), {"aws_request":"<service>.<operation>"}, to w. The
+// local stack sets AWS_REQUEST_LOG=1 and counts these lines per function:
+// that is how the bench measures the requests a message costs. The lines
+// carry no request content.
+func LogRequests(w io.Writer) func(*middleware.Stack) error {
+	return func(s *middleware.Stack) error {
+		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("LogRequests", func(ctx context.Context, in middleware.FinalizeInput,
+			next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			fmt.Fprintf(w, "{\"aws_request\":\"%s.%s\"}\n", awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+	}
 }
 
 // EndpointSource resolves a service's own endpoint variable,

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,7 +53,12 @@ type runtimeStats struct {
 	Errors      int
 	Timeouts    int
 	InitTotal   time.Duration
-	PeakRSSKiB  int
+	// Busy is the time spent in invocations (what Lambda bills).
+	Busy       time.Duration
+	PeakRSSKiB int
+	// Requests counts the function's AWS requests by "Service.Operation",
+	// from the lines config.LogRequests writes (AWS_REQUEST_LOG=1).
+	Requests map[string]int
 }
 
 // environment is one execution environment: a process and its Runtime API.
@@ -98,7 +105,8 @@ const (
 
 func newRuntime(name, bin string, env map[string]string, memory int, timeout time.Duration, max int, logs *log.Logger) *runtime {
 	r := &runtime{name: name, bin: bin, memory: memory, timeout: timeout, logs: logs,
-		slots: make(chan struct{}, max), idle: make(chan *environment, max), all: map[*environment]bool{}}
+		slots: make(chan struct{}, max), idle: make(chan *environment, max), all: map[*environment]bool{},
+		stats: runtimeStats{Requests: map[string]int{}}}
 	for k, v := range env {
 		r.env = append(r.env, k+"="+v)
 	}
@@ -127,8 +135,10 @@ func (r *runtime) invoke(ctx context.Context, payload []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
+	began := time.Now()
 	out, err, reusable := env.invoke(ctx, payload)
 	r.mu.Lock()
+	r.stats.Busy += time.Since(began)
 	r.stats.Invocations++
 	var fe *functionError
 	if errors.As(err, &fe) {
@@ -170,7 +180,9 @@ func (r *runtime) start() (*environment, error) {
 	go func() { _ = e.srv.Serve(l) }()
 
 	cmd := exec.Command(r.bin)
-	cmd.Env = append(r.env, "AWS_LAMBDA_RUNTIME_API="+e.addr)
+	// A fresh slice: environments start concurrently, and appending to the
+	// shared one could hand two processes the same Runtime API address.
+	cmd.Env = append(slices.Clip(r.env), "AWS_LAMBDA_RUNTIME_API="+e.addr)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -220,7 +232,14 @@ func (r *runtime) pipe(out io.Reader) {
 	s := bufio.NewScanner(out)
 	s.Buffer(make([]byte, 64<<10), 1<<20)
 	for s.Scan() {
-		r.logs.Printf("%s | %s", r.name, s.Text())
+		line := s.Text()
+		if op, ok := strings.CutPrefix(line, `{"aws_request":"`); ok {
+			r.mu.Lock()
+			r.stats.Requests[strings.TrimSuffix(op, `"}`)]++
+			r.mu.Unlock()
+			continue
+		}
+		r.logs.Printf("%s | %s", r.name, line)
 	}
 }
 
@@ -252,7 +271,16 @@ func (r *runtime) snapshot() runtimeStats {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.stats
+	st := r.stats
+	st.Requests = maps.Clone(r.stats.Requests)
+	return st
+}
+
+// reset zeroes the counters (the bench measures phases apart).
+func (r *runtime) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stats = runtimeStats{Requests: map[string]int{}, PeakRSSKiB: r.stats.PeakRSSKiB}
 }
 
 // invoke hands one invocation to the environment's process and waits for

@@ -59,7 +59,10 @@ type Options struct {
 	AdminEmail string
 	// Params override template parameters.
 	Params map[string]string
-	Logs   io.Writer
+	// CountRequests makes every function report its AWS requests
+	// (AWS_REQUEST_LOG=1), which Stats then gives by operation.
+	CountRequests bool
+	Logs          io.Writer
 }
 
 // Stack is a running local stack.
@@ -126,13 +129,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 			_ = l.Close()
 			return s, fmt.Errorf("function %s: %w (build with `make run`)", f.LogicalID, err)
 		}
-		env := s.Resources.Env(f)
-		for k, v := range s.Endpoints.Env() {
-			env[k] = v
-		}
-		for k, v := range map[string]string{"AWS_ENDPOINT_URL_API_GATEWAY": s.URL, "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
-			"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"} {
-			env[k] = v
+		env := s.FunctionEnv(f)
+		if o.CountRequests {
+			env["AWS_REQUEST_LOG"] = "1"
 		}
 		limit := max(o.Concurrency, 1)
 		if f.Reserved > 0 {
@@ -153,6 +152,21 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	go func() { _ = s.srv.Serve(l) }()
 	s.Ready = time.Since(start)
 	return s, nil
+}
+
+// FunctionEnv is the environment a function runs with: the template's
+// variables resolved, the emulators' endpoints, this API for API Gateway's
+// management calls, the region and local credentials.
+func (s *Stack) FunctionEnv(f sam.Function) map[string]string {
+	env := s.Resources.Env(f)
+	for k, v := range s.Endpoints.Env() {
+		env[k] = v
+	}
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL_API_GATEWAY": s.URL, "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
+		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"} {
+		env[k] = v
+	}
+	return env
 }
 
 func (s *Stack) startEmulators(o Options, logs *log.Logger) error {
@@ -240,6 +254,10 @@ func (s *Stack) Close() {
 // FunctionStats is what one function did since the stack started.
 type FunctionStats struct {
 	ColdStarts, Invocations, Errors, Timeouts int
+	// Busy is the total time in invocations; Requests the AWS requests by
+	// "Service.Operation" (with Options.CountRequests).
+	Busy     time.Duration
+	Requests map[string]int
 	// MeanInit is the mean time from process start to its first request
 	// for work; PeakRSSKiB the largest resident set of its environments.
 	MeanInit   time.Duration
@@ -253,7 +271,8 @@ func (s *Stack) Stats() map[string]FunctionStats {
 	out := map[string]FunctionStats{}
 	for id, rt := range s.runtimes {
 		st := rt.snapshot()
-		fs := FunctionStats{ColdStarts: st.ColdStarts, Invocations: st.Invocations, Errors: st.Errors, Timeouts: st.Timeouts, PeakRSSKiB: st.PeakRSSKiB}
+		fs := FunctionStats{ColdStarts: st.ColdStarts, Invocations: st.Invocations, Errors: st.Errors, Timeouts: st.Timeouts,
+			PeakRSSKiB: st.PeakRSSKiB, Busy: st.Busy, Requests: st.Requests}
 		if st.ColdStarts > 0 {
 			fs.MeanInit = st.InitTotal / time.Duration(st.ColdStarts)
 		}
@@ -265,6 +284,23 @@ func (s *Stack) Stats() map[string]FunctionStats {
 		out[id] = fs
 	}
 	return out
+}
+
+// ResetStats zeroes every counter (peak memory stays), so that a phase of
+// work can be measured apart.
+func (s *Stack) ResetStats() {
+	for _, rt := range s.runtimes {
+		rt.reset()
+	}
+	for _, m := range s.mappings {
+		m.mu.Lock()
+		m.Receives, m.Deletes, m.Batches, m.Records = 0, 0, 0, 0
+		m.mu.Unlock()
+	}
+	c := s.api.authCache
+	c.mu.Lock()
+	c.hits, c.misses = 0, 0
+	c.mu.Unlock()
 }
 
 // AuthorizerCache returns the authorizer cache's hits and misses.
@@ -342,6 +378,18 @@ func verifySender(ctx context.Context, cfg aws.Config, from string) error {
 		return fmt.Errorf("verify sender %s in SES: %w", from, err)
 	}
 	return nil
+}
+
+// MeasureInit starts bin as a Lambda execution environment with env and
+// returns how long its init took: from the process's start to its first
+// request for work, as Lambda's Init Duration. The process is then stopped.
+func MeasureInit(bin string, env map[string]string) (time.Duration, error) {
+	rt := newRuntime("init", bin, env, 128, 10*time.Second, 1, log.New(io.Discard, "", 0))
+	defer rt.stop()
+	if _, err := rt.start(); err != nil {
+		return 0, err
+	}
+	return rt.snapshot().InitTotal, nil
 }
 
 // loadGatewayResponses reads the Api's gateway responses (body by type).

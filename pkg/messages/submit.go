@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
@@ -136,8 +136,21 @@ func hash(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// idempotencyKey is the syntax of an Idempotency-Key.
-var idempotencyKey = regexp.MustCompile(`^[A-Za-z0-9._:~+/=-]{1,255}$`)
+// validIdempotencyKey is the syntax of an Idempotency-Key: 1 to 255 of
+// A-Z a-z 0-9 . _ : ~ + / = -. (Not a regexp: a bounded repetition of 255
+// compiles to 255 copies and cost every submit function 8 ms of init.)
+func validIdempotencyKey(s string) bool {
+	if len(s) < 1 || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("._:~+/=-", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseIdempotencyKey validates an Idempotency-Key header value and returns
 // the key, "" for none. "undefined" and "null" are no key: clients generated
@@ -150,7 +163,7 @@ func ParseIdempotencyKey(raw string) (string, error) {
 	case "", "undefined", "null":
 		return "", nil
 	}
-	if !idempotencyKey.MatchString(raw) {
+	if !validIdempotencyKey(raw) {
 		return "", problem.Invalidf("Invalid Idempotency-Key",
 			"The Idempotency-Key header must be 1 to 255 of A-Z a-z 0-9 . _ : ~ + / = - (a UUID or ULID is a good key).")
 	}

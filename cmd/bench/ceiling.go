@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/emails/markdown"
+	"github.com/digital-citizenship/functions/pkg/localstack"
+	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/profiles"
+	"github.com/digital-citizenship/functions/pkg/sam"
+	"github.com/digital-citizenship/functions/pkg/services"
+	"github.com/digital-citizenship/functions/pkg/ses"
+
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	queue "github.com/digital-citizenship/functions/pkg/sqs"
+)
+
+// Ceiling is what the emulators sustain for the request mix of one
+// delivered message, sent straight to them by the same use cases the
+// functions run (no Lambda, no HTTP, no authorizer), with the capacity
+// DynamoDB reports for it.
+type Ceiling struct {
+	Concurrency       int                `json:"concurrency"`
+	Messages          int                `json:"messages"`
+	MessagesPerSecond float64            `json:"messages_per_second"`
+	RequestsPerSecond float64            `json:"requests_per_second"`
+	RequestsPerMsg    map[string]float64 `json:"requests_per_message"`
+	// Capacity units per message, as DynamoDB reports them
+	// (ReturnConsumedCapacity TOTAL).
+	WriteUnitsPerMsg float64 `json:"write_units_per_message"`
+	ReadUnitsPerMsg  float64 `json:"read_units_per_message"`
+}
+
+// meter counts SDK requests by operation and sums DynamoDB's consumed
+// capacity, asking for it on every DynamoDB call.
+type meter struct {
+	mu       sync.Mutex
+	requests map[string]int
+	rcu, wcu float64
+}
+
+func (m *meter) options() func(*middleware.Stack) error {
+	return func(s *middleware.Stack) error {
+		if err := s.Initialize.Add(middleware.InitializeMiddlewareFunc("capacity", func(ctx context.Context, in middleware.InitializeInput,
+			next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			total := ddbtypes.ReturnConsumedCapacityTotal
+			switch p := in.Parameters.(type) {
+			case *dynamodb.PutItemInput:
+				p.ReturnConsumedCapacity = total
+			case *dynamodb.UpdateItemInput:
+				p.ReturnConsumedCapacity = total
+			case *dynamodb.GetItemInput:
+				p.ReturnConsumedCapacity = total
+			case *dynamodb.QueryInput:
+				p.ReturnConsumedCapacity = total
+			case *dynamodb.TransactWriteItemsInput:
+				p.ReturnConsumedCapacity = total
+			}
+			out, md, err := next.HandleInitialize(ctx, in)
+			var used []ddbtypes.ConsumedCapacity
+			switch r := out.Result.(type) {
+			case *dynamodb.PutItemOutput:
+				used = append(used, deref(r.ConsumedCapacity)...)
+			case *dynamodb.UpdateItemOutput:
+				used = append(used, deref(r.ConsumedCapacity)...)
+			case *dynamodb.GetItemOutput:
+				used = append(used, deref(r.ConsumedCapacity)...)
+			case *dynamodb.QueryOutput:
+				used = append(used, deref(r.ConsumedCapacity)...)
+			case *dynamodb.TransactWriteItemsOutput:
+				used = append(used, r.ConsumedCapacity...)
+			}
+			m.mu.Lock()
+			for _, c := range used {
+				m.rcu += aws.ToFloat64(c.ReadCapacityUnits)
+				m.wcu += aws.ToFloat64(c.WriteCapacityUnits)
+				if c.ReadCapacityUnits == nil && c.WriteCapacityUnits == nil {
+					// Only the total: writes and reads are told apart by operation.
+					if _, ok := out.Result.(*dynamodb.QueryOutput); ok {
+						m.rcu += aws.ToFloat64(c.CapacityUnits)
+					} else {
+						m.wcu += aws.ToFloat64(c.CapacityUnits)
+					}
+				}
+			}
+			m.mu.Unlock()
+			return out, md, err
+		}), middleware.Before); err != nil {
+			return err
+		}
+		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("count", func(ctx context.Context, in middleware.FinalizeInput,
+			next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			m.mu.Lock()
+			m.requests[awsmiddleware.GetServiceID(ctx)+"."+awsmiddleware.GetOperationName(ctx)]++
+			m.mu.Unlock()
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+	}
+}
+
+func deref(c *ddbtypes.ConsumedCapacity) []ddbtypes.ConsumedCapacity {
+	if c == nil {
+		return nil
+	}
+	return []ddbtypes.ConsumedCapacity{*c}
+}
+
+// measureCeiling runs the mix of n messages at the given concurrency on
+// tables and queues of their own, in batches of 10 as the mappings take
+// them.
+func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int) (Ceiling, error) {
+	res, err := sam.Provision(ctx, s.Config, s.Template, "ceiling", nil)
+	if err != nil {
+		return Ceiling{}, err
+	}
+	m := &meter{requests: map[string]int{}}
+	cfg := s.Config.Copy()
+	cfg.APIOptions = append(cfg.APIOptions, m.options())
+	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	msgs := store.NewMessages(db, res.Refs["MessagesTable"])
+	profs := store.NewProfiles(db, res.Refs["ProfilesTable"])
+	created := queue.Queue{API: q, URL: res.Refs["CreatedMessagesQueue"]}
+	emailQ := queue.Queue{API: q, URL: res.Refs["EmailQueue"]}
+	from := s.Resources.Params["MailFrom"]
+	sub := messages.Submitter{Store: msgs, Created: created, Now: time.Now}
+	proc := messages.Processor{Profiles: profs, Store: msgs, Emails: emailQ, Now: time.Now}
+	notif := messages.EmailNotifier{Store: msgs, Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg)}, Render: markdown.Render, From: from, Now: time.Now}
+
+	citizens := make([]string, 50)
+	for i := range citizens {
+		citizens[i] = fiscalCode(i)
+		if err := profs.Create(ctx, profiles.Profile{FiscalCode: citizens[i], Email: fmt.Sprintf("citizen%d@example.com", i),
+			IsInboxEnabled: true, PreferredLanguages: []string{"it_IT"}}); err != nil {
+			return Ceiling{}, fmt.Errorf("ceiling profile: %w", err)
+		}
+	}
+	svc := services.Service{ServiceID: "ceiling", ServiceName: "Bench", OrganizationName: "Comune", DepartmentName: "Tributi",
+		OrganizationFiscalCode: "00000000000", AuthorizedCIDRs: []string{}, AuthorizedRecipients: []string{}, MaxAllowedPaymentAmount: 100000}
+	caller := auth.Caller{SubscriptionID: "ceiling", UserID: "bench", Groups: []auth.Group{auth.MessageWrite}}
+	nm, _, err := messages.ParseNewMessage([]byte(benchMessage("Avviso del ceiling")))
+	if err != nil {
+		return Ceiling{}, err
+	}
+	m.mu.Lock()
+	m.requests, m.rcu, m.wcu = map[string]int{}, 0, 0
+	m.mu.Unlock()
+
+	var delivered, next atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	fail := func(err error) { errOnce.Do(func() { firstErr = err }) }
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(10) <= int64(n) && firstErr == nil {
+				for range 10 {
+					i := int(next.Load()) % len(citizens)
+					if _, err := sub.Submit(ctx, messages.Submission{Caller: caller, Service: svc, FiscalCode: citizens[i], Message: nm}); err != nil {
+						fail(err)
+					}
+				}
+				drain(ctx, q, created.URL, 10, func(body string) error {
+					var ev messages.CreatedEvent
+					if err := json.Unmarshal([]byte(body), &ev); err != nil {
+						return err
+					}
+					return proc.Process(ctx, ev)
+				}, fail)
+				drain(ctx, q, emailQ.URL, 10, func(body string) error {
+					var ev messages.EmailEvent
+					if err := json.Unmarshal([]byte(body), &ev); err != nil {
+						return err
+					}
+					if err := notif.Notify(ctx, ev); err != nil {
+						return err
+					}
+					delivered.Add(1)
+					return nil
+				}, fail)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return Ceiling{}, fmt.Errorf("ceiling mix: %w", firstErr)
+	}
+	d := float64(delivered.Load())
+	c := Ceiling{Concurrency: concurrency, Messages: int(d), MessagesPerSecond: d / elapsed.Seconds(), RequestsPerMsg: map[string]float64{}}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	total := 0
+	for op, k := range m.requests {
+		c.RequestsPerMsg[op] = float64(k) / d
+		total += k
+	}
+	c.RequestsPerSecond = float64(total) / elapsed.Seconds()
+	c.WriteUnitsPerMsg, c.ReadUnitsPerMsg = m.wcu/d, m.rcu/d
+	return c, nil
+}
+
+// drain receives up to want records (a mapping's batch), handles each and
+// deletes the handled ones in one batch.
+func drain(ctx context.Context, q *sqs.Client, url string, want int, handle func(string) error, fail func(error)) {
+	got := 0
+	for tries := 0; got < want && tries < 3; tries++ {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: int32(want - got), WaitTimeSeconds: 1})
+		if err != nil {
+			fail(err)
+			return
+		}
+		var del []sqstypes.DeleteMessageBatchRequestEntry
+		for i, msg := range out.Messages {
+			if err := handle(aws.ToString(msg.Body)); err != nil {
+				fail(err)
+				continue
+			}
+			del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: msg.ReceiptHandle})
+		}
+		got += len(out.Messages)
+		if len(del) > 0 {
+			if _, err := q.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: del}); err != nil {
+				fail(err)
+			}
+		}
+	}
+}

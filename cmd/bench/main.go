@@ -1,0 +1,411 @@
+// Command bench runs the local stack against its emulators and measures, in
+// one run: the emulators' own ceiling for the request mix of one message;
+// the AWS requests each function makes on the path of one delivered e-mail;
+// submit latency and rate; pipeline throughput and accepted→SENT latency;
+// cold-start init and bootstrap size next to a hello-world aws-lambda-go
+// function; peak memory per function; and a cost model per million
+// delivered e-mails. It prints a table and writes the numbers as JSON.
+//
+//	make bench
+//
+// The numbers are for comparing changes on one machine, not pass/fail
+// timings: nothing here fails on a slow run.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	goruntime "runtime"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/localstack"
+	"github.com/digital-citizenship/functions/pkg/sam"
+)
+
+// Report is everything one run measured.
+type Report struct {
+	Date        string         `json:"date"`
+	Machine     string         `json:"machine"`
+	Concurrency int            `json:"function_concurrency"`
+	Ceiling     Ceiling        `json:"ceiling"`
+	OneEmail    PathCost       `json:"one_email"`
+	Submit      []Submit       `json:"submit"`
+	Pipeline    Pipeline       `json:"pipeline"`
+	HalfRate    Pipeline       `json:"half_rate"`
+	Inits       []Init         `json:"init"`
+	HelloBytes  int64          `json:"hello_bootstrap_bytes"`
+	Sizes       []Size         `json:"bootstrap_sizes"`
+	PeakRSS     map[string]int `json:"peak_rss_kib"`
+	Cost        Cost           `json:"cost_per_million_emails_usd"`
+}
+
+// PathCost is the AWS requests on the path of one delivered e-mail, by
+// function and operation, with the authorizer's answer cached as in AWS.
+type PathCost struct {
+	ByFunction map[string]map[string]int `json:"by_function"`
+	Functions  int                       `json:"function_requests"`
+	// Mapping requests per e-mail at batch size 10: one receive and one
+	// delete per batch on each of the two queues.
+	MappingsAtBatch10 float64 `json:"mapping_requests_at_batch_10"`
+}
+
+// Submit is one submit-latency measurement.
+type Submit struct {
+	Concurrency int     `json:"concurrency"`
+	Latency     Latency `json:"latency"`
+	PerSecond   float64 `json:"submissions_per_second"`
+}
+
+// Pipeline is messages from 201 to e-mail SENT.
+type Pipeline struct {
+	Messages       int     `json:"messages"`
+	PerSecond      float64 `json:"messages_per_second"`
+	OfCeiling      float64 `json:"ratio_of_ceiling"`
+	OfferedRate    float64 `json:"offered_rate,omitempty"`
+	AcceptedToSent Latency `json:"accepted_to_sent"`
+	// Requests per delivered e-mail, measured over the run.
+	FunctionRequests float64 `json:"function_requests_per_email"`
+	MappingRequests  float64 `json:"mapping_requests_per_email"`
+	AuthorizerCalls  float64 `json:"authorizer_invocations_per_email"`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	template, bin, lambda, hello, helloARM, out string
+	messages, concurrency, rounds               int
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var o options
+	fs.StringVar(&o.template, "template", "template.yaml", "SAM template")
+	fs.StringVar(&o.bin, "bin", ".build/local", "function binaries for this machine (make .build/local)")
+	fs.StringVar(&o.lambda, "lambda", ".build/lambda", "deployable linux/arm64 bootstraps (make build)")
+	fs.StringVar(&o.hello, "hello", ".build/local/hello", "hello-world function for this machine")
+	fs.StringVar(&o.helloARM, "hello-arm64", ".build/bench/hello-arm64/bootstrap", "hello-world bootstrap, linux/arm64")
+	fs.StringVar(&o.out, "out", ".build/bench", "folder for the JSON report")
+	fs.IntVar(&o.messages, "messages", 1000, "messages in the pipeline run (at least 1000 for the README's table)")
+	fs.IntVar(&o.concurrency, "concurrency", localstack.DefaultConcurrency, "execution environments per function")
+	fs.IntVar(&o.rounds, "rounds", 7, "cold starts per function (and as many of hello-world, alternating)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	logFile, err := os.Create(filepath.Join(o.out, "stack.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Concurrency: o.concurrency,
+		Machine: fmt.Sprintf("%s/%s, %d cores", goruntime.GOOS, goruntime.GOARCH, goruntime.NumCPU())}
+
+	step := func(name string) func() {
+		fmt.Fprintf(out, "… %s\n", name)
+		t0 := time.Now()
+		return func() { fmt.Fprintf(out, "  done in %.1fs\n", time.Since(t0).Seconds()) }
+	}
+	done := step("starting the local stack (DynamoDB Local, moto_server, every function)")
+	adminKey := randomKey()
+	s, err := localstack.Start(ctx, localstack.Options{Template: o.template, Bin: o.bin, Addr: "127.0.0.1:0", Name: "bench",
+		Concurrency: o.concurrency, AdminKey: adminKey, AdminEmail: "admin@bench.local", CountRequests: true, Logs: logFile})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	done()
+	c := client{api: s.URL, http: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	citizens, key, err := provision(c, adminKey)
+	if err != nil {
+		return err
+	}
+	c.key = key
+
+	done = step("emulator ceiling: the request mix of one message, straight to the emulators")
+	if rep.Ceiling, err = measureCeiling(ctx, s, o.messages, 8); err != nil {
+		return err
+	}
+	done()
+
+	done = step("AWS requests on the path of one delivered e-mail")
+	if rep.OneEmail, err = onePath(ctx, s, c, citizens); err != nil {
+		return err
+	}
+	done()
+
+	done = step("submit latency at concurrency 1 and 16")
+	for _, k := range []struct{ conc, n int }{{1, 200}, {16, 800}} {
+		subs, span, err := c.submit(k.n, k.conc, 0, citizens)
+		if err != nil {
+			return err
+		}
+		lat := make([]time.Duration, len(subs))
+		for i, sb := range subs {
+			lat[i] = sb.latency
+		}
+		rep.Submit = append(rep.Submit, Submit{Concurrency: k.conc, Latency: distribution(lat), PerSecond: float64(k.n) / span.Seconds()})
+		if _, _, err := waitSent(ctx, s, subs, 5*time.Minute); err != nil { // let the pipeline drain
+			return err
+		}
+	}
+	done()
+
+	done = step(fmt.Sprintf("pipeline throughput: %d messages from 201 to e-mail SENT", o.messages))
+	if rep.Pipeline, _, err = pipeline(ctx, s, c, citizens, o.messages, 16, 0); err != nil {
+		return err
+	}
+	rep.Pipeline.OfCeiling = rep.Pipeline.PerSecond / rep.Ceiling.MessagesPerSecond
+	rate := rep.Pipeline.PerSecond / 2
+	n := max(300, int(rate*20))
+	done()
+	done = step(fmt.Sprintf("accepted→SENT at half that throughput: %d messages at %.0f/s", n, rate))
+	var halfStats map[string]localstack.FunctionStats
+	if rep.HalfRate, halfStats, err = pipeline(ctx, s, c, citizens, n, 64, rate); err != nil {
+		return err
+	}
+	rep.HalfRate.OfCeiling = rep.HalfRate.PerSecond / rep.Ceiling.MessagesPerSecond
+	done()
+
+	rep.PeakRSS = map[string]int{}
+	for id, st := range s.Stats() {
+		if st.PeakRSSKiB > 0 {
+			rep.PeakRSS[id] = st.PeakRSSKiB
+		}
+	}
+	rep.Cost = cost(rep, s, halfStats)
+
+	done = step(fmt.Sprintf("cold-start init: every function and hello-world, %d times each, alternating", o.rounds))
+	bins, envs, dirs := map[string]string{}, map[string]map[string]string{}, []string{}
+	for _, f := range s.Template.Functions() {
+		bins[f.Dir] = filepath.Join(o.bin, f.Dir)
+		envs[f.Dir] = s.FunctionEnv(f)
+		dirs = append(dirs, f.Dir)
+	}
+	if rep.Inits, err = measureInits(bins, envs, o.hello, o.rounds); err != nil {
+		return err
+	}
+	if rep.Sizes, rep.HelloBytes, err = measureSizes(o.lambda, dirs, o.helloARM); err != nil {
+		return err
+	}
+	done()
+
+	printReport(out, rep)
+	b, _ := json.MarshalIndent(rep, "", "  ")
+	path := filepath.Join(o.out, "bench-"+time.Now().UTC().Format("20060102T150405Z")+".json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nwritten to %s (stack log: %s)\n", path, logFile.Name())
+	return nil
+}
+
+func randomKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// provision creates the bench's service, its developer and subscription,
+// and 50 citizens with an e-mail address; it returns their fiscal codes and
+// the service's key.
+func provision(c client, admin string) ([]string, string, error) {
+	steps := []struct{ method, path, body string }{
+		{"POST", "/adm/services", `{"service_id":"bench","service_name":"TARI","organization_name":"Comune di Bench","department_name":"Tributi",
+			"organization_fiscal_code":"00000000000","authorized_cidrs":[],"authorized_recipients":[],"max_allowed_payment_amount":100000}`},
+		{"PUT", "/adm/users/dev@bench.local/groups", `{"groups":["ApiMessageWrite","ApiMessageRead","ApiLimitedProfileRead"]}`},
+	}
+	for _, st := range steps {
+		if _, err := c.must(200, st.method, st.path, st.body, admin); err != nil {
+			return nil, "", err
+		}
+	}
+	sub, err := c.must(200, "PUT", "/adm/users/dev@bench.local/subscriptions/bench", `{"product_name":"IO"}`, admin)
+	if err != nil {
+		return nil, "", err
+	}
+	key, _ := sub["primary_key"].(string)
+	citizens := make([]string, 50)
+	for i := range citizens {
+		citizens[i] = fiscalCode(i)
+		body := fmt.Sprintf(`{"email":"citizen%d@example.com","is_inbox_enabled":true,"preferred_languages":["it_IT"],"version":0}`, i)
+		if _, err := c.must(200, "POST", "/api/v1/profiles/"+citizens[i], body, admin); err != nil {
+			return nil, "", err
+		}
+	}
+	return citizens, key, nil
+}
+
+// onePath sends one message with everything warm (the authorizer's answer
+// cached, every function started) and counts each function's requests.
+func onePath(ctx context.Context, s *localstack.Stack, c client, citizens []string) (PathCost, error) {
+	warm, _, err := c.submit(2, 1, 0, citizens)
+	if err != nil {
+		return PathCost{}, err
+	}
+	if _, _, err := waitSent(ctx, s, warm, time.Minute); err != nil {
+		return PathCost{}, err
+	}
+	time.Sleep(300 * time.Millisecond)
+	s.ResetStats()
+	one, _, err := c.submit(1, 1, 0, citizens)
+	if err != nil {
+		return PathCost{}, err
+	}
+	if _, _, err := waitSent(ctx, s, one, time.Minute); err != nil {
+		return PathCost{}, err
+	}
+	time.Sleep(300 * time.Millisecond) // the last request lines reach the stack
+	p := PathCost{ByFunction: map[string]map[string]int{}, MappingsAtBatch10: 2 * 2 / 10.0}
+	for id, st := range s.Stats() {
+		if len(st.Requests) > 0 {
+			p.ByFunction[id] = st.Requests
+			for _, n := range st.Requests {
+				p.Functions += n
+			}
+		}
+	}
+	return p, nil
+}
+
+// pipeline submits n messages (closed loop at the given concurrency, or
+// open loop at rate), measures them to e-mail SENT, and returns the
+// functions' counters for the run.
+func pipeline(ctx context.Context, s *localstack.Stack, c client, citizens []string, n, conc int, rate float64) (Pipeline, map[string]localstack.FunctionStats, error) {
+	s.ResetStats()
+	subs, _, err := c.submit(n, conc, rate, citizens)
+	if err != nil {
+		return Pipeline{}, nil, err
+	}
+	lat, span, err := waitSent(ctx, s, subs, 10*time.Minute)
+	if err != nil {
+		return Pipeline{}, nil, err
+	}
+	time.Sleep(300 * time.Millisecond)
+	p := Pipeline{Messages: n, PerSecond: float64(n) / span.Seconds(), OfferedRate: rate, AcceptedToSent: distribution(lat)}
+	stats := s.Stats()
+	for id, st := range stats {
+		for _, k := range st.Requests {
+			p.FunctionRequests += float64(k)
+		}
+		p.MappingRequests += float64(st.Receives + st.Deletes)
+		if id == "AuthorizerFunction" {
+			p.AuthorizerCalls = float64(st.Invocations)
+		}
+	}
+	p.FunctionRequests /= float64(n)
+	p.MappingRequests /= float64(n)
+	p.AuthorizerCalls /= float64(n)
+	return p, stats, nil
+}
+
+// cost prices a million e-mails from the half-rate run's measurements (the
+// pipeline in steady operation, not saturated), with DynamoDB's capacity
+// per message from the ceiling run.
+func cost(rep Report, s *localstack.Stack, stats map[string]localstack.FunctionStats) Cost {
+	var invocations, gbs, sqsReq, authReads float64
+	memory := map[string]int{}
+	for _, f := range s.Template.Functions() {
+		memory[f.LogicalID] = f.MemorySize
+	}
+	n := float64(rep.HalfRate.Messages)
+	for id, st := range stats {
+		invocations += float64(st.Invocations)
+		gbs += billedGBSeconds(st.Invocations, ms(st.Busy), memory[id])
+		sqsReq += float64(st.Receives + st.Deletes)
+		for op, k := range st.Requests {
+			switch {
+			case len(op) > 4 && op[:4] == "SQS.":
+				sqsReq += float64(k)
+			case id == "AuthorizerFunction":
+				authReads += float64(k)
+			}
+		}
+	}
+	return costPerMillion(invocations/n, gbs/n, rep.Ceiling.WriteUnitsPerMsg, rep.Ceiling.ReadUnitsPerMsg+authReads/n, sqsReq/n)
+}
+
+func printReport(w io.Writer, r Report) {
+	fmt.Fprintf(w, "\n## Bench %s (%s, up to %d environments per function)\n\n", r.Date, r.Machine, r.Concurrency)
+	fmt.Fprintf(w, "| Measure | Value |\n|---|---|\n")
+	fmt.Fprintf(w, "| Emulator ceiling, request mix of one message (concurrency %d) | %.0f messages/s (%.0f requests/s) |\n",
+		r.Ceiling.Concurrency, r.Ceiling.MessagesPerSecond, r.Ceiling.RequestsPerSecond)
+	fmt.Fprintf(w, "| DynamoDB capacity per message | %.1f WRU, %.1f RRU |\n", r.Ceiling.WriteUnitsPerMsg, r.Ceiling.ReadUnitsPerMsg)
+	fmt.Fprintf(w, "| AWS requests, one delivered e-mail (functions, authorizer cached) | %d |\n", r.OneEmail.Functions)
+	fmt.Fprintf(w, "| + mapping receives and deletes at batch size 10 | %.1f (total %.1f) |\n", r.OneEmail.MappingsAtBatch10,
+		float64(r.OneEmail.Functions)+r.OneEmail.MappingsAtBatch10)
+	for _, sb := range r.Submit {
+		fmt.Fprintf(w, "| Submit at concurrency %d: p50 / p95 / p99 | %.1f / %.1f / %.1f ms, %.0f submissions/s |\n",
+			sb.Concurrency, sb.Latency.P50, sb.Latency.P95, sb.Latency.P99, sb.PerSecond)
+	}
+	for _, p := range []struct {
+		name string
+		p    Pipeline
+	}{{"Pipeline, closed loop", r.Pipeline}, {"Pipeline at half that rate", r.HalfRate}} {
+		fmt.Fprintf(w, "| %s: %d messages, 201 → SENT | %.0f messages/s (%.2f of the ceiling); p50 / p95 / max %.0f / %.0f / %.0f ms |\n",
+			p.name, p.p.Messages, p.p.PerSecond, p.p.OfCeiling, p.p.AcceptedToSent.P50, p.p.AcceptedToSent.P95, p.p.AcceptedToSent.Max)
+		fmt.Fprintf(w, "| … requests per e-mail: functions / mappings / authorizer calls | %.2f / %.2f / %.3f |\n",
+			p.p.FunctionRequests, p.p.MappingRequests, p.p.AuthorizerCalls)
+	}
+	fmt.Fprintf(w, "| Cost per million delivered e-mails (%s) | $%.2f: API Gateway %.2f, Lambda %.2f + %.2f, DynamoDB %.2f, SQS %.2f, SES %.2f |\n",
+		Prices.Region, r.Cost.Total, r.Cost.APIGateway, r.Cost.LambdaRequests, r.Cost.LambdaDuration, r.Cost.DynamoDB, r.Cost.SQS, r.Cost.SES)
+
+	fmt.Fprintf(w, "\n| Function | Requests on one e-mail's path | Init (ms) | × hello | Bootstrap (MiB) | × hello | Peak RSS (MiB) |\n|---|---|---|---|---|---|---|\n")
+	sizes := map[string]Size{}
+	for _, s := range r.Sizes {
+		sizes[s.Function] = s
+	}
+	ids := map[string]string{}
+	for id := range r.PeakRSS {
+		ids[sam.Kebab(id)] = id
+	}
+	for id := range r.OneEmail.ByFunction {
+		ids[sam.Kebab(id)] = id
+	}
+	var worstInit, worstSize float64
+	for _, in := range r.Inits {
+		id := ids[in.Function]
+		reqs := ""
+		ops := r.OneEmail.ByFunction[id]
+		keys := make([]string, 0, len(ops))
+		for op := range ops {
+			keys = append(keys, op)
+		}
+		slices.Sort(keys)
+		for _, op := range keys {
+			reqs += fmt.Sprintf("%s×%d ", op, ops[op])
+		}
+		rss := "–"
+		if k := r.PeakRSS[id]; k > 0 {
+			rss = fmt.Sprintf("%.1f", float64(k)/1024)
+		}
+		sz := sizes[in.Function]
+		worstInit, worstSize = max(worstInit, in.Ratio), max(worstSize, sz.Ratio)
+		fmt.Fprintf(w, "| %s | %s | %.1f | %.2f | %.1f | %.2f | %s |\n", in.Function, reqs, in.Median, in.Ratio, float64(sz.Bytes)/(1<<20), sz.Ratio, rss)
+	}
+	hello := 0.0
+	if len(r.Inits) > 0 {
+		hello = r.Inits[0].Hello
+	}
+	fmt.Fprintf(w, "| hello-world (aws-lambda-go, same flags) | – | %.1f | 1 | %.1f | 1 | – |\n", hello, float64(r.HelloBytes)/(1<<20))
+	fmt.Fprintf(w, "\nWorst init ratio %.2f× hello-world; worst bootstrap ratio %.2f×.\n", worstInit, worstSize)
+}
