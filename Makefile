@@ -20,7 +20,7 @@ build:
 	@rmdir .build/lambda/bin
 
 # The same sources and flags for this machine's architecture, plus the local stack.
-.build/local: $(shell find functions pkg cmd -name '*.go') go.mod go.sum
+.build/local: $(shell find functions pkg cmd -name '*.go' -o -name '*.json' -path '*/served/*') go.mod go.sum
 	@mkdir -p .build/local
 	CGO_ENABLED=0 $(GO) build $(FLAGS) -o .build/local/ ./functions/... ./cmd/local ./cmd/bench ./cmd/bench/hello
 	@touch .build/local

@@ -92,6 +92,7 @@ func main() {
 type options struct {
 	template, bin, lambda, hello, helloARM, out string
 	messages, concurrency, rounds               int
+	static                                      bool
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -106,6 +107,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.messages, "messages", 1000, "messages in the pipeline run (at least 1000 for the README's table)")
 	fs.IntVar(&o.concurrency, "concurrency", localstack.DefaultConcurrency, "execution environments per function")
 	fs.IntVar(&o.rounds, "rounds", 7, "cold starts per function (and as many of hello-world, alternating)")
+	fs.BoolVar(&o.static, "static", false, "only init, sizes and requests per function: no load")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -141,58 +143,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	c.key = key
 
-	done = step("emulator ceiling: the request mix of one message, straight to the emulators")
-	if rep.Ceiling, err = measureCeiling(ctx, s, o.messages, 8); err != nil {
-		return err
-	}
-	done()
-
 	done = step("AWS requests on the path of one delivered e-mail")
 	if rep.OneEmail, err = onePath(ctx, s, c, citizens); err != nil {
 		return err
 	}
 	done()
 
-	done = step("submit latency at concurrency 1 and 16")
-	for _, k := range []struct{ conc, n int }{{1, 200}, {16, 800}} {
-		subs, span, err := c.submit(k.n, k.conc, 0, citizens)
-		if err != nil {
-			return err
-		}
-		lat := make([]time.Duration, len(subs))
-		for i, sb := range subs {
-			lat[i] = sb.latency
-		}
-		rep.Submit = append(rep.Submit, Submit{Concurrency: k.conc, Latency: distribution(lat), PerSecond: float64(k.n) / span.Seconds()})
-		if _, _, err := waitSent(ctx, s, subs, 5*time.Minute); err != nil { // let the pipeline drain
+	if !o.static {
+		if err := load(ctx, s, c, citizens, o, &rep, step); err != nil {
 			return err
 		}
 	}
-	done()
-
-	done = step(fmt.Sprintf("pipeline throughput: %d messages from 201 to e-mail SENT", o.messages))
-	if rep.Pipeline, _, err = pipeline(ctx, s, c, citizens, o.messages, 16, 0); err != nil {
-		return err
-	}
-	rep.Pipeline.OfCeiling = rep.Pipeline.PerSecond / rep.Ceiling.MessagesPerSecond
-	rate := rep.Pipeline.PerSecond / 2
-	n := max(300, int(rate*20))
-	done()
-	done = step(fmt.Sprintf("accepted→SENT at half that throughput: %d messages at %.0f/s", n, rate))
-	var halfStats map[string]localstack.FunctionStats
-	if rep.HalfRate, halfStats, err = pipeline(ctx, s, c, citizens, n, 64, rate); err != nil {
-		return err
-	}
-	rep.HalfRate.OfCeiling = rep.HalfRate.PerSecond / rep.Ceiling.MessagesPerSecond
-	done()
-
-	rep.PeakRSS = map[string]int{}
-	for id, st := range s.Stats() {
-		if st.PeakRSSKiB > 0 {
-			rep.PeakRSS[id] = st.PeakRSSKiB
-		}
-	}
-	rep.Cost = cost(rep, s, halfStats)
 
 	done = step(fmt.Sprintf("cold-start init: every function and hello-world, %d times each, alternating", o.rounds))
 	bins, envs, dirs := map[string]string{}, map[string]map[string]string{}, []string{}
@@ -216,6 +177,59 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "\nwritten to %s (stack log: %s)\n", path, logFile.Name())
+	return nil
+}
+
+// load measures under load: the emulators' ceiling, submit latency, the
+// pipeline closed loop and at half its rate, peak RSS and the cost model.
+func load(ctx context.Context, s *localstack.Stack, c client, citizens []string, o options, r *Report, step func(string) func()) error {
+	var err error
+	done := step("emulator ceiling: the request mix of one message, straight to the emulators")
+	if r.Ceiling, err = measureCeiling(ctx, s, o.messages, 8); err != nil {
+		return err
+	}
+	done()
+
+	done = step("submit latency at concurrency 1 and 16")
+	for _, k := range []struct{ conc, n int }{{1, 200}, {16, 800}} {
+		subs, span, err := c.submit(k.n, k.conc, 0, citizens)
+		if err != nil {
+			return err
+		}
+		lat := make([]time.Duration, len(subs))
+		for i, sb := range subs {
+			lat[i] = sb.latency
+		}
+		r.Submit = append(r.Submit, Submit{Concurrency: k.conc, Latency: distribution(lat), PerSecond: float64(k.n) / span.Seconds()})
+		if _, _, err := waitSent(ctx, s, subs, 5*time.Minute); err != nil { // let the pipeline drain
+			return err
+		}
+	}
+	done()
+
+	done = step(fmt.Sprintf("pipeline throughput: %d messages from 201 to e-mail SENT", o.messages))
+	if r.Pipeline, _, err = pipeline(ctx, s, c, citizens, o.messages, 16, 0); err != nil {
+		return err
+	}
+	r.Pipeline.OfCeiling = r.Pipeline.PerSecond / r.Ceiling.MessagesPerSecond
+	rate := r.Pipeline.PerSecond / 2
+	n := max(300, int(rate*20))
+	done()
+	done = step(fmt.Sprintf("accepted→SENT at half that throughput: %d messages at %.0f/s", n, rate))
+	var halfStats map[string]localstack.FunctionStats
+	if r.HalfRate, halfStats, err = pipeline(ctx, s, c, citizens, n, 64, rate); err != nil {
+		return err
+	}
+	r.HalfRate.OfCeiling = r.HalfRate.PerSecond / r.Ceiling.MessagesPerSecond
+	done()
+
+	r.PeakRSS = map[string]int{}
+	for id, st := range s.Stats() {
+		if st.PeakRSSKiB > 0 {
+			r.PeakRSS[id] = st.PeakRSSKiB
+		}
+	}
+	r.Cost = cost(*r, s, halfStats)
 	return nil
 }
 
@@ -347,9 +361,12 @@ func cost(rep Report, s *localstack.Stack, stats map[string]localstack.FunctionS
 func printReport(w io.Writer, r Report) {
 	fmt.Fprintf(w, "\n## Bench %s (%s, up to %d environments per function)\n\n", r.Date, r.Machine, r.Concurrency)
 	fmt.Fprintf(w, "| Measure | Value |\n|---|---|\n")
-	fmt.Fprintf(w, "| Emulator ceiling, request mix of one message (concurrency %d) | %.0f messages/s (%.0f requests/s) |\n",
-		r.Ceiling.Concurrency, r.Ceiling.MessagesPerSecond, r.Ceiling.RequestsPerSecond)
-	fmt.Fprintf(w, "| DynamoDB capacity per message | %.1f WRU, %.1f RRU |\n", r.Ceiling.WriteUnitsPerMsg, r.Ceiling.ReadUnitsPerMsg)
+	loaded := r.Pipeline.Messages > 0 // not under -static
+	if loaded {
+		fmt.Fprintf(w, "| Emulator ceiling, request mix of one message (concurrency %d) | %.0f messages/s (%.0f requests/s) |\n",
+			r.Ceiling.Concurrency, r.Ceiling.MessagesPerSecond, r.Ceiling.RequestsPerSecond)
+		fmt.Fprintf(w, "| DynamoDB capacity per message | %.1f WRU, %.1f RRU |\n", r.Ceiling.WriteUnitsPerMsg, r.Ceiling.ReadUnitsPerMsg)
+	}
 	fmt.Fprintf(w, "| AWS requests, one delivered e-mail (functions, authorizer cached) | %d |\n", r.OneEmail.Functions)
 	fmt.Fprintf(w, "| + mapping receives and deletes at batch size 10 | %.1f (total %.1f) |\n", r.OneEmail.MappingsAtBatch10,
 		float64(r.OneEmail.Functions)+r.OneEmail.MappingsAtBatch10)
@@ -361,13 +378,18 @@ func printReport(w io.Writer, r Report) {
 		name string
 		p    Pipeline
 	}{{"Pipeline, closed loop", r.Pipeline}, {"Pipeline at half that rate", r.HalfRate}} {
+		if !loaded {
+			break
+		}
 		fmt.Fprintf(w, "| %s: %d messages, 201 → SENT | %.0f messages/s (%.2f of the ceiling); p50 / p95 / max %.0f / %.0f / %.0f ms |\n",
 			p.name, p.p.Messages, p.p.PerSecond, p.p.OfCeiling, p.p.AcceptedToSent.P50, p.p.AcceptedToSent.P95, p.p.AcceptedToSent.Max)
 		fmt.Fprintf(w, "| … requests per e-mail: functions / mappings / authorizer calls | %.2f / %.2f / %.3f |\n",
 			p.p.FunctionRequests, p.p.MappingRequests, p.p.AuthorizerCalls)
 	}
-	fmt.Fprintf(w, "| Cost per million delivered e-mails (%s) | $%.2f: API Gateway %.2f, Lambda %.2f + %.2f, DynamoDB %.2f, SQS %.2f, SES %.2f |\n",
-		Prices.Region, r.Cost.Total, r.Cost.APIGateway, r.Cost.LambdaRequests, r.Cost.LambdaDuration, r.Cost.DynamoDB, r.Cost.SQS, r.Cost.SES)
+	if loaded {
+		fmt.Fprintf(w, "| Cost per million delivered e-mails (%s) | $%.2f: API Gateway %.2f, Lambda %.2f + %.2f, DynamoDB %.2f, SQS %.2f, SES %.2f |\n",
+			Prices.Region, r.Cost.Total, r.Cost.APIGateway, r.Cost.LambdaRequests, r.Cost.LambdaDuration, r.Cost.DynamoDB, r.Cost.SQS, r.Cost.SES)
+	}
 
 	fmt.Fprintf(w, "\n| Function | Requests on one e-mail's path | Init (ms) | × hello | Bootstrap (MiB) | × hello | Peak RSS (MiB) |\n|---|---|---|---|---|---|---|\n")
 	sizes := map[string]Size{}
@@ -402,9 +424,13 @@ func printReport(w io.Writer, r Report) {
 		worstInit, worstSize = max(worstInit, in.Ratio), max(worstSize, sz.Ratio)
 		fmt.Fprintf(w, "| %s | %s | %.1f | %.2f | %.1f | %.2f | %s |\n", in.Function, reqs, in.Median, in.Ratio, float64(sz.Bytes)/(1<<20), sz.Ratio, rss)
 	}
+	var hellos []time.Duration // each function's hello-world median, in µs
+	for _, in := range r.Inits {
+		hellos = append(hellos, time.Duration(in.Hello*1000))
+	}
 	hello := 0.0
-	if len(r.Inits) > 0 {
-		hello = r.Inits[0].Hello
+	if len(hellos) > 0 {
+		hello = float64(median(hellos)) / 1000
 	}
 	fmt.Fprintf(w, "| hello-world (aws-lambda-go, same flags) | – | %.1f | 1 | %.1f | 1 | – |\n", hello, float64(r.HelloBytes)/(1<<20))
 	fmt.Fprintf(w, "\nWorst init ratio %.2f× hello-world; worst bootstrap ratio %.2f×.\n", worstInit, worstSize)

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -47,13 +45,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 func startStack(t *testing.T, adminKey string) *stack {
 	t.Helper()
-	root := awstest.RepoRoot(t)
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin+"/", "./functions/...")
-	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build functions: %v\n%s", err, out)
-	}
+	root, bin := awstest.RepoRoot(t), awstest.BuildFunctions(t)
 	// Port 0: the stack picks a free port and names it in its ready line.
 	eps := awstest.LocalEndpoints(t)
 	s := &stack{endpoint: eps.AWS, logs: &syncBuffer{}}

@@ -4,10 +4,9 @@ package main
 import (
 	"github.com/digital-citizenship/functions/pkg/apigateway"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
-	"github.com/digital-citizenship/functions/pkg/openapi"
+	"github.com/digital-citizenship/functions/pkg/openapi/served"
 )
 
 func main() {
-	doc, err := openapi.Bundle("admin_api.yaml")
-	apigateway.Start(httpapi.NewMux(httpapi.Spec("/specs/adm/swagger.json", doc, err)))
+	apigateway.Start(httpapi.NewMux(httpapi.Spec("/specs/adm/swagger.json", served.Admin())))
 }

@@ -274,3 +274,17 @@ func RepoRoot(t testing.TB) string {
 		dir = parent
 	}
 }
+
+// BuildFunctions builds every function of the tree for this machine, with
+// the deployed build's tags, into a temporary folder (one binary per
+// function, named after its folder) and returns the folder.
+func BuildFunctions(t testing.TB) string {
+	t.Helper()
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin+"/", "./functions/...")
+	build.Dir, build.Env = RepoRoot(t), append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build functions: %v\n%s", err, out)
+	}
+	return bin
+}

@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"regexp"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/validate"
@@ -52,8 +51,8 @@ type newMessageInput struct {
 }
 
 var (
-	noticeNumber = regexp.MustCompile(`^[0123][0-9]{17}$`)
-	timestamp    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z)?$`)
+	noticeNumber = validate.Regexp(`^[0123][0-9]{17}$`)
+	timestamp    = validate.Regexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z)?$`)
 )
 
 // ParseNewMessage decodes and validates a NewMessage body. It also returns
@@ -87,8 +86,8 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 			} else {
 				pd.Amount = *p.Amount
 			}
-			if p.NoticeNumber == nil || !noticeNumber.MatchString(*p.NoticeNumber) {
-				r.Addf("content.payment_data.notice_number", "a string that matches the pattern %q", noticeNumber.String())
+			if p.NoticeNumber == nil || !noticeNumber().MatchString(*p.NoticeNumber) {
+				r.Addf("content.payment_data.notice_number", "a string that matches the pattern %q", noticeNumber().String())
 			} else {
 				pd.NoticeNumber = *p.NoticeNumber
 			}
@@ -124,7 +123,7 @@ func text(r *validate.Report, path string, s *string, min, max int, clean func(s
 // dueDate accepts the original's UTCISODateFromString and re-serialises it
 // as toISOString() does.
 func dueDate(r *validate.Report, s string) string {
-	if timestamp.MatchString(s) {
+	if timestamp().MatchString(s) {
 		layout := "2006-01-02T15:04:05.999999999"
 		if s[len(s)-1] == 'Z' {
 			layout += "Z"

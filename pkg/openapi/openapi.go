@@ -14,8 +14,16 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+//go:generate go run ./gen
+
 //go:embed *.yaml original/*.yaml
 var files embed.FS
+
+// Served maps each file of package served to the description it bundles.
+var Served = map[string]string{
+	"public_api_v1.json": "public_api_v1.yaml",
+	"admin_api.json":     "admin_api.yaml",
+}
 
 // Bundle returns the Swagger 2.0 document api (a file name in this package,
 // "original/" for the originals) with its definitions file inlined, as JSON.

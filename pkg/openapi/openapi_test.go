@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"testing"
@@ -8,6 +9,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/digital-citizenship/functions/pkg/openapi/served"
 )
 
 func TestBundle_LoadsAndValidates(t *testing.T) {
@@ -34,5 +37,23 @@ func TestBundle_LoadsAndValidates(t *testing.T) {
 				t.Fatalf("%d paths", len(v3.Paths.Map()))
 			}
 		})
+	}
+}
+
+// The spec functions serve package served: it must be what Bundle makes of
+// the YAML sources today.
+func TestServed_IsUpToDate(t *testing.T) {
+	got := map[string][]byte{"public_api_v1.json": served.Public(), "admin_api.json": served.Admin()}
+	if len(got) != len(Served) {
+		t.Fatalf("served has %d descriptions, Served lists %d", len(got), len(Served))
+	}
+	for name, api := range Served {
+		want, err := Bundle(api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(bytes.TrimSpace(got[name]), want) {
+			t.Errorf("served/%s is out of date with %s: run go generate ./pkg/openapi", name, api)
+		}
 	}
 }

@@ -7,7 +7,6 @@ package services
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	"github.com/digital-citizenship/functions/pkg/fiscalcode"
 	"github.com/digital-citizenship/functions/pkg/paging"
@@ -94,8 +93,8 @@ type Input struct {
 const InvalidTitle = "Invalid Exact<Service>"
 
 var (
-	cidr       = regexp.MustCompile(`^([0-9]{1,3}[.]){3}[0-9]{1,3}(/([0-9]|[1-2][0-9]|3[0-2]))?$`)
-	orgFiscal  = regexp.MustCompile(`^[0-9]{11}$`)
+	cidr       = validate.Regexp(`^([0-9]{1,3}[.]){3}[0-9]{1,3}(/([0-9]|[1-2][0-9]|3[0-2]))?$`)
+	orgFiscal  = validate.Regexp(`^[0-9]{11}$`)
 	nonEmptyOf = func(r *validate.Report, name string, v *string) string {
 		switch {
 		case v == nil || *v == "":
@@ -122,12 +121,12 @@ func Parse(body []byte) (Service, error) {
 		OrganizationName: nonEmptyOf(r, "organization_name", in.OrganizationName),
 		DepartmentName:   nonEmptyOf(r, "department_name", in.DepartmentName),
 	}
-	if in.OrganizationFiscalCode == nil || !orgFiscal.MatchString(*in.OrganizationFiscalCode) {
+	if in.OrganizationFiscalCode == nil || !orgFiscal().MatchString(*in.OrganizationFiscalCode) {
 		r.Addf("organization_fiscal_code", "an organization fiscal code (11 digits)")
 	} else {
 		s.OrganizationFiscalCode = *in.OrganizationFiscalCode
 	}
-	s.AuthorizedCIDRs = parseList(r, "authorized_cidrs", in.AuthorizedCIDRs, cidr.MatchString, "an IPv4 address or CIDR")
+	s.AuthorizedCIDRs = parseList(r, "authorized_cidrs", in.AuthorizedCIDRs, func(s string) bool { return cidr().MatchString(s) }, "an IPv4 address or CIDR")
 	s.AuthorizedRecipients = parseList(r, "authorized_recipients", in.AuthorizedRecipients, fiscalcode.Valid, "a fiscal code")
 	if in.IsVisible != nil {
 		s.IsVisible = *in.IsVisible

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
@@ -111,7 +112,14 @@ func MultiLine(s string) bool {
 	})
 }
 
-var tld = regexp.MustCompile(`\.[A-Za-z]{2,}$`)
+var tld = Regexp(`\.[A-Za-z]{2,}$`)
+
+// Regexp compiles expr on first use. A package-level regexp.MustCompile is
+// paid in every cold start of every function that links the package, used
+// or not.
+func Regexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // Email reports whether s is a bare e-mail address (no display name) whose
 // domain has a top-level domain, as the original's isEmail(require_tld).
@@ -121,5 +129,5 @@ func Email(s string) bool {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')
-	return at > 0 && tld.MatchString(s[at+1:]) && !strings.ContainsAny(s, " <>")
+	return at > 0 && tld().MatchString(s[at+1:]) && !strings.ContainsAny(s, " <>")
 }
