@@ -19,7 +19,7 @@ var Prices = struct {
 	SQSPerMillionRequests        float64 // standard queues, beyond the free tier
 	SESPerThousandEmails         float64 // outbound, beyond the free tier
 }{
-	Date: "2026-11-24", Region: "us-east-1 list prices (see the comment on Prices)",
+	Date: "2026-11-24", Region: "us-east-1 list prices, cmd/bench/cost.go",
 	APIGatewayPerMillion: 3.50, LambdaRequestsPerMillion: 0.20, LambdaArmPerGBSecond: 0.0000133334,
 	DynamoDBWritePerMillionUnits: 0.625, DynamoDBReadPerMillionUnits: 0.125,
 	SQSPerMillionRequests: 0.40, SESPerThousandEmails: 0.10,

@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.out, "out", ".build/bench", "folder for the JSON report")
 	fs.IntVar(&o.messages, "messages", 1000, "messages in the pipeline run (at least 1000 for the README's table)")
 	fs.IntVar(&o.concurrency, "concurrency", localstack.DefaultConcurrency, "execution environments per function")
-	fs.IntVar(&o.rounds, "rounds", 7, "cold starts per function (and as many of hello-world, alternating)")
+	fs.IntVar(&o.rounds, "rounds", 15, "cold starts per function (and as many of hello-world, alternating)")
 	fs.BoolVar(&o.static, "static", false, "only init, sizes and requests per function: no load")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -20,8 +20,10 @@ type Init struct {
 }
 
 // measureInits starts each function and the hello-world binary rounds
-// times each, alternating, and compares the medians. env is each
-// function's environment (init reads it and builds its clients).
+// times each, alternating, and reports the medians and the median of the
+// paired ratios (each start next to the hello-world start just before it,
+// so that the machine's drift cancels). env is each function's
+// environment (init reads it and builds its clients).
 func measureInits(bins map[string]string, envs map[string]map[string]string, hello string, rounds int) ([]Init, error) {
 	var out []Init
 	names := make([]string, 0, len(bins))
@@ -30,7 +32,7 @@ func measureInits(bins map[string]string, envs map[string]map[string]string, hel
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		var fn, hw []time.Duration
+		var fn, hw, ratios []time.Duration // ratios in thousandths
 		for range rounds {
 			h, err := localstack.MeasureInit(hello, envs[name])
 			if err != nil {
@@ -40,10 +42,9 @@ func measureInits(bins map[string]string, envs map[string]map[string]string, hel
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
-			hw, fn = append(hw, h), append(fn, f)
+			hw, fn, ratios = append(hw, h), append(fn, f), append(ratios, 1000*f/h)
 		}
-		m, h := median(fn), median(hw)
-		out = append(out, Init{Function: name, Median: ms(m), Hello: ms(h), Ratio: float64(m) / float64(h)})
+		out = append(out, Init{Function: name, Median: ms(median(fn)), Hello: ms(median(hw)), Ratio: float64(median(ratios)) / 1000})
 	}
 	return out, nil
 }
