@@ -22,6 +22,8 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 )
 
+require github.com/aws/aws-sdk-go-v2/service/sns v1.47.10
+
 require (
 	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.11 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.8.11 // indirect

@@ -140,7 +140,8 @@ func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int
 	from := s.Resources.Params["MailFrom"]
 	sub := messages.Submitter{Store: msgs, Created: created, Now: time.Now}
 	proc := messages.Processor{Profiles: profs, Store: msgs, Emails: emailQ, Now: time.Now}
-	notif := messages.EmailNotifier{Store: msgs, Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg)}, Render: markdown.Render, From: from, Now: time.Now}
+	notif := messages.Dispatcher{Channel: messages.Email, Store: msgs, Now: time.Now,
+		Sender: messages.EmailSender{Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg)}, Render: markdown.Render, From: from}}
 
 	citizens := make([]string, 50)
 	for i := range citizens {
@@ -186,7 +187,7 @@ func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int
 					return proc.Process(ctx, ev)
 				}, fail)
 				drain(ctx, q, emailQ.URL, 10, func(body string) error {
-					var ev messages.EmailEvent
+					var ev messages.NotificationEvent
 					if err := json.Unmarshal([]byte(body), &ev); err != nil {
 						return err
 					}

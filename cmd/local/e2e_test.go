@@ -29,6 +29,7 @@ type stack struct {
 	api      string
 	endpoint string
 	logs     *syncBuffer
+	name     string // the stack's prefix of resource names
 }
 
 type syncBuffer struct {
@@ -43,19 +44,19 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func startStack(t *testing.T, adminKey string) *stack {
+func startStack(t *testing.T, adminKey string, args ...string) *stack {
 	t.Helper()
 	root, bin := awstest.RepoRoot(t), awstest.BuildFunctions(t)
 	// Port 0: the stack picks a free port and names it in its ready line.
 	eps := awstest.LocalEndpoints(t)
-	s := &stack{endpoint: eps.AWS, logs: &syncBuffer{}}
+	stackName := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
+	s := &stack{endpoint: eps.AWS, logs: &syncBuffer{}, name: stackName}
 	env := eps.Env()
-	env["ADMIN_KEY"], env["LOCAL_API_ADDR"] = adminKey, "127.0.0.1:0"
+	env["ADMIN_KEY"], env["LOCAL_API_ADDR"], env["LOCAL_WEBHOOK_ADDR"] = adminKey, "127.0.0.1:0", "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	stackName := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
 	go func() {
-		done <- run(ctx, []string{"-template", filepath.Join(root, "template.yaml"), "-bin", bin, "-stack", stackName},
+		done <- run(ctx, append([]string{"-template", filepath.Join(root, "template.yaml"), "-bin", bin, "-stack", stackName}, args...),
 			func(k string) string { return env[k] }, s.logs)
 	}()
 	t.Cleanup(func() {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/digital-citizenship/functions/pkg/awstest"
@@ -42,6 +43,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	fs.StringVar(&o.Name, "stack", "local", "prefix of table and queue names")
 	fs.IntVar(&o.MotoPort, "moto-port", 5000, "port of the moto_server started when AWS_ENDPOINT_URL is unset")
 	fs.IntVar(&o.DynamoDBPort, "dynamodb-port", 8000, "port of the DynamoDB Local started when AWS_ENDPOINT_URL_DYNAMODB is unset")
+	fs.StringVar(&o.WebhookAddr, "webhook-addr", envOr(getenv, "LOCAL_WEBHOOK_ADDR", "127.0.0.1:3001"),
+		"address of the local app backend's notify endpoint, the webhook's receiver, when -param WebhookUrl=... is not given (env LOCAL_WEBHOOK_ADDR)")
+	o.Params = map[string]string{}
+	fs.Func("param", "template parameter `Name=value` (repeatable), as sam deploy --parameter-overrides", func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("want Name=value, got %q", v)
+		}
+		o.Params[k] = val
+		return nil
+	})
 	conc, _ := strconv.Atoi(envOr(getenv, "LOCAL_CONCURRENCY", strconv.Itoa(localstack.DefaultConcurrency)))
 	fs.IntVar(&o.Concurrency, "concurrency", conc, "execution environments per function at most (env LOCAL_CONCURRENCY); ReservedConcurrentExecutions caps it further")
 	if err := fs.Parse(args); err != nil {
@@ -54,8 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	defer s.Close()
-	fmt.Fprintf(out, "serving the API on %s (%d functions, up to %d environments each; DynamoDB %s, SQS/SES/SNS %s) after %.1fs; Ctrl-C stops\n",
-		s.URL, len(s.Template.Functions()), o.Concurrency, s.Endpoints.DynamoDB, s.Endpoints.AWS, s.Ready.Seconds())
+	fmt.Fprintf(out, "serving the API on %s (%d functions, up to %d environments each; DynamoDB %s, SQS/SES/SNS %s; webhook %s) after %.1fs; Ctrl-C stops\n",
+		s.URL, len(s.Template.Functions()), o.Concurrency, s.Endpoints.DynamoDB, s.Endpoints.AWS, s.Resources.Params["WebhookUrl"], s.Ready.Seconds())
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping")
 	return nil

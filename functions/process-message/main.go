@@ -4,6 +4,7 @@ package main
 
 import (
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,12 +18,16 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "EMAIL_QUEUE_URL")
+	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "EMAIL_QUEUE_URL",
+		"PUSH_QUEUE_URL", "WEBHOOK_QUEUE_URL")
 	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	p := messages.Processor{
 		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
 		Store:    store.NewMessages(db, env["MESSAGES_TABLE"]),
 		Emails:   queue.Queue{API: q, URL: env["EMAIL_QUEUE_URL"]},
+		Pushes:   queue.Queue{API: q, URL: env["PUSH_QUEUE_URL"]},
+		Webhooks: queue.Queue{API: q, URL: env["WEBHOOK_QUEUE_URL"]},
+		Webhook:  os.Getenv("WEBHOOK_CHANNEL_URL") != "",
 		Now:      time.Now,
 	}
 	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURL: env["CREATED_MESSAGES_QUEUE_URL"], Handle: p.Process, Log: slog.Default()}

@@ -22,13 +22,17 @@ import (
 
 func main() {
 	cfg, env := config.MustLoad("MESSAGES_TABLE", "EMAIL_QUEUE_URL", "MAIL_FROM")
-	n := messages.EmailNotifier{
-		Store:  store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]),
-		Render: markdown.Render,
-		Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
-		From:   env["MAIL_FROM"],
-		Now:    time.Now,
+	d := messages.Dispatcher{
+		Channel: messages.Email,
+		Store:   store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]),
+		Sender: messages.EmailSender{
+			Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
+			Render: markdown.Render,
+			From:   env["MAIL_FROM"],
+		},
+		Lease: config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
+		Now:   time.Now,
 	}
-	c := queue.Consumer[messages.EmailEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["EMAIL_QUEUE_URL"], Handle: n.Notify, Log: slog.Default()}
+	c := queue.Consumer[messages.NotificationEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["EMAIL_QUEUE_URL"], Handle: d.Notify, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)
 }

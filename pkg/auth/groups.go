@@ -30,6 +30,8 @@ const (
 	DebugRead                  Group = "ApiDebugRead"
 	UserAdmin                  Group = "ApiUserAdmin"
 	DevelopmentProfileWrite    Group = "ApiDevelopmentProfileWrite"
+	// InstallationWrite registers citizens' devices for push (the app backend).
+	InstallationWrite Group = "ApiInstallationWrite"
 )
 
 // AllGroups lists every group the platform knows, in a stable order.
@@ -37,7 +39,7 @@ var AllGroups = []Group{
 	LimitedProfileRead, FullProfileRead, ProfileWrite, ServiceRead, ServiceWrite,
 	PublicServiceRead, PublicServiceList, ServiceByRecipientQuery, MessageRead,
 	MessageWrite, LimitedMessageWrite, MessageWriteDefaultAddress, MessageList,
-	InfoRead, DebugRead, UserAdmin, DevelopmentProfileWrite,
+	InfoRead, DebugRead, UserAdmin, DevelopmentProfileWrite, InstallationWrite,
 }
 
 // Known reports whether g is one of AllGroups (exact, case-sensitive match).

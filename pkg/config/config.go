@@ -20,7 +20,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -127,4 +129,13 @@ func MustLoad(required ...string) (aws.Config, Env) {
 		os.Exit(1)
 	}
 	return cfg, env
+}
+
+// Seconds reads environment variable name as a number of seconds, def when
+// it is unset or not a positive integer.
+func Seconds(name string, def time.Duration) time.Duration {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	return def
 }

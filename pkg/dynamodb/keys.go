@@ -8,6 +8,10 @@
 //	ServicesTable  SERVICE#<service id>       V#<version:16>  every version of a service
 //	               VISIBLE                    SERVICE#<id>    the catalogue of visible services
 //	ProfilesTable  PROFILE#<fiscal code>      V#<version:16>  every version of a profile
+//	               PROFILE#<fiscal code>      ~BOUNCE         the address that bounced or complained
+//	               PROFILE#<fiscal code>      ~DEVICES        the citizen's devices, "dev:<installation id>"
+//	               INSTALLATION#<id>          #               an installation: citizen, platform, endpoint
+//	               ENDPOINT#<endpoint arn>    #               endpoint index: SNS endpoint -> installation
 //	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels
 //	               INBOX#<fiscal code>        SENDER#<id>     a service that wrote to the citizen
 //	               IDEM#<service>#<key hash>  #               an Idempotency-Key (expires_at TTL)
@@ -25,15 +29,27 @@ const (
 	attrExpires = "expires_at"
 )
 
-func userPK(email string) string         { return "USER#" + email }
-func subscriptionPK(id string) string    { return "SUB#" + id }
-func keyPK(hash string) string           { return "KEY#" + hash }
-func servicePK(id string) string         { return "SERVICE#" + id }
-func profilePK(fiscalCode string) string { return "PROFILE#" + fiscalCode }
-func inboxPK(fiscalCode string) string   { return "INBOX#" + fiscalCode }
-func messageSK(id string) string         { return messagePfx + id }
-func senderSK(serviceID string) string   { return senderPfx + serviceID }
-func versionSK(v int) string             { return fmt.Sprintf("%s%016d", versionPfx, v) }
+func userPK(email string) string              { return "USER#" + email }
+func subscriptionPK(id string) string         { return "SUB#" + id }
+func keyPK(hash string) string                { return "KEY#" + hash }
+func servicePK(id string) string              { return "SERVICE#" + id }
+func profilePK(fiscalCode string) string      { return "PROFILE#" + fiscalCode }
+func inboxPK(fiscalCode string) string        { return "INBOX#" + fiscalCode }
+func messageSK(id string) string              { return messagePfx + id }
+func senderSK(serviceID string) string        { return senderPfx + serviceID }
+func installationPK(id string) string         { return "INSTALLATION#" + id }
+func endpointPK(arn string) string            { return "ENDPOINT#" + arn }
+func deviceAttr(installationID string) string { return devicePfx + installationID }
+
+// The "~" items sort after every version: read backwards, the citizen's
+// partition gives devices, bounce and the latest version in one query.
+const (
+	devicesSK       = "~DEVICES"
+	undeliverableSK = "~BOUNCE"
+	devicePfx       = "dev:"
+)
+
+func versionSK(v int) string { return fmt.Sprintf("%s%016d", versionPfx, v) }
 
 func idempotencyPK(serviceID, keyHash string) string { return "IDEM#" + serviceID + "#" + keyHash }
 

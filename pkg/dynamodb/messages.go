@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/paging"
+	"github.com/digital-citizenship/functions/pkg/problem"
 )
 
 // Messages stores messages, sender services and idempotency records in the
@@ -25,6 +27,11 @@ type channelItem struct {
 	Status        string     `dynamodbav:"status,omitempty"`
 	UpdatedAt     *time.Time `dynamodbav:"updated_at,omitempty"`
 	AddressSource string     `dynamodbav:"address_source,omitempty"`
+	Reason        string     `dynamodbav:"reason,omitempty"`
+	// AttemptedMS is the claim of a delivery attempt (epoch milliseconds).
+	AttemptedMS int64 `dynamodbav:"attempted_ms,omitempty"`
+	// Delivered are the targets that accepted (push installations).
+	Delivered []string `dynamodbav:"delivered,omitempty,stringset"`
 }
 
 type messageItem struct {
@@ -121,7 +128,7 @@ func (it messageItem) message() messages.Message {
 		Content: it.Content, Status: messages.Status(it.Status), StatusAt: it.StatusAt,
 		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{}}
 	for name, c := range it.Channels {
-		ch := messages.Channel{Status: messages.ChannelStatus(c.Status), AddressSource: c.AddressSource}
+		ch := messages.Channel{Status: messages.ChannelStatus(c.Status), AddressSource: c.AddressSource, Reason: c.Reason}
 		if c.UpdatedAt != nil {
 			ch.UpdatedAt = *c.UpdatedAt
 		}
@@ -154,7 +161,11 @@ func (s *Messages) SetStatus(ctx context.Context, fiscalCode, id string, st mess
 func (s *Messages) Deliver(ctx context.Context, m messages.Message, sender messages.SenderService) error {
 	channels := map[string]channelItem{}
 	for name, c := range m.Channels {
-		channels[name] = channelItem{AddressSource: c.AddressSource}
+		it := channelItem{AddressSource: c.AddressSource, Status: string(c.Status), Reason: c.Reason}
+		if !c.UpdatedAt.IsZero() {
+			it.UpdatedAt = &c.UpdatedAt
+		}
+		channels[name] = it
 	}
 	upd := expression.Set(expression.Name("content"), expression.Value(m.Content)).
 		Set(expression.Name("pending"), expression.Value(false)).
@@ -181,17 +192,61 @@ func channelOpen(channel string) expression.ConditionBuilder {
 		And(expression.AttributeNotExists(st).Or(st.Equal(expression.Value(messages.ChannelThrottled))))
 }
 
-// ClaimChannel implements messages.Store.
-func (s *Messages) ClaimChannel(ctx context.Context, fiscalCode, id, channel string, at time.Time) error {
-	upd := expression.Set(expression.Name("channels."+channel+".attempted_at"), expression.Value(at))
-	return wrap("claim channel", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel)))
+// ClaimChannel implements messages.Store: one conditional update that
+// stamps the attempt and returns the channel, so that the targets earlier
+// attempts delivered to come without a read.
+func (s *Messages) ClaimChannel(ctx context.Context, fiscalCode, id, channel string, at time.Time, lease time.Duration) (messages.Claim, error) {
+	attempted := expression.Name("channels." + channel + ".attempted_ms")
+	cond := channelOpen(channel).And(expression.AttributeNotExists(attempted).
+		Or(attempted.LessThan(expression.Value(at.Add(-lease).UnixMilli()))))
+	in, err := s.t.updateInput(inboxPK(fiscalCode), messageSK(id), expression.Set(attempted, expression.Value(at.UnixMilli())), cond)
+	if err != nil {
+		return messages.Claim{}, err
+	}
+	out, err := s.t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
+		UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
+		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+		ReturnValues: types.ReturnValueAllNew})
+	if err = conflictOn(err); errors.Is(err, problem.ErrConflict) {
+		// Final, or held by another attempt: the rare path reads to tell.
+		m, gerr := s.Get(ctx, fiscalCode, id)
+		if gerr != nil && !errors.Is(gerr, problem.ErrNotFound) {
+			return messages.Claim{}, wrap("claim channel", gerr)
+		}
+		if c, ok := m.Channels[channel]; ok && (c.Status == "" || c.Status == messages.ChannelThrottled) {
+			return messages.Claim{}, messages.ErrClaimed
+		}
+		return messages.Claim{}, wrap("claim channel", err)
+	}
+	if err != nil {
+		return messages.Claim{}, wrap("claim channel", err)
+	}
+	var it messageItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return messages.Claim{}, err
+	}
+	return messages.Claim{Delivered: it.Channels[channel].Delivered}, nil
 }
 
 // SetChannelStatus implements messages.Store.
-func (s *Messages) SetChannelStatus(ctx context.Context, fiscalCode, id, channel string, st messages.ChannelStatus, at time.Time) error {
+func (s *Messages) SetChannelStatus(ctx context.Context, fiscalCode, id, channel string, st messages.ChannelStatus, reason string, at time.Time) error {
 	upd := expression.Set(expression.Name("channels."+channel+".status"), expression.Value(st)).
-		Set(expression.Name("channels."+channel+".updated_at"), expression.Value(at))
+		Set(expression.Name("channels."+channel+".updated_at"), expression.Value(at)).
+		Remove(expression.Name("channels." + channel + ".attempted_ms"))
+	if reason != "" {
+		upd = upd.Set(expression.Name("channels."+channel+".reason"), expression.Value(reason))
+	}
 	return wrap("set channel status", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel)))
+}
+
+// RecordDelivered implements messages.Store.
+func (s *Messages) RecordDelivered(ctx context.Context, fiscalCode, id, channel string, targets []string) error {
+	if len(targets) == 0 {
+		return nil
+	}
+	set := &types.AttributeValueMemberSS{Value: targets}
+	upd := expression.Add(expression.Name("channels."+channel+".delivered"), expression.Value(set))
+	return wrap("record delivered", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel)))
 }
 
 func putItemInput(p *types.Put) *dynamodb.PutItemInput {

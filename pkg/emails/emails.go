@@ -14,6 +14,9 @@ type Email struct {
 	HTML, Text        string
 	// Headers are extra headers, such as the message and notification ids.
 	Headers map[string]string
+	// Tags go with the provider's events about this e-mail (bounces,
+	// complaints), so that they can be traced back to the recipient.
+	Tags map[string]string
 }
 
 // Mailer sends e-mails.

@@ -13,6 +13,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/auth"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/push"
 	"github.com/digital-citizenship/functions/pkg/services"
 	"github.com/digital-citizenship/functions/pkg/storetest"
 )
@@ -28,11 +29,17 @@ type world struct {
 	created  *storetest.Queue
 	plan     *storetest.UsagePlan
 	mux      http.Handler
+
+	installations *storetest.Installations
+	endpoints     *storetest.PushEndpoints
+	registrar     push.Registrar
 }
 
 func newWorld(t *testing.T) *world {
 	w := &world{svcs: &storetest.Services{}, profiles: &storetest.Profiles{}, msgs: &storetest.Messages{},
-		accounts: &storetest.Accounts{}, created: &storetest.Queue{}, plan: &storetest.UsagePlan{}}
+		accounts: &storetest.Accounts{}, created: &storetest.Queue{}, plan: &storetest.UsagePlan{},
+		installations: &storetest.Installations{}, endpoints: &storetest.PushEndpoints{}}
+	w.registrar = push.Registrar{Store: w.installations, Endpoints: w.endpoints}
 	sub := messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now}
 	w.mux = httpapi.NewMux(
 		httpapi.GetInfo(w.svcs), httpapi.GetProfile(w.svcs, w.profiles), httpapi.UpsertProfile(w.svcs, w.profiles),
@@ -43,6 +50,7 @@ func newWorld(t *testing.T) *world {
 		httpapi.GetMessagesByUser(w.svcs, w.msgs), httpapi.SubmitMessageInBody(w.svcs, sub),
 		httpapi.Debug(w.svcs, "GET", "/api/v1/debug"), httpapi.Debug(w.svcs, "POST", "/api/v1/debug"),
 		httpapi.Debug(w.svcs, "GET", "/adm/debug"), httpapi.Debug(w.svcs, "POST", "/adm/debug"),
+		httpapi.PutInstallation(w.svcs, w.registrar), httpapi.DeleteInstallation(w.svcs, w.registrar),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",

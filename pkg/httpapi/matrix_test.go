@@ -41,6 +41,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT", "/adm/users/dev@pa.it/groups", `{"groups":["ApiInfoRead"]}`, []auth.Group{auth.UserAdmin}},
 		{"PUT", "/adm/users/dev@pa.it/subscriptions/svc", "", []auth.Group{auth.UserAdmin}},
 		{"PUT", "/adm/services/svc/keys", `{"key_type":"PRIMARY_KEY"}`, []auth.Group{auth.UserAdmin}},
+		{"PUT", "/api/v1/installations/inst-1", `{"fiscal_code":"` + fc + `","platform":"apns","push_channel":"tok"}`, []auth.Group{auth.InstallationWrite}},
+		{"DELETE", "/api/v1/installations/inst-1", "", []auth.Group{auth.InstallationWrite}},
 	}
 	for _, op := range ops {
 		for _, g := range auth.AllGroups {

@@ -45,7 +45,9 @@ type api struct {
 	cors map[string]string
 	// control passes API Gateway management calls on to the emulator.
 	control http.Handler
-	logs    *log.Logger
+	// local serves the local stack's own controls under /_local/.
+	local http.Handler
+	logs  *log.Logger
 }
 
 // authorizerCache holds the authorizer's answers per key value, as API
@@ -101,6 +103,11 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name, ok := strings.CutPrefix(r.URL.Path, invokePrefix); ok && r.Method == http.MethodPost {
 		status := a.invokeDirect(w, r, strings.TrimSuffix(name, "/invocations"))
 		a.logs.Printf("invoke %s -> %d (%d ms)", name, status, time.Since(start).Milliseconds())
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/_local/") && a.local != nil {
+		a.local.ServeHTTP(w, r)
+		a.logs.Printf("local %s %s", r.Method, r.URL.Path)
 		return
 	}
 	if a.serveControl(w, r) {

@@ -400,3 +400,19 @@ func isTimeout(err error) bool {
 	var fe *functionError
 	return errors.As(err, &fe) && fe.Type == errTimeout
 }
+
+// kill sends SIGKILL to every environment's process now, as a host failure
+// would: invocations in flight end with Runtime.ExitError and the
+// environments are replaced on the next invocation. It returns how many
+// processes it killed.
+func (r *runtime) kill() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for e := range r.all {
+		if e.cmd != nil && e.cmd.Process != nil && syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL) == nil {
+			n++
+		}
+	}
+	return n
+}

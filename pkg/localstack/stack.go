@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/digital-citizenship/functions/pkg/apigateway/controlplane"
@@ -59,6 +60,10 @@ type Options struct {
 	AdminEmail string
 	// Params override template parameters.
 	Params map[string]string
+	// WebhookAddr is where the local app backend's notify endpoint listens
+	// when the WebhookUrl parameter is not given ("127.0.0.1:0" picks a
+	// port).
+	WebhookAddr string
 	// CountRequests makes every function report its AWS requests
 	// (AWS_REQUEST_LOG=1), which Stats then gives by operation.
 	CountRequests bool
@@ -73,6 +78,9 @@ type Stack struct {
 	Config    aws.Config
 	Resources *sam.Stack
 	Template  *sam.Template
+	// Webhook is the local app backend's notify endpoint (nil when the
+	// WebhookUrl parameter names another).
+	Webhook *WebhookReceiver
 
 	runtimes map[string]*runtime
 	mappings map[string]*mappingStats // by function
@@ -101,8 +109,12 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if s.Template, err = sam.Load(o.Template); err != nil {
 		return s, err
 	}
-	if s.Resources, err = sam.Provision(ctx, s.Config, s.Template, o.Name, o.Params); err != nil {
-		return s, fmt.Errorf("create tables and queues: %w", err)
+	params, err := s.localParams(ctx, o, logs)
+	if err != nil {
+		return s, err
+	}
+	if s.Resources, err = sam.Provision(ctx, s.Config, s.Template, o.Name, params); err != nil {
+		return s, fmt.Errorf("create the template's resources: %w", err)
 	}
 	if err := verifySender(ctx, s.Config, s.Resources.Params["MailFrom"]); err != nil {
 		return s, err
@@ -147,6 +159,7 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	}
 	moto, _ := url.Parse(s.Endpoints.AWS)
 	s.api.control = httputil.NewSingleHostReverseProxy(moto)
+	s.api.local = s.controls()
 	s.startMappings(fns, logs)
 	s.srv = &http.Server{Handler: s.api, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(l) }()
@@ -213,8 +226,11 @@ func (s *Stack) startMappings(fns []sam.Function, logs *log.Logger) {
 	for _, f := range fns {
 		rt := s.runtimes[f.LogicalID]
 		for _, ev := range f.Queues {
-			stats := &mappingStats{}
-			s.mappings[f.LogicalID] = stats
+			stats := s.mappings[f.LogicalID] // one function's mappings count together
+			if stats == nil {
+				stats = &mappingStats{}
+				s.mappings[f.LogicalID] = stats
+			}
 			conc := cap(rt.slots)
 			if ev.MaxConcurrency > 0 {
 				conc = min(conc, ev.MaxConcurrency)
@@ -370,6 +386,48 @@ func createUsagePlan(ctx context.Context, cfg aws.Config, tmpl *sam.Template, st
 		}
 	}
 	return &controlplane.UsagePlan{API: c, Name: name}, nil
+}
+
+// localParams completes the template's parameters with what the local
+// stack provides itself: an SNS platform application per push platform
+// (the emulator's), and the local app backend as the webhook.
+func (s *Stack) localParams(ctx context.Context, o Options, logs *log.Logger) (map[string]string, error) {
+	params := map[string]string{}
+	for k, v := range o.Params {
+		params[k] = v
+	}
+	given := func(name string) bool {
+		_, declared := s.Template.Parameters[name]
+		return !declared || params[name] != "" || s.Template.ParameterDefault(name) != ""
+	}
+	c := sns.NewFromConfig(s.Config)
+	for param, platform := range map[string]string{"ApnsPlatformApplicationArn": "APNS", "FcmPlatformApplicationArn": "GCM"} {
+		if given(param) {
+			continue
+		}
+		name := o.Name + "-" + strings.ToLower(platform)
+		out, err := c.CreatePlatformApplication(ctx, &sns.CreatePlatformApplicationInput{Name: &name, Platform: aws.String(platform),
+			Attributes: map[string]string{"PlatformCredential": "local", "PlatformPrincipal": "local"}})
+		if err != nil {
+			return nil, fmt.Errorf("create the %s platform application: %w", platform, err)
+		}
+		params[param] = aws.ToString(out.PlatformApplicationArn)
+	}
+	if !given("WebhookUrl") {
+		addr := o.WebhookAddr
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		w, err := StartWebhookReceiver(addr)
+		if err != nil {
+			return nil, err
+		}
+		s.Webhook = w
+		s.cleanup = append(s.cleanup, w.Close)
+		params["WebhookUrl"] = w.URL()
+		logs.Printf("the app backend's notify endpoint (webhook receiver) listens on %s", w.URL())
+	}
+	return params, nil
 }
 
 func verifySender(ctx context.Context, cfg aws.Config, from string) error {

@@ -1,6 +1,10 @@
 package messages
 
-import "time"
+import (
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/profiles"
+)
 
 // EventMessage is the message metadata carried by queue events.
 type EventMessage struct {
@@ -35,14 +39,24 @@ type CreatedEvent struct {
 	ServiceVersion   int               `json:"serviceVersion"`
 }
 
-// EmailEvent is put on the e-mail queue for one accepted message.
-type EmailEvent struct {
+// NotificationEvent is put on a channel's queue (e-mail, push, webhook) for
+// one processed message. It carries what sending needs, so that sending
+// reads nothing; SQS encrypts it at rest.
+type NotificationEvent struct {
+	// Channel is EMAIL, PUSH or WEBHOOK (empty, in events queued before
+	// push and webhook existed, means EMAIL).
+	Channel        string         `json:"channel,omitempty"`
 	Content        Content        `json:"content"`
 	Message        EventMessage   `json:"message"`
 	SenderMetadata SenderMetadata `json:"senderMetadata"`
-	// ToAddress is carried so that sending needs no read; SQS encrypts it at rest.
-	ToAddress     string `json:"toAddress"`
-	AddressSource string `json:"addressSource"`
+	// E-mail: the address and where it came from.
+	ToAddress     string `json:"toAddress,omitempty"`
+	AddressSource string `json:"addressSource,omitempty"`
+	// Push: the citizen's devices; Anonymous when the citizen chose not to
+	// show previews, then the text is generic, in Language.
+	Devices   []profiles.Device `json:"devices,omitempty"`
+	Anonymous bool              `json:"anonymous,omitempty"`
+	Language  string            `json:"language,omitempty"`
 }
 
 // Valid reports whether a decoded event has what the pipeline needs.
@@ -50,9 +64,27 @@ func (e CreatedEvent) Valid() bool {
 	return e.Message.ID != "" && e.Message.FiscalCode != "" && e.Message.SenderServiceID != ""
 }
 
-// Valid reports whether a decoded event has what sending needs.
-func (e EmailEvent) Valid() bool {
-	return e.Message.ID != "" && e.Message.FiscalCode != "" && e.ToAddress != ""
+// Valid reports whether a decoded event has what sending on its channel needs.
+func (e NotificationEvent) Valid() bool {
+	if e.Message.ID == "" || e.Message.FiscalCode == "" {
+		return false
+	}
+	switch e.channel() {
+	case Email:
+		return e.ToAddress != ""
+	case Push:
+		return len(e.Devices) > 0
+	case Webhook:
+		return true
+	}
+	return false
+}
+
+func (e NotificationEvent) channel() string {
+	if e.Channel == "" {
+		return Email
+	}
+	return e.Channel
 }
 
 func (em EventMessage) expired(now time.Time) bool {

@@ -17,7 +17,9 @@ var ErrNotFound = problem.New(problem.NotFound, "Message not found",
 type View struct {
 	Message      CreatedView       `json:"message"`
 	Notification map[string]string `json:"notification,omitempty"`
-	Status       Status            `json:"status"`
+	// Failures says why channels FAILED (our extension).
+	Failures map[string]string `json:"notification_failures,omitempty"`
+	Status   Status            `json:"status"`
 }
 
 // CreatedView is the original's CreatedMessageWith[out]Content.
@@ -49,6 +51,12 @@ func (m Message) View() View {
 			v.Notification = map[string]string{}
 		}
 		v.Notification[strings.ToLower(name)] = string(ch.Status)
+		if ch.Status == ChannelFailed && ch.Reason != "" {
+			if v.Failures == nil {
+				v.Failures = map[string]string{}
+			}
+			v.Failures[strings.ToLower(name)] = ch.Reason
+		}
 	}
 	if v.Status == "" {
 		v.Status = Accepted

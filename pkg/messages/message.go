@@ -36,6 +36,7 @@ const (
 // Notification channels.
 const (
 	Email   = "EMAIL"
+	Push    = "PUSH"
 	Webhook = "WEBHOOK"
 )
 
@@ -72,6 +73,15 @@ type Channel struct {
 	Status        ChannelStatus
 	UpdatedAt     time.Time
 	AddressSource string
+	// Reason says why a channel FAILED.
+	Reason string
+}
+
+// Claim is a delivery attempt's hold on a channel.
+type Claim struct {
+	// Delivered are the targets (push installations) that accepted the
+	// notification in earlier attempts: they are not sent to again.
+	Delivered []string
 }
 
 // Message is a message as stored: metadata, status and, once the recipient
@@ -131,12 +141,18 @@ type Store interface {
 	// sender service, in one write; problem.ErrConflict if the message was
 	// REJECTED or FAILED meanwhile.
 	Deliver(ctx context.Context, m Message, sender SenderService) error
-	// ClaimChannel records a delivery attempt on a channel that is not final;
-	// problem.ErrConflict if it is (a redelivered event).
-	ClaimChannel(ctx context.Context, fiscalCode, id, channel string, at time.Time) error
-	// SetChannelStatus records a channel's status unless it is final already
+	// ClaimChannel records a delivery attempt on a channel that is neither
+	// final (problem.ErrConflict: a redelivered event) nor held by another
+	// attempt claimed less than lease ago (ErrClaimed), and returns what
+	// earlier attempts delivered.
+	ClaimChannel(ctx context.Context, fiscalCode, id, channel string, at time.Time, lease time.Duration) (Claim, error)
+	// SetChannelStatus records a channel's status (with reason when FAILED)
+	// and releases its claim, unless the channel is final already
 	// (problem.ErrConflict).
-	SetChannelStatus(ctx context.Context, fiscalCode, id, channel string, s ChannelStatus, at time.Time) error
+	SetChannelStatus(ctx context.Context, fiscalCode, id, channel string, s ChannelStatus, reason string, at time.Time) error
+	// RecordDelivered adds targets that accepted the notification to a
+	// channel that is not final.
+	RecordDelivered(ctx context.Context, fiscalCode, id, channel string, targets []string) error
 	// Inbox lists a citizen's messages newest first, without content and
 	// without pending (processing or rejected) ones. Of the Size messages
 	// read, pending ones are left out, so a page may hold fewer.

@@ -141,18 +141,23 @@ func TestSubmit_QueueDownFailsTheMessage(t *testing.T) {
 }
 
 type pipeline struct {
-	profiles *storetest.Profiles
-	store    *storetest.Messages
-	emails   *storetest.Queue
-	mailer   *storetest.Mailer
-	proc     messages.Processor
-	notifier messages.EmailNotifier
+	profiles                 *storetest.Profiles
+	installations            *storetest.Installations
+	store                    *storetest.Messages
+	emails, pushes, webhooks *storetest.Queue
+	mailer                   *storetest.Mailer
+	proc                     messages.Processor
+	notifier                 messages.Dispatcher
 }
 
 func newPipeline() *pipeline {
-	p := &pipeline{profiles: &storetest.Profiles{}, store: &storetest.Messages{}, emails: &storetest.Queue{}, mailer: &storetest.Mailer{}}
-	p.proc = messages.Processor{Profiles: p.profiles, Store: p.store, Emails: p.emails, Now: clock}
-	p.notifier = messages.EmailNotifier{Store: p.store, Mailer: p.mailer, Render: markdown.Render, From: "noreply@io.it", Now: clock}
+	inst := &storetest.Installations{}
+	p := &pipeline{profiles: &storetest.Profiles{Installations: inst}, installations: inst, store: &storetest.Messages{},
+		emails: &storetest.Queue{}, pushes: &storetest.Queue{}, webhooks: &storetest.Queue{}, mailer: &storetest.Mailer{}}
+	p.proc = messages.Processor{Profiles: p.profiles, Store: p.store, Emails: p.emails, Pushes: p.pushes, Webhooks: p.webhooks,
+		Webhook: true, Now: clock}
+	p.notifier = messages.Dispatcher{Channel: messages.Email, Store: p.store, Now: clock,
+		Sender: messages.EmailSender{Mailer: p.mailer, Render: markdown.Render, From: "noreply@io.it"}}
 	return p
 }
 
@@ -243,7 +248,7 @@ func TestProcess_EmailChannel(t *testing.T) {
 				}
 				return
 			}
-			var ee messages.EmailEvent
+			var ee messages.NotificationEvent
 			if len(p.emails.Sent) != 1 || json.Unmarshal(p.emails.Sent[0], &ee) != nil || ee.ToAddress != tt.wantTo || ee.AddressSource != tt.wantSource {
 				t.Fatalf("e-mail event %s", p.emails.Sent)
 			}
@@ -288,14 +293,14 @@ func TestProcess_DeadLetterFails(t *testing.T) {
 	}
 }
 
-func processed(t *testing.T, p *pipeline) messages.EmailEvent {
+func processed(t *testing.T, p *pipeline) messages.NotificationEvent {
 	t.Helper()
 	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it"})
 	ev := p.submit(t, messages.NewMessage{TimeToLive: 3600, Content: content})
 	if err := p.proc.Process(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	var ee messages.EmailEvent
+	var ee messages.NotificationEvent
 	if err := json.Unmarshal(p.emails.Sent[0], &ee); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
@@ -13,10 +14,19 @@ import (
 // Processor decides whether the recipient accepts a message, stores it in
 // the inbox and queues its notifications (the created-messages consumer).
 type Processor struct {
-	Profiles profiles.Store
+	Profiles profiles.Recipients
 	Store    Store
-	Emails   Queue
-	Now      func() time.Time
+	// One queue per channel; Webhook is set when WEBHOOK_CHANNEL_URL is.
+	Emails, Pushes, Webhooks Queue
+	Webhook                  bool
+	Now                      func() time.Time
+}
+
+// ReasonUndeliverable is the e-mail channel's FAILED reason for an address
+// that bounced or complained; why is the reason recorded with it (a hard
+// bounce, a complaint).
+func ReasonUndeliverable(why string) string {
+	return "The citizen's address is undeliverable (" + why + " reported by SES); e-mail resumes when the citizen changes it."
 }
 
 // Process handles one CreatedEvent. It returns nil once the message reached
@@ -24,7 +34,8 @@ type Processor struct {
 // the event must be retried; the message is then THROTTLED.
 func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	em := ev.Message
-	prof, err := p.Profiles.Latest(ctx, em.FiscalCode)
+	rec, err := p.Profiles.Recipient(ctx, em.FiscalCode)
+	prof := rec.Profile
 	switch {
 	case errors.Is(err, problem.ErrNotFound):
 		return p.reject(ctx, em, ReasonNoProfile)
@@ -38,9 +49,41 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	content := ev.Content
 	m := Message{ID: em.ID, FiscalCode: em.FiscalCode, SenderServiceID: em.SenderServiceID,
 		Content: &content, Channels: map[string]Channel{}}
-	to, source := emailAddress(prof, ev)
-	if to != "" {
-		m.Channels[Email] = Channel{AddressSource: source}
+	base := NotificationEvent{Content: content, Message: em, SenderMetadata: ev.SenderMetadata}
+	var out []struct {
+		q  Queue
+		ev NotificationEvent
+	}
+	queue := func(q Queue, ev NotificationEvent) {
+		out = append(out, struct {
+			q  Queue
+			ev NotificationEvent
+		}{q, ev})
+	}
+	if to, source := emailAddress(prof, ev); to != "" {
+		if u := rec.Undeliverable; u != nil && source == ProfileAddress && strings.EqualFold(u.Address, to) {
+			m.Channels[Email] = Channel{AddressSource: source, Status: ChannelFailed, Reason: ReasonUndeliverable(u.Reason), UpdatedAt: p.Now()}
+		} else {
+			m.Channels[Email] = Channel{AddressSource: source}
+			e := base
+			e.Channel, e.ToAddress, e.AddressSource = Email, to, source
+			queue(p.Emails, e)
+		}
+	}
+	if len(rec.Devices) > 0 && p.Pushes != nil {
+		m.Channels[Push] = Channel{}
+		e := base
+		e.Channel, e.Devices, e.Anonymous = Push, rec.Devices, prof.PushContent == profiles.PushAnonymous
+		if len(prof.PreferredLanguages) > 0 {
+			e.Language = prof.PreferredLanguages[0]
+		}
+		queue(p.Pushes, e)
+	}
+	if p.Webhook && p.Webhooks != nil && prof.IsWebhookEnabled && !prof.Blocked(em.SenderServiceID, profiles.BlockWebhook) {
+		m.Channels[Webhook] = Channel{}
+		e := base
+		e.Channel = Webhook
+		queue(p.Webhooks, e)
 	}
 	sender := SenderService{FiscalCode: em.FiscalCode, ServiceID: em.SenderServiceID,
 		ServiceVersion: ev.ServiceVersion, LastNotificationAt: p.Now()}
@@ -51,14 +94,13 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	if err != nil {
 		return p.throttle(ctx, em, fmt.Errorf("deliver: %w", err))
 	}
-	if to == "" {
-		return nil
-	}
 	// The message is PROCESSED already; a failed send is retried as a whole
-	// and Deliver is idempotent, so the e-mail is queued at least once.
-	if err := p.Emails.Send(ctx, EmailEvent{Content: content, Message: em, SenderMetadata: ev.SenderMetadata,
-		ToAddress: to, AddressSource: source}); err != nil {
-		return fmt.Errorf("queue e-mail: %w", err)
+	// and Deliver is idempotent, so each channel is queued at least once
+	// (and sent at most once: each channel claims its send).
+	for _, o := range out {
+		if err := o.q.Send(ctx, o.ev); err != nil {
+			return fmt.Errorf("queue %s: %w", o.ev.Channel, err)
+		}
 	}
 	return nil
 }

@@ -30,7 +30,46 @@ type Profile struct {
 	IsInboxEnabled         bool
 	IsWebhookEnabled       bool
 	AcceptedTosVersion     *float64
-	Version                int
+	// PushContent is FULL (the subject in push notifications) or ANONYMOUS
+	// (a generic text); empty means FULL.
+	PushContent string
+	Version     int
+}
+
+// Push notification contents a citizen can choose.
+const (
+	PushFull      = "FULL"
+	PushAnonymous = "ANONYMOUS"
+)
+
+// Device is one of a citizen's app installations that can receive push
+// notifications: an SNS platform endpoint.
+type Device struct {
+	InstallationID string `json:"installationId"`
+	Platform       string `json:"platform"`
+	EndpointARN    string `json:"endpointArn"`
+}
+
+// Undeliverable is an address that bounced or complained: e-mail is not
+// sent to it again until the citizen changes the address.
+type Undeliverable struct {
+	Address string
+	Reason  string
+}
+
+// Recipient is what delivering a message needs to know of a citizen, read
+// at once: the latest profile, the devices, and the address that bounced.
+type Recipient struct {
+	Profile       Profile
+	Devices       []Device
+	Undeliverable *Undeliverable
+}
+
+// Recipients reads recipients.
+type Recipients interface {
+	// Recipient returns the citizen's recipient record; problem.ErrNotFound
+	// when the citizen has no profile.
+	Recipient(ctx context.Context, fiscalCode string) (Recipient, error)
 }
 
 // Blocked reports whether the citizen blocked what (INBOX, EMAIL, WEBHOOK)
@@ -47,13 +86,14 @@ type Extended struct {
 	IsInboxEnabled         bool                `json:"is_inbox_enabled"`
 	IsWebhookEnabled       bool                `json:"is_webhook_enabled"`
 	PreferredLanguages     []string            `json:"preferred_languages,omitempty"`
+	PushContent            string              `json:"push_notifications_content_type,omitempty"`
 	Version                int                 `json:"version"`
 }
 
 // ExtendedView returns the full view.
 func (p Profile) ExtendedView() Extended {
 	return Extended{p.AcceptedTosVersion, p.BlockedInboxOrChannels, p.Email, p.IsInboxEnabled,
-		p.IsWebhookEnabled, p.PreferredLanguages, p.Version}
+		p.IsWebhookEnabled, p.PreferredLanguages, p.PushContent, p.Version}
 }
 
 // Limited is the view for senders: may the calling service write to the inbox?
@@ -85,6 +125,7 @@ type input struct {
 	IsInboxEnabled         *bool                `json:"is_inbox_enabled"`
 	IsWebhookEnabled       *bool                `json:"is_webhook_enabled"`
 	AcceptedTosVersion     *float64             `json:"accepted_tos_version"`
+	PushContent            *string              `json:"push_notifications_content_type"`
 	Version                *int                 `json:"version"`
 }
 
@@ -122,6 +163,12 @@ func Parse(fiscalCode string, body []byte) (Profile, error) {
 	}
 	p.IsInboxEnabled = in.IsInboxEnabled != nil && *in.IsInboxEnabled
 	p.IsWebhookEnabled = in.IsWebhookEnabled != nil && *in.IsWebhookEnabled
+	if in.PushContent != nil && *in.PushContent != "" {
+		if *in.PushContent != PushFull && *in.PushContent != PushAnonymous {
+			r.Addf("push_notifications_content_type", "one of FULL, ANONYMOUS")
+		}
+		p.PushContent = *in.PushContent
+	}
 	if in.Version == nil {
 		r.Addf("version", "an integer")
 	} else {

@@ -11,11 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
-// Stack is the template's tables and queues created on an AWS endpoint (the
+// Stack is the template's tables, queues, topics and SES configuration sets created on an AWS endpoint (the
 // emulator), with what their references resolve to.
 type Stack struct {
 	Name    string
@@ -28,8 +31,10 @@ type Stack struct {
 	Attrs map[string]string
 }
 
-// Provision creates every DynamoDB table and SQS queue of t, named
-// "<stack>-<LogicalId>"; existing ones are kept. params override defaults.
+// Provision creates every DynamoDB table, SQS queue, SNS topic (with its
+// SQS subscriptions) and SES configuration set of t, named
+// "<stack>-<LogicalId>" unless the template names them; existing ones are
+// kept. params override defaults.
 func Provision(ctx context.Context, cfg aws.Config, t *Template, name string, params map[string]string) (*Stack, error) {
 	s := &Stack{Name: name, Region: cfg.Region, Account: "123456789012", Params: map[string]string{},
 		Refs: map[string]string{}, Attrs: map[string]string{}}
@@ -60,7 +65,53 @@ func Provision(ctx context.Context, cfg aws.Config, t *Template, name string, pa
 			}
 		}
 	}
+	if err := s.createNotifications(ctx, cfg, t); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// createNotifications creates the SNS topics, their SQS subscriptions and
+// the SES configuration sets. SES's event destinations are not created: the
+// emulator has no SES event publishing, and the tests publish SES's events
+// to the topic themselves.
+func (s *Stack) createNotifications(ctx context.Context, cfg aws.Config, t *Template) error {
+	c := sns.NewFromConfig(cfg)
+	for _, id := range t.OfType("AWS::SNS::Topic") {
+		out, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(s.physical(id))})
+		if err != nil {
+			return fmt.Errorf("topic %s: %w", id, err)
+		}
+		s.Refs[id] = aws.ToString(out.TopicArn)
+		s.Attrs[id+".TopicArn"] = aws.ToString(out.TopicArn)
+		s.Attrs[id+".TopicName"] = s.physical(id)
+	}
+	for _, id := range t.OfType("AWS::SNS::Subscription") {
+		p := t.Resources[id].Properties
+		attrs := map[string]string{}
+		if raw := fmt.Sprint(p["RawMessageDelivery"]); raw == "true" {
+			attrs["RawMessageDelivery"] = "true"
+		}
+		_, err := c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(s.Resolve(p["TopicArn"])), Protocol: aws.String(s.Resolve(p["Protocol"])),
+			Endpoint: aws.String(s.Resolve(p["Endpoint"])), Attributes: attrs})
+		if err != nil {
+			return fmt.Errorf("subscription %s: %w", id, err)
+		}
+	}
+	e := sesv2.NewFromConfig(cfg)
+	for _, id := range t.OfType("AWS::SES::ConfigurationSet") {
+		name := s.Resolve(t.Resources[id].Properties["Name"])
+		if name == "" {
+			name = s.physical(id)
+		}
+		_, err := e.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: &name})
+		var exists *sestypes.AlreadyExistsException
+		if err != nil && !errors.As(err, &exists) {
+			return fmt.Errorf("configuration set %s: %w", id, err)
+		}
+		s.Refs[id] = name
+	}
+	return nil
 }
 
 func (s *Stack) physical(id string) string { return s.Name + "-" + id }

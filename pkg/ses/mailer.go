@@ -49,6 +49,10 @@ func (m Mailer) Send(ctx context.Context, e emails.Email) error {
 	if m.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(m.ConfigurationSet)
 	}
+	for name, v := range e.Tags {
+		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String(name), Value: aws.String(v)})
+	}
+	sort.Slice(in.EmailTags, func(i, j int) bool { return *in.EmailTags[i].Name < *in.EmailTags[j].Name })
 	_, err := m.API.SendEmail(ctx, in)
 	if err == nil {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -41,26 +42,49 @@ type Consumer[T Event] struct {
 	// Handle processes one event; an error means "retry this record later".
 	Handle func(context.Context, T) error
 	Log    *slog.Logger
+	// Parallel is how many records are handled at once (at most 1 when
+	// unset): senders that wait on slow peers, such as the webhook, bound
+	// a batch's time by one timeout instead of the sum.
+	Parallel int
 }
 
 // HandleBatch is the Lambda handler for the queue's event source mapping.
 // A malformed record is logged and dropped: retrying it cannot help.
 func (c Consumer[T]) HandleBatch(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	failed := make([]bool, len(ev.Records))
+	slots := make(chan struct{}, max(c.Parallel, 1))
+	var wg sync.WaitGroup
+	for i, r := range ev.Records {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			failed[i] = !c.handle(ctx, r)
+		})
+	}
+	wg.Wait()
 	var resp events.SQSEventResponse
-	for _, r := range ev.Records {
-		var payload T
-		if err := json.Unmarshal([]byte(r.Body), &payload); err != nil || !payload.Valid() {
-			c.Log.Error("dropped malformed event", "sqs_message_id", r.MessageId)
-			continue
-		}
-		if err := c.Handle(ctx, payload); err != nil {
-			n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
-			c.Log.Warn("event will be retried", "sqs_message_id", r.MessageId, "receive_count", n, "error", err.Error())
-			c.delay(ctx, r.ReceiptHandle, n)
+	for i, r := range ev.Records {
+		if failed[i] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
 		}
 	}
 	return resp, nil
+}
+
+// handle processes one record and reports whether it is done with.
+func (c Consumer[T]) handle(ctx context.Context, r events.SQSMessage) bool {
+	var payload T
+	if err := json.Unmarshal([]byte(r.Body), &payload); err != nil || !payload.Valid() {
+		c.Log.Error("dropped malformed event", "sqs_message_id", r.MessageId)
+		return true
+	}
+	if err := c.Handle(ctx, payload); err != nil {
+		n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+		c.Log.Warn("event will be retried", "sqs_message_id", r.MessageId, "receive_count", n, "error", err.Error())
+		c.delay(ctx, r.ReceiptHandle, n)
+		return false
+	}
+	return true
 }
 
 func (c Consumer[T]) delay(ctx context.Context, receipt string, n int) {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/paging"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
+	"github.com/digital-citizenship/functions/pkg/push"
 	"github.com/digital-citizenship/functions/pkg/services"
 	"github.com/digital-citizenship/functions/pkg/subscriptions"
 )
@@ -116,19 +118,56 @@ func MessagesContract(t *testing.T, st messages.Store) {
 			PaymentData: &messages.PaymentData{Amount: 5, NoticeNumber: "012345678901234567"}}
 		d.Channels = map[string]messages.Channel{messages.Email: {AddressSource: messages.ProfileAddress}}
 		sender := messages.SenderService{FiscalCode: m.FiscalCode, ServiceID: "svc", ServiceVersion: 2, LastNotificationAt: now}
+		d.Channels[messages.Push] = messages.Channel{}
+		d.Channels[messages.Webhook] = messages.Channel{Status: messages.ChannelFailed, Reason: "pre-failed", UpdatedAt: now}
 		ok(t, st.Deliver(ctx, d, sender))
-		is(t, st.ClaimChannel(ctx, m.FiscalCode, m.ID, messages.Webhook, now), problem.ErrConflict)
-		ok(t, st.ClaimChannel(ctx, m.FiscalCode, m.ID, messages.Email, now))
-		ok(t, st.SetChannelStatus(ctx, m.FiscalCode, m.ID, messages.Email, messages.ChannelThrottled, now))
-		ok(t, st.SetChannelStatus(ctx, m.FiscalCode, m.ID, messages.Email, messages.ChannelSent, now))
-		is(t, st.ClaimChannel(ctx, m.FiscalCode, m.ID, messages.Email, now), problem.ErrConflict)
-		is(t, st.SetChannelStatus(ctx, m.FiscalCode, m.ID, messages.Email, messages.ChannelFailed, now), problem.ErrConflict)
+		claim := func(ch string, at time.Time) (messages.Claim, error) {
+			return st.ClaimChannel(ctx, m.FiscalCode, m.ID, ch, at, time.Minute)
+		}
+		_, err := claim("NOPE", now)
+		is(t, err, problem.ErrConflict)
+		_, err = claim(messages.Webhook, now) // final from the start
+		is(t, err, problem.ErrConflict)
+		_, err = claim(messages.Email, now)
+		ok(t, err)
+		// A concurrent attempt waits while the claim is fresh, and takes over
+		// once its lease has passed (the first attempt crashed).
+		_, err = claim(messages.Email, now.Add(30*time.Second))
+		is(t, err, messages.ErrClaimed)
+		_, err = claim(messages.Email, now.Add(61*time.Second))
+		ok(t, err)
+		// THROTTLED releases the claim: the retry claims at once.
+		ok(t, st.SetChannelStatus(ctx, m.FiscalCode, m.ID, messages.Email, messages.ChannelThrottled, "", now))
+		_, err = claim(messages.Email, now.Add(62*time.Second))
+		ok(t, err)
+		ok(t, st.SetChannelStatus(ctx, m.FiscalCode, m.ID, messages.Email, messages.ChannelSent, "", now))
+		_, err = claim(messages.Email, now.Add(time.Hour))
+		is(t, err, problem.ErrConflict)
+		is(t, st.SetChannelStatus(ctx, m.FiscalCode, m.ID, messages.Email, messages.ChannelFailed, "", now), problem.ErrConflict)
+		// Push: what earlier attempts delivered comes back with the claim.
+		c, err := claim(messages.Push, now)
+		ok(t, err)
+		if len(c.Delivered) != 0 {
+			t.Fatalf("fresh claim delivered %v", c.Delivered)
+		}
+		ok(t, st.RecordDelivered(ctx, m.FiscalCode, m.ID, messages.Push, []string{"i1"}))
+		ok(t, st.RecordDelivered(ctx, m.FiscalCode, m.ID, messages.Push, []string{"i1", "i2"}))
+		ok(t, st.SetChannelStatus(ctx, m.FiscalCode, m.ID, messages.Push, messages.ChannelThrottled, "", now))
+		c, err = claim(messages.Push, now)
+		ok(t, err)
+		slices.Sort(c.Delivered)
+		if !slices.Equal(c.Delivered, []string{"i1", "i2"}) {
+			t.Fatalf("claim delivered %v, want [i1 i2]", c.Delivered)
+		}
+		ok(t, st.SetChannelStatus(ctx, m.FiscalCode, m.ID, messages.Push, messages.ChannelFailed, "No device.", now))
+		is(t, st.RecordDelivered(ctx, m.FiscalCode, m.ID, messages.Push, []string{"i3"}), problem.ErrConflict)
 		// A redelivered event delivers again without resetting the channel.
 		ok(t, st.Deliver(ctx, d, sender))
 		got, err := st.Get(ctx, m.FiscalCode, m.ID)
 		ok(t, err)
 		if got.Status != messages.Processed || got.Pending || got.Content == nil || got.Content.PaymentData.Amount != 5 ||
-			got.Channels[messages.Email].Status != messages.ChannelSent || !got.CreatedAt.Equal(now) {
+			got.Channels[messages.Email].Status != messages.ChannelSent || !got.CreatedAt.Equal(now) ||
+			got.Channels[messages.Push].Reason != "No device." || got.Channels[messages.Webhook].Reason != "pre-failed" {
 			t.Fatalf("delivered = %+v", got)
 		}
 		is(t, st.SetStatus(ctx, m.FiscalCode, m.ID, messages.Rejected, "x", now), problem.ErrConflict)
@@ -252,4 +291,93 @@ func ListsContract(t *testing.T, svcs services.Store, msgs messages.Store) {
 	is(t, err, paging.ErrCursor)
 	_, err = svcs.Visible(ctx, paging.Request{Size: 1, Cursor: "%%%"})
 	is(t, err, paging.ErrCursor)
+}
+
+// RecipientStore is what InstallationsContract needs of the profiles store.
+type RecipientStore interface {
+	profiles.Store
+	profiles.Recipients
+	MarkUndeliverable(ctx context.Context, fiscalCode, address, reason string, at time.Time) error
+}
+
+// InstallationsContract checks a push.Store and what profiles.Recipients
+// reads with the profile: the devices and the address that bounced.
+func InstallationsContract(t *testing.T, st push.Store, profs RecipientStore) {
+	ctx := context.Background()
+	fc1, fc2 := "BBBBBB00B00B000B", "CCCCCC00C00C000C"
+	_, err := profs.Recipient(ctx, fc1)
+	is(t, err, problem.ErrNotFound)
+	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc1, Version: 0}))
+	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc1, Email: "a@b.it", IsInboxEnabled: true, Version: 1}))
+	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc2, Version: 0}))
+	devices := func(fc string) []string {
+		t.Helper()
+		r, err := profs.Recipient(ctx, fc)
+		ok(t, err)
+		var out []string
+		for _, d := range r.Devices {
+			out = append(out, d.InstallationID+"="+d.EndpointARN)
+		}
+		return out
+	}
+	want := func(fc string, w ...string) {
+		t.Helper()
+		if got := devices(fc); !slices.Equal(got, w) {
+			t.Fatalf("devices of %s = %v, want %v", fc, got, w)
+		}
+	}
+	i1 := push.Installation{ID: "i1", FiscalCode: fc1, Platform: push.APNS, EndpointARN: "arn:e1"}
+	i2 := push.Installation{ID: "i2", FiscalCode: fc1, Platform: push.FCM, EndpointARN: "arn:e2"}
+	ok(t, st.Put(ctx, i1, nil))
+	ok(t, st.Put(ctx, i2, nil))
+	want(fc1, "i1=arn:e1", "i2=arn:e2")
+	if r, _ := profs.Recipient(ctx, fc1); r.Profile.Version != 1 || r.Profile.Email != "a@b.it" || r.Undeliverable != nil {
+		t.Fatalf("recipient %+v", r)
+	}
+
+	// The same installation with a new token (a new endpoint).
+	i1b := i1
+	i1b.EndpointARN = "arn:e3"
+	ok(t, st.Put(ctx, i1b, []push.Installation{i1}))
+	want(fc1, "i1=arn:e3", "i2=arn:e2")
+	_, err = st.ByEndpoint(ctx, "arn:e1")
+	is(t, err, problem.ErrNotFound)
+	// The device moves to another citizen.
+	i1c := i1b
+	i1c.FiscalCode = fc2
+	ok(t, st.Put(ctx, i1c, []push.Installation{i1b}))
+	want(fc1, "i2=arn:e2")
+	want(fc2, "i1=arn:e3")
+	if got, err := st.ByEndpoint(ctx, "arn:e3"); err != nil || got != i1c {
+		t.Fatalf("by endpoint %+v %v", got, err)
+	}
+	// Another installation takes i2's token: i2 leaves fc1.
+	i9 := push.Installation{ID: "i9", FiscalCode: fc2, Platform: push.FCM, EndpointARN: "arn:e2"}
+	ok(t, st.Put(ctx, i9, []push.Installation{i2}))
+	want(fc1)
+	want(fc2, "i1=arn:e3", "i9=arn:e2")
+	_, err = st.Installation(ctx, "i2")
+	is(t, err, problem.ErrNotFound)
+	// Removing with a stale endpoint keeps the installation; with its own,
+	// it goes; twice is fine.
+	stale := i9
+	stale.EndpointARN = "arn:old"
+	ok(t, st.Remove(ctx, stale))
+	want(fc2, "i1=arn:e3", "i9=arn:e2")
+	ok(t, st.Remove(ctx, i9))
+	ok(t, st.Remove(ctx, i9))
+	want(fc2, "i1=arn:e3")
+
+	// The address that bounced is read with the latest version.
+	ok(t, profs.MarkUndeliverable(ctx, fc1, "a@b.it", "hard bounce", time.Now()))
+	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc1, Email: "a@b.it", IsInboxEnabled: true, Version: 2}))
+	ok(t, st.Put(ctx, push.Installation{ID: "i5", FiscalCode: fc1, Platform: push.APNS, EndpointARN: "arn:e5"}, nil))
+	r, err := profs.Recipient(ctx, fc1)
+	ok(t, err)
+	if r.Profile.Version != 2 || r.Undeliverable == nil || r.Undeliverable.Address != "a@b.it" || len(r.Devices) != 1 {
+		t.Fatalf("recipient %+v", r)
+	}
+	if p, err := profs.Latest(ctx, fc1); err != nil || p.Version != 2 {
+		t.Fatalf("latest %+v %v", p, err)
+	}
 }

@@ -7,12 +7,14 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
+	"github.com/digital-citizenship/functions/pkg/push"
 	"github.com/digital-citizenship/functions/pkg/services"
 	"github.com/digital-citizenship/functions/pkg/subscriptions"
 )
@@ -48,12 +50,113 @@ func (s *Services) Create(_ context.Context, v services.Service) error {
 	return nil
 }
 
-// Profiles is an in-memory profiles.Store.
+// Profiles is an in-memory profiles.Store and profiles.Recipients; its
+// devices come from Installations, when set.
 type Profiles struct {
 	mu sync.Mutex
 	v  map[string][]profiles.Profile
 	// Err, when set, is returned by every call (a failing dependency).
-	Err error
+	Err           error
+	undeliverable map[string]profiles.Undeliverable
+	Installations *Installations
+}
+
+// Recipient implements profiles.Recipients.
+func (s *Profiles) Recipient(ctx context.Context, fc string) (profiles.Recipient, error) {
+	p, err := s.Latest(ctx, fc)
+	if err != nil {
+		return profiles.Recipient{}, err
+	}
+	r := profiles.Recipient{Profile: p}
+	s.mu.Lock()
+	if u, ok := s.undeliverable[fc]; ok {
+		r.Undeliverable = &u
+	}
+	s.mu.Unlock()
+	if s.Installations != nil {
+		r.Devices = s.Installations.devices(fc)
+	}
+	return r, nil
+}
+
+// MarkUndeliverable records an address that bounced.
+func (s *Profiles) MarkUndeliverable(_ context.Context, fc, address, reason string, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.undeliverable == nil {
+		s.undeliverable = map[string]profiles.Undeliverable{}
+	}
+	s.undeliverable[fc] = profiles.Undeliverable{Address: address, Reason: reason}
+	return nil
+}
+
+// Installations is an in-memory push.Store.
+type Installations struct {
+	mu sync.Mutex
+	by map[string]push.Installation // by id
+}
+
+// Installation implements push.Store.
+func (s *Installations) Installation(_ context.Context, id string) (push.Installation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.by[id]
+	if !ok {
+		return push.Installation{}, problem.ErrNotFound
+	}
+	return i, nil
+}
+
+// ByEndpoint implements push.Store.
+func (s *Installations) ByEndpoint(_ context.Context, arn string) (push.Installation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, i := range s.by {
+		if i.EndpointARN == arn {
+			return i, nil
+		}
+	}
+	return push.Installation{}, problem.ErrNotFound
+}
+
+// Put implements push.Store.
+func (s *Installations) Put(_ context.Context, inst push.Installation, replaces []push.Installation) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.by == nil {
+		s.by = map[string]push.Installation{}
+	}
+	for _, r := range replaces {
+		delete(s.by, r.ID)
+	}
+	s.by[inst.ID] = inst
+	return nil
+}
+
+// Remove implements push.Store.
+func (s *Installations) Remove(_ context.Context, inst push.Installation) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.by[inst.ID]; ok && cur.EndpointARN == inst.EndpointARN {
+		delete(s.by, inst.ID)
+	}
+	return nil
+}
+
+func (s *Installations) devices(fc string) []profiles.Device {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []profiles.Device
+	for _, i := range s.by {
+		if i.FiscalCode == fc {
+			out = append(out, i.Device())
+		}
+	}
+	slices.SortFunc(out, func(a, b profiles.Device) int { return strings.Compare(a.InstallationID, b.InstallationID) })
+	return out
 }
 
 // Latest implements profiles.Store.
@@ -93,6 +196,9 @@ type Messages struct {
 	m       map[string]messages.Message
 	senders map[string]messages.SenderService
 	idem    map[string]messages.Idempotency
+	// claims and delivered are the channels' attempts.
+	claims    map[claimKey]time.Time
+	delivered map[claimKey][]string
 }
 
 func (s *Messages) init() {
@@ -187,7 +293,7 @@ func (s *Messages) Deliver(_ context.Context, d messages.Message, sender message
 	if len(m.Channels) == 0 {
 		m.Channels = map[string]messages.Channel{}
 		for n, c := range d.Channels {
-			m.Channels[n] = messages.Channel{AddressSource: c.AddressSource}
+			m.Channels[n] = c
 		}
 	}
 	s.m[d.FiscalCode+"/"+d.ID] = m
@@ -201,18 +307,28 @@ func (s *Messages) channelOpen(fc, id, ch string) (messages.Message, bool) {
 	return m, ok && has && (c.Status == "" || c.Status == messages.ChannelThrottled)
 }
 
+type claimKey struct{ fc, id, ch string }
+
 // ClaimChannel implements messages.Store.
-func (s *Messages) ClaimChannel(_ context.Context, fc, id, ch string, _ time.Time) error {
+func (s *Messages) ClaimChannel(_ context.Context, fc, id, ch string, at time.Time, lease time.Duration) (messages.Claim, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.channelOpen(fc, id, ch); !ok {
-		return problem.ErrConflict
+		return messages.Claim{}, problem.ErrConflict
 	}
-	return nil
+	k := claimKey{fc, id, ch}
+	if t, ok := s.claims[k]; ok && !t.Before(at.Add(-lease)) {
+		return messages.Claim{}, messages.ErrClaimed
+	}
+	if s.claims == nil {
+		s.claims = map[claimKey]time.Time{}
+	}
+	s.claims[k] = at
+	return messages.Claim{Delivered: slices.Clone(s.delivered[k])}, nil
 }
 
 // SetChannelStatus implements messages.Store.
-func (s *Messages) SetChannelStatus(_ context.Context, fc, id, ch string, st messages.ChannelStatus, at time.Time) error {
+func (s *Messages) SetChannelStatus(_ context.Context, fc, id, ch string, st messages.ChannelStatus, reason string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, ok := s.channelOpen(fc, id, ch)
@@ -221,7 +337,30 @@ func (s *Messages) SetChannelStatus(_ context.Context, fc, id, ch string, st mes
 	}
 	c := m.Channels[ch]
 	c.Status, c.UpdatedAt = st, at
+	if reason != "" {
+		c.Reason = reason
+	}
 	m.Channels[ch] = c
+	delete(s.claims, claimKey{fc, id, ch})
+	return nil
+}
+
+// RecordDelivered implements messages.Store.
+func (s *Messages) RecordDelivered(_ context.Context, fc, id, ch string, targets []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.channelOpen(fc, id, ch); !ok {
+		return problem.ErrConflict
+	}
+	if s.delivered == nil {
+		s.delivered = map[claimKey][]string{}
+	}
+	k := claimKey{fc, id, ch}
+	for _, t := range targets {
+		if !slices.Contains(s.delivered[k], t) {
+			s.delivered[k] = append(s.delivered[k], t)
+		}
+	}
 	return nil
 }
 

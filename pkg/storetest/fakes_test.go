@@ -8,4 +8,8 @@ func TestFakes_Contract(t *testing.T) {
 	t.Run("messages", func(t *testing.T) { MessagesContract(t, &Messages{}) })
 	t.Run("accounts", func(t *testing.T) { AccountsContract(t, &Accounts{}) })
 	t.Run("lists", func(t *testing.T) { ListsContract(t, &Services{}, &Messages{}) })
+	t.Run("installations", func(t *testing.T) {
+		inst := &Installations{}
+		InstallationsContract(t, inst, &Profiles{Installations: inst})
+	})
 }

@@ -66,3 +66,32 @@ func (u *UsagePlan) Register(_ context.Context, id, key string) error {
 	u.Keys[id] = key
 	return nil
 }
+
+// PushEndpoints is an in-memory push.Endpoints: one endpoint per platform
+// and token, as SNS gives.
+type PushEndpoints struct {
+	mu      sync.Mutex
+	Live    map[string]string // endpoint -> token
+	Deleted []string
+}
+
+// Create implements push.Endpoints.
+func (p *PushEndpoints) Create(_ context.Context, platform, token string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.Live == nil {
+		p.Live = map[string]string{}
+	}
+	arn := "arn:endpoint/" + platform + "/" + token
+	p.Live[arn] = token
+	return arn, nil
+}
+
+// Delete implements push.Endpoints.
+func (p *PushEndpoints) Delete(_ context.Context, arn string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.Live, arn)
+	p.Deleted = append(p.Deleted, arn)
+	return nil
+}

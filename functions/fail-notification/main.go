@@ -1,4 +1,5 @@
-// Command fail-email consumes the e-mail dead-letter queue: an e-mail whose
+// Command fail-notification consumes the dead-letter queues of every
+// notification channel (e-mail, push, webhook): a notification whose
 // sending was given up on has its channel marked FAILED.
 package main
 
@@ -17,6 +18,6 @@ import (
 
 func main() {
 	cfg, env := config.MustLoad("MESSAGES_TABLE")
-	n := messages.EmailNotifier{Store: store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]), Now: time.Now}
-	lambda.Start(queue.Consumer[messages.EmailEvent]{Handle: n.Fail, Log: slog.Default()}.HandleBatch)
+	d := messages.Dispatcher{Store: store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]), Now: time.Now}
+	lambda.Start(queue.Consumer[messages.NotificationEvent]{Handle: d.Fail, Log: slog.Default()}.HandleBatch)
 }

@@ -1,0 +1,38 @@
+// Command send-push consumes the push queue: it publishes each processed
+// message's notification to every device of the citizen with SNS mobile
+// push, recording the channel's status.
+package main
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/digital-citizenship/functions/pkg/config"
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
+	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/sns"
+	queue "github.com/digital-citizenship/functions/pkg/sqs"
+)
+
+func main() {
+	cfg, env := config.MustLoad("MESSAGES_TABLE", "PROFILES_TABLE", "PUSH_QUEUE_URL")
+	db := dynamodb.NewFromConfig(cfg)
+	d := messages.Dispatcher{
+		Channel: messages.Push,
+		Store:   store.NewMessages(db, env["MESSAGES_TABLE"]),
+		Sender: messages.PushSender{
+			Publisher:     sns.Push{API: awssns.NewFromConfig(cfg)},
+			Installations: store.NewInstallations(db, env["PROFILES_TABLE"]),
+		},
+		Lease: config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
+		Now:   time.Now,
+	}
+	c := queue.Consumer[messages.NotificationEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["PUSH_QUEUE_URL"], Handle: d.Notify, Log: slog.Default(),
+		Parallel: 4}
+	lambda.Start(c.HandleBatch)
+}
