@@ -37,7 +37,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 20m ./...
 
 # Budget: every deployable bootstrap is at most 15 MB and MAX_RATIO times hello-world.
 sizes: build .build/bench/hello-arm64/bootstrap
@@ -51,7 +51,9 @@ sizes: build .build/bench/hello-arm64/bootstrap
 lint:
 	cfn-lint template.yaml
 
+# The fault tests' counts (cmd/local/faults_test.go writes them) close the run.
 test: vet lint unit sizes
+	@echo "fault tests (every accepted message final, what each got):"; cat .build/faults.txt
 
 # The numbers (README, "Performance and cost"): prints a table, writes .build/bench/bench-*.json.
 bench: .build/local build .build/bench/hello-arm64/bootstrap

@@ -91,7 +91,9 @@ func (w *WebhookReceiver) serve(rw http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		case <-hanging:
 		}
-		return
+		// Released without an answer: the connection drops, as when the
+		// backend dies; never a late 200 the sender could take for success.
+		panic(http.ErrAbortHandler)
 	case Webhook500:
 		http.Error(rw, `{"title":"Internal server error","status":500}`, http.StatusInternalServerError)
 	case Webhook400:

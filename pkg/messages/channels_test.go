@@ -299,3 +299,41 @@ func TestWebhook_Outcomes(t *testing.T) {
 		})
 	}
 }
+
+// flakyStore refuses the first fails status writes, as a throttled table.
+type flakyStore struct {
+	messages.Store
+	mu    sync.Mutex
+	fails int
+}
+
+func (s *flakyStore) SetChannelStatus(ctx context.Context, fc, id, ch string, st messages.ChannelStatus, reason string, at time.Time) error {
+	s.mu.Lock()
+	if s.fails > 0 {
+		s.fails--
+		s.mu.Unlock()
+		return errors.New("ThrottlingException: rate exceeded")
+	}
+	s.mu.Unlock()
+	return s.Store.SetChannelStatus(ctx, fc, id, ch, st, reason, at)
+}
+
+// A record refused after the send is tried again at once: the e-mail is
+// not sent a second time by a redelivery.
+func TestDispatch_RecordRetriedAfterSend(t *testing.T) {
+	p := newPipeline()
+	_, e, _, _ := queued(t, p, profiles.Profile{Email: "a@b.it", IsInboxEnabled: true})
+	flaky := &flakyStore{Store: p.store, fails: 2}
+	d := p.notifier
+	d.Store = flaky
+	if err := d.Notify(context.Background(), e[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Notify(context.Background(), e[0]); err != nil { // a redelivery
+		t.Fatal(err)
+	}
+	m, _ := p.store.Get(context.Background(), fc, e[0].Message.ID)
+	if len(p.mailer.Sent) != 1 || m.Channels[messages.Email].Status != messages.ChannelSent {
+		t.Fatalf("%d e-mails, channel %+v", len(p.mailer.Sent), m.Channels[messages.Email])
+	}
+}

@@ -53,9 +53,12 @@ const DefaultLease = 60 * time.Second
 // failures (THROTTLED, the queue backs off), FAILED on a permanent failure
 // or when the dead-letter queue gives the event up.
 //
-// The one window where a notification can go twice is a crash between the
-// provider's acceptance and the status write: the redelivered event finds
-// the channel open once the claim's lease has passed and sends again.
+// The one window where a notification can go twice is between the
+// provider's acceptance and the status write: a crash there, or a store
+// that refuses the write through every attempt of persist, and the
+// redelivered event finds the channel open once the claim's lease has
+// passed and sends again. The fault tests measure the window (make test
+// prints it; README, "Delivery guarantees").
 type Dispatcher struct {
 	Channel string
 	Store   Store
@@ -87,13 +90,21 @@ func (d Dispatcher) Notify(ctx context.Context, ev NotificationEvent) error {
 	var perm *PermanentError
 	switch {
 	case err == nil:
-		return d.final(ctx, em, ChannelSent, "")
+		// Sent: a record that fails now would have the redelivery send
+		// again, so it is tried harder than the SDK's own retries.
+		return persist(ctx, func() error { return d.final(ctx, em, ChannelSent, "") })
 	case errors.As(err, &perm):
 		return d.final(ctx, em, ChannelFailed, perm.Reason)
 	}
 	// Transient: keep what was delivered, release the claim, retry later.
 	if len(delivered) > len(claim.Delivered) {
-		if rerr := d.Store.RecordDelivered(ctx, em.FiscalCode, em.ID, d.Channel, delivered); rerr != nil && !errors.Is(rerr, problem.ErrConflict) {
+		rerr := persist(ctx, func() error {
+			if err := d.Store.RecordDelivered(ctx, em.FiscalCode, em.ID, d.Channel, delivered); !errors.Is(err, problem.ErrConflict) {
+				return err
+			}
+			return nil
+		})
+		if rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}
@@ -110,6 +121,30 @@ func (d Dispatcher) final(ctx context.Context, em EventMessage, s ChannelStatus,
 		return fmt.Errorf("set %s status %s: %w", d.Channel, s, err)
 	}
 	return nil
+}
+
+// recordAttempts and recordBackoff bound persist: five attempts over about
+// 1.5 s, each of them the SDK's own three.
+var (
+	recordAttempts = 5
+	recordBackoff  = 100 * time.Millisecond
+)
+
+// persist runs a write that records a delivery until it succeeds, backing
+// off between attempts: what a failed record costs is a duplicate.
+func persist(ctx context.Context, write func() error) error {
+	var err error
+	for n := range recordAttempts {
+		if err = write(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(recordBackoff << n):
+		}
+	}
+	return err
 }
 
 // ReasonGivenUp is the reason of a channel FAILED by its dead-letter queue.

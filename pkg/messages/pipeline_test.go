@@ -1,6 +1,7 @@
 package messages_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -108,9 +109,18 @@ func TestSubmit_Idempotency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A replay while the message is still ACCEPTED queues its event again:
+	// the first attempt may have failed to queue it and to undo the key.
 	again, err := u.Submit(context.Background(), s)
-	if err != nil || again != first || len(q.Sent) != 1 {
+	if err != nil || again != first || len(q.Sent) != 2 || !bytes.Equal(q.Sent[0], q.Sent[1]) {
 		t.Fatalf("replay: id %s (first %s), err %v, %d events", again, first, err, len(q.Sent))
+	}
+	// Once processed, a replay only answers the id.
+	if err := st.SetStatus(context.Background(), fc, first, messages.Rejected, messages.ReasonNoProfile, clock()); err != nil {
+		t.Fatal(err)
+	}
+	if again, err = u.Submit(context.Background(), s); err != nil || again != first || len(q.Sent) != 2 {
+		t.Fatalf("replay after processing: id %s, err %v, %d events", again, err, len(q.Sent))
 	}
 	s.Body = []byte("another body")
 	_, err = u.Submit(context.Background(), s)

@@ -85,7 +85,7 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 	}
 	err := u.Store.Create(ctx, m, idem)
 	if errors.Is(err, problem.ErrConflict) && idem != nil {
-		return u.replay(ctx, *idem)
+		return u.replay(ctx, *idem, s)
 	}
 	if err != nil {
 		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while creating Message")
@@ -103,7 +103,13 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 	return m.ID, nil
 }
 
-func (u Submitter) replay(ctx context.Context, want Idempotency) (string, error) {
+// replay answers a retried submission with the first one's message id. A
+// message still ACCEPTED may be one whose created event was never queued
+// (the first attempt failed to queue it and could not undo the key, say
+// with the whole backend unreachable): its event is queued again, which is
+// harmless when it was queued (processing is idempotent) and saves the
+// message when it was not.
+func (u Submitter) replay(ctx context.Context, want Idempotency, s Submission) (string, error) {
 	got, err := u.Store.Idempotency(ctx, want.ServiceID, want.KeyHash)
 	if err != nil {
 		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while reading the Idempotency-Key")
@@ -111,6 +117,16 @@ func (u Submitter) replay(ctx context.Context, want Idempotency) (string, error)
 	if got.BodyHash != want.BodyHash {
 		return "", problem.New(problem.Unprocessable, "Idempotency-Key reused",
 			"This Idempotency-Key was used in the last 24 hours with a different request.")
+	}
+	m, err := u.Store.Get(ctx, got.FiscalCode, got.MessageID)
+	if err != nil {
+		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while reading the Message")
+	}
+	if m.Status == Accepted {
+		if err := u.Created.Send(ctx, createdEvent(m, s)); err != nil {
+			return "", problem.Wrap(problem.Unavailable, err, "Service unavailable",
+				"The message could not be queued for delivery; retry later with the same Idempotency-Key.")
+		}
 	}
 	return got.MessageID, nil
 }

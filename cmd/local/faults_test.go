@@ -1,0 +1,567 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/digital-citizenship/functions/pkg/awstest"
+)
+
+// faultProxy stands between the functions and an emulator: it passes
+// requests on unless told to fail them, and can stop listening (the
+// endpoint is unreachable: connections are refused) and come back on the
+// same port.
+type faultProxy struct {
+	addr  string
+	proxy *httputil.ReverseProxy
+
+	mu   sync.Mutex
+	srv  *http.Server
+	down bool
+	// inject, when set, may answer a request itself: it returns the status
+	// and body to answer with, or 0 to pass the request on. abort drops the
+	// connection without an answer.
+	inject func(r *http.Request, body []byte) (status int, header http.Header, answer string, abort bool)
+	// observe sees every request passed on and its answer's status.
+	observe func(r *http.Request, body []byte, status int)
+}
+
+func startFaultProxy(t *testing.T, upstream string) *faultProxy {
+	t.Helper()
+	u, err := url.Parse(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &faultProxy{addr: "127.0.0.1:0", proxy: httputil.NewSingleHostReverseProxy(u)}
+	p.proxy.ErrorLog = log.New(io.Discard, "", 0) // cut connections are the point
+	if err := p.listen(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.mu.Lock(); defer p.mu.Unlock(); _ = p.srv.Close() })
+	return p
+}
+
+func (p *faultProxy) url() string { return "http://" + p.addr }
+
+func (p *faultProxy) listen() error {
+	l, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return err
+	}
+	p.addr = l.Addr().String()
+	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 10 * time.Second}
+	go func(s *http.Server) { _ = s.Serve(l) }(p.srv)
+	return nil
+}
+
+// setDown makes the endpoint unreachable (in-flight requests are cut) or
+// brings it back.
+func (p *faultProxy) setDown(t *testing.T, down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if down == p.down {
+		return
+	}
+	p.down = down
+	if down {
+		_ = p.srv.Close()
+		return
+	}
+	if err := p.listen(); err != nil {
+		t.Errorf("bring the endpoint back: %v", err)
+	}
+}
+
+func (p *faultProxy) set(inject func(*http.Request, []byte) (int, http.Header, string, bool)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inject = inject
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	p.mu.Lock()
+	inject, observe := p.inject, p.observe
+	p.mu.Unlock()
+	if inject != nil {
+		if status, header, answer, abort := inject(r, body); abort {
+			panic(http.ErrAbortHandler) // the connection drops without an answer
+		} else if status != 0 {
+			for k, v := range header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, answer)
+			return
+		}
+	}
+	rec := &statusRecorder{ResponseWriter: w, status: 200}
+	p.proxy.ServeHTTP(rec, r)
+	if observe != nil {
+		observe(r, body, rec.status)
+	}
+}
+
+var ulid = regexp.MustCompile(`[0-9A-HJKMNP-TV-Z]{26}`)
+
+// faultCounts is what one fault test found once every message settled.
+type faultCounts struct {
+	Accepted, Final                   int
+	Emails, Pushes, Webhooks          int
+	DupEmails, DupPushes, DupWebhooks int
+	Statuses                          map[string]int // "channel:STATUS"
+}
+
+func (c faultCounts) String() string {
+	keys := make([]string, 0, len(c.Statuses))
+	for k := range c.Statuses {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var st []string
+	for _, k := range keys {
+		st = append(st, fmt.Sprintf("%s=%d", k, c.Statuses[k]))
+	}
+	return fmt.Sprintf("accepted %d, final %d, lost %d; e-mails %d, pushes %d, webhook calls %d; duplicates e-mail %d, push %d, webhook %d; %s",
+		c.Accepted, c.Final, c.Accepted-c.Final, c.Emails, c.Pushes, c.Webhooks, c.DupEmails, c.DupPushes, c.DupWebhooks, strings.Join(st, " "))
+}
+
+// faultRig is the local stack behind fault proxies, a service and a
+// citizen with an e-mail address, two devices and the webhook.
+type faultRig struct {
+	*stack
+	moto, ddb *faultProxy
+	key       string
+	citizen   string
+	report    *os.File
+
+	mu sync.Mutex
+	// sentAt and recordedAt time each e-mail's SES answer and its SENT
+	// record, by message id: the crash window between them.
+	sentAt, recordedAt map[string]time.Time
+}
+
+const faultAdmin = "faults-admin-key-0123456789abcdef"
+
+func newFaultRig(t *testing.T) *faultRig {
+	eps := awstest.LocalEndpoints(t)
+	r := &faultRig{moto: startFaultProxy(t, eps.AWS), ddb: startFaultProxy(t, eps.DynamoDB), citizen: "SPNDNL80R13C555X",
+		sentAt: map[string]time.Time{}, recordedAt: map[string]time.Time{}}
+	t.Setenv("AWS_ENDPOINT_URL", r.moto.url())
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", r.ddb.url())
+	// A short lease and a quick webhook timeout: a crashed attempt's
+	// redelivery (after the queue's visibility timeout, at least the
+	// functions' timeout, so never while the attempt runs) finds its claim
+	// expired.
+	r.stack = startStack(t, faultAdmin, "-param", "ClaimLeaseSeconds=3", "-param", "WebhookTimeoutSeconds=2")
+	r.stack.endpoint = eps.AWS // the emulator itself, for what it recorded
+	r.moto.observe = func(req *http.Request, body []byte, status int) {
+		if strings.HasSuffix(req.URL.Path, "/outbound-emails") && status == 200 {
+			if id := ulid.Find(body); id != nil {
+				r.mu.Lock()
+				r.sentAt[string(id)] = time.Now()
+				r.mu.Unlock()
+			}
+		}
+	}
+	r.ddb.observe = func(req *http.Request, body []byte, status int) {
+		if isEmailRecord(req, body) && status == 200 {
+			if id := ulid.Find(body); id != nil {
+				r.mu.Lock()
+				r.recordedAt[string(id)] = time.Now()
+				r.mu.Unlock()
+			}
+		}
+	}
+	// Redeliveries after a crash within 30 s, the functions' timeout (as
+	// Lambda requires), not the template's 3 minutes.
+	q := sqs.NewFromConfig(awstest.Config(eps.AWS))
+	for _, id := range []string{"CreatedMessagesQueue", "EmailQueue", "PushQueue", "WebhookQueue"} {
+		u, err := q.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String(r.name + "-" + id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.SetQueueAttributes(context.Background(), &sqs.SetQueueAttributesInput{QueueUrl: u.QueueUrl,
+			Attributes: map[string]string{string(sqstypes.QueueAttributeNameVisibilityTimeout): "30"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.must(t, 200, faultAdmin, "POST", "/adm/services", `{"service_id":"faults","service_name":"TARI","organization_name":"Comune di Roma",
+		"department_name":"Tributi","organization_fiscal_code":"02438750586","authorized_cidrs":[],"authorized_recipients":[],
+		"max_allowed_payment_amount":50000}`)
+	r.must(t, 200, faultAdmin, "PUT", "/adm/users/faults@comune.roma.it/groups", `{"groups":["ApiMessageWrite","ApiMessageRead"]}`)
+	r.key = r.must(t, 200, faultAdmin, "PUT", "/adm/users/faults@comune.roma.it/subscriptions/faults", `{"product_name":"IO"}`).body["primary_key"].(string)
+	r.must(t, 200, faultAdmin, "POST", "/api/v1/profiles/"+r.citizen, `{"email":"citizen-faults@example.com","is_inbox_enabled":true,"is_webhook_enabled":true,"version":0}`)
+	r.must(t, 200, faultAdmin, "PUT", "/api/v1/installations/faults-iphone", `{"fiscal_code":"`+r.citizen+`","platform":"apns","push_channel":"`+strings.Repeat("cd", 32)+`"}`)
+	r.must(t, 200, faultAdmin, "PUT", "/api/v1/installations/faults-pixel", `{"fiscal_code":"`+r.citizen+`","platform":"fcm","push_channel":"fcm-token-faults"}`)
+	root := awstest.RepoRoot(t)
+	_ = os.MkdirAll(filepath.Join(root, ".build"), 0o755)
+	f, err := os.Create(filepath.Join(root, ".build", "faults.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	r.report = f
+	return r
+}
+
+// isEmailRecord tells the DynamoDB request that records an e-mail SENT.
+func isEmailRecord(req *http.Request, body []byte) bool {
+	return req.Header.Get("X-Amz-Target") == "DynamoDB_20120810.UpdateItem" && bytes.Contains(body, []byte(`{"S":"SENT"}`)) &&
+		bytes.Contains(body, []byte(`"EMAIL"`))
+}
+
+// load submits n messages, about rate per second, the way a careful client
+// does: a 5xx or a dropped connection is retried with the same
+// Idempotency-Key. fault runs once a third of them are submitted. It
+// returns the accepted messages' locations by id.
+func (r *faultRig) load(t *testing.T, tag string, n int, fault func()) map[string]string {
+	t.Helper()
+	accepted := map[string]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var faulted atomic.Bool
+	for i := range n {
+		if i == n/3 && fault != nil && !faulted.Swap(true) {
+			wg.Go(fault)
+		}
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"content":{"subject":"Avviso %s %03d","markdown":%q}}`, tag, i, markdown)
+			deadline := time.Now().Add(60 * time.Second)
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest("POST", r.api+"/api/v1/messages/"+r.citizen, strings.NewReader(body))
+				req.Header.Set("Ocp-Apim-Subscription-Key", r.key)
+				req.Header.Set("Idempotency-Key", fmt.Sprintf("%s-%s-%d", r.name, tag, i))
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					time.Sleep(500 * time.Millisecond)
+					continue
+				}
+				raw, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				switch {
+				case res.StatusCode == 201:
+					mu.Lock()
+					accepted[ulid.FindString(res.Header.Get("Location"))] = res.Header.Get("Location")
+					mu.Unlock()
+					return
+				case res.StatusCode >= 500 || res.StatusCode == 429:
+					time.Sleep(500 * time.Millisecond)
+				default:
+					t.Errorf("message %d: %d %s", i, res.StatusCode, raw)
+					return
+				}
+			}
+			t.Errorf("message %d never accepted", i)
+		})
+		time.Sleep(100 * time.Millisecond)
+	}
+	wg.Wait()
+	return accepted
+}
+
+// settle waits until every accepted message is in a final status on every
+// channel, then counts what was delivered.
+func (r *faultRig) settle(t *testing.T, accepted map[string]string) faultCounts {
+	t.Helper()
+	c := faultCounts{Accepted: len(accepted), Statuses: map[string]int{}}
+	final := map[string]reply{}
+	deadline := time.Now().Add(150 * time.Second)
+	for len(final) < len(accepted) && time.Now().Before(deadline) {
+		for id, loc := range accepted {
+			if _, ok := final[id]; ok {
+				continue
+			}
+			res := r.call(t, r.key, "GET", loc, "")
+			if res.status == 200 && settled(res) {
+				final[id] = res
+			}
+		}
+		if len(final) < len(accepted) {
+			time.Sleep(time.Second)
+		}
+	}
+	c.Final = len(final)
+	for id := range accepted {
+		if _, ok := final[id]; !ok {
+			t.Errorf("message %s never settled: %s", id, r.call(t, r.key, "GET", accepted[id], "").raw)
+		}
+	}
+	for _, res := range final {
+		c.Statuses["message:"+fmt.Sprint(res.body["status"])]++
+		for ch, st := range channelsOf(res) {
+			c.Statuses[ch+":"+fmt.Sprint(st)]++
+		}
+	}
+	// What reached the citizen, by message.
+	emails := map[string]int{}
+	subjects := map[string]string{}
+	for id, res := range final {
+		content, _ := res.body["message"].(map[string]any)["content"].(map[string]any)
+		subjects[fmt.Sprint(content["subject"])] = id
+	}
+	for _, e := range r.recordedEmails(t) {
+		if id, ok := subjects[fmt.Sprint(e["subject"])]; ok {
+			emails[id]++
+		}
+	}
+	pushes := map[string]int{}
+	for arn, msgs := range r.pushes(t) {
+		for _, m := range msgs {
+			if id := ulid.FindString(m); accepted[id] != "" {
+				pushes[id+" "+arn]++
+			}
+		}
+	}
+	webhooks := map[string]int{}
+	for _, call := range r.webhookCalls(t) {
+		if id := call.Body.Message.ID; accepted[id] != "" && call.Answer == "ok" {
+			webhooks[id]++
+		}
+	}
+	for _, m := range []struct {
+		by       map[string]int
+		sum, dup *int
+	}{{emails, &c.Emails, &c.DupEmails}, {pushes, &c.Pushes, &c.DupPushes}, {webhooks, &c.Webhooks, &c.DupWebhooks}} {
+		for _, n := range m.by {
+			*m.sum += n
+			*m.dup += n - 1
+		}
+	}
+	// Every SENT channel reached its target; nothing FAILED was delivered
+	// twice.
+	for id, res := range final {
+		n := channelsOf(res)
+		if n["email"] == "SENT" && emails[id] == 0 {
+			t.Errorf("message %s: e-mail SENT but none recorded", id)
+		}
+		if n["webhook"] == "SENT" && webhooks[id] == 0 {
+			t.Errorf("message %s: webhook SENT but the app backend got nothing", id)
+		}
+	}
+	return c
+}
+
+func settled(r reply) bool {
+	switch r.body["status"] {
+	case "PROCESSED":
+	case "REJECTED", "FAILED":
+		return true
+	default:
+		return false
+	}
+	for _, ch := range []string{"email", "push", "webhook"} {
+		switch channelsOf(r)[ch] {
+		case "SENT", "FAILED", "EXPIRED":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (r *faultRig) print(t *testing.T, name string, c faultCounts, extra string) {
+	t.Helper()
+	line := fmt.Sprintf("%-34s %s%s", name+":", c, extra)
+	t.Log(line)
+	fmt.Fprintln(r.report, line)
+}
+
+// TestFaults breaks the platform on purpose, through the local stack with
+// real processes, and counts what every message got afterwards: every
+// accepted message reaches a final status on every channel (zero lost),
+// and nothing is delivered twice except inside the crash window between a
+// send and its record. The counts go to .build/faults.txt, which make test
+// prints.
+func TestFaults(t *testing.T) {
+	r := newFaultRig(t)
+	throttle := func(target string, share float64, typ string) func(*http.Request, []byte) (int, http.Header, string, bool) {
+		return func(req *http.Request, _ []byte) (int, http.Header, string, bool) {
+			if !strings.HasPrefix(req.Header.Get("X-Amz-Target"), target) || rand.Float64() >= share {
+				return 0, nil, "", false
+			}
+			return 400, http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Query-Error": {typ + ";Sender"}},
+				`{"__type":"` + typ + `","message":"Rate exceeded"}`, false
+		}
+	}
+	check := func(t *testing.T, c faultCounts, dupsAllowed int) {
+		t.Helper()
+		if c.Final != c.Accepted || c.Accepted == 0 {
+			t.Errorf("lost %d of %d accepted messages", c.Accepted-c.Final, c.Accepted)
+		}
+		if dups := c.DupEmails + c.DupPushes + c.DupWebhooks; dups > dupsAllowed {
+			t.Errorf("%d duplicates, %d allowed", dups, dupsAllowed)
+		}
+	}
+
+	t.Run("emulators unreachable for 4s", func(t *testing.T) {
+		acc := r.load(t, "down", 30, func() {
+			r.moto.setDown(t, true)
+			r.ddb.setDown(t, true)
+			time.Sleep(4 * time.Second)
+			r.moto.setDown(t, false)
+			r.ddb.setDown(t, false)
+		})
+		c := r.settle(t, acc)
+		r.print(t, "emulators unreachable 4s", c, "")
+		check(t, c, 0)
+	})
+	t.Run("DynamoDB and SQS throttling", func(t *testing.T) {
+		r.ddb.set(throttle("DynamoDB_20120810.", 0.3, "ThrottlingException"))
+		r.moto.set(throttle("AmazonSQS.", 0.3, "RequestThrottled"))
+		acc := r.load(t, "throttled", 30, nil)
+		r.ddb.set(nil)
+		r.moto.set(nil)
+		c := r.settle(t, acc)
+		r.print(t, "30% of DynamoDB and SQS throttled", c, "")
+		check(t, c, 0)
+	})
+	t.Run("SES refusing", func(t *testing.T) {
+		refuse := func(req *http.Request, _ []byte) (int, http.Header, string, bool) {
+			if !strings.HasSuffix(req.URL.Path, "/outbound-emails") {
+				return 0, nil, "", false
+			}
+			return 429, http.Header{"Content-Type": {"application/json"}, "X-Amzn-Errortype": {"TooManyRequestsException"}},
+				`{"message":"Maximum sending rate exceeded."}`, false
+		}
+		acc := r.load(t, "ses", 20, func() {
+			r.moto.set(refuse)
+			time.Sleep(5 * time.Second)
+			r.moto.set(nil)
+		})
+		c := r.settle(t, acc)
+		r.print(t, "SES refusing for 5s", c, "")
+		check(t, c, 0)
+		if c.Statuses["email:SENT"] != c.Accepted {
+			t.Errorf("e-mails not all SENT after SES came back: %v", c.Statuses)
+		}
+	})
+	for _, mode := range []string{"500", "hang", "refuse"} {
+		t.Run("webhook "+mode, func(t *testing.T) {
+			acc := r.load(t, "webhook-"+mode, 20, func() {
+				r.setWebhook(t, mode)
+				time.Sleep(5 * time.Second)
+				r.setWebhook(t, "ok")
+			})
+			c := r.settle(t, acc)
+			r.print(t, "webhook answering "+mode+" for 5s", c, "")
+			check(t, c, 0)
+			if c.Statuses["webhook:SENT"] != c.Accepted || c.Webhooks != c.Accepted {
+				t.Errorf("webhook not delivered once to every message: %v", c)
+			}
+		})
+	}
+	t.Run("webhook refusing for good (400)", func(t *testing.T) {
+		r.setWebhook(t, "400")
+		acc := r.load(t, "webhook-400", 3, nil)
+		c := r.settle(t, acc)
+		r.setWebhook(t, "ok")
+		r.print(t, "webhook answering 400", c, "")
+		check(t, c, 0)
+		if c.Statuses["webhook:FAILED"] != c.Accepted {
+			t.Errorf("a permanent refusal is FAILED at once: %v", c.Statuses)
+		}
+	})
+	t.Run("SIGKILL between send and record", func(t *testing.T) {
+		var kills, killed atomic.Int32
+		r.ddb.set(func(req *http.Request, body []byte) (int, http.Header, string, bool) {
+			if !isEmailRecord(req, body) || kills.Add(1) > 3 {
+				return 0, nil, "", false
+			}
+			// SES accepted the e-mail; the process dies before its record.
+			if res, err := http.Post(r.api+"/_local/functions/SendEmailFunction/kill", "", nil); err == nil {
+				var out struct{ Killed int32 }
+				_ = json.NewDecoder(res.Body).Decode(&out)
+				res.Body.Close()
+				killed.Add(out.Killed)
+			}
+			return 0, nil, "", true
+		})
+		acc := r.load(t, "sigkill", 15, nil)
+		c := r.settle(t, acc)
+		r.ddb.set(nil)
+		r.print(t, "send-email SIGKILLed 3 times", c, fmt.Sprintf("; processes killed %d", killed.Load()))
+		// Each killed process had at most one e-mail between send and record.
+		check(t, c, int(killed.Load()))
+		if killed.Load() == 0 {
+			t.Error("no process was killed")
+		}
+	})
+	t.Run("push endpoint disabled", func(t *testing.T) {
+		c := sns.NewFromConfig(awstest.Config(r.endpoint))
+		var disabled string
+		for arn := range r.pushes(t) {
+			if strings.Contains(arn, "/GCM/") && strings.Contains(arn, r.name) {
+				disabled = arn
+			}
+		}
+		if disabled == "" {
+			t.Fatal("no FCM endpoint")
+		}
+		if _, err := c.SetEndpointAttributes(context.Background(), &sns.SetEndpointAttributesInput{EndpointArn: &disabled,
+			Attributes: map[string]string{"Enabled": "false"}}); err != nil {
+			t.Fatal(err)
+		}
+		before := len(r.pushes(t)[disabled])
+		acc := r.load(t, "disabled", 5, nil)
+		cnt := r.settle(t, acc)
+		r.print(t, "one push endpoint disabled", cnt, "")
+		check(t, cnt, 0)
+		if cnt.Statuses["push:SENT"] != cnt.Accepted || cnt.Pushes != cnt.Accepted || len(r.pushes(t)[disabled]) != before {
+			t.Errorf("pushes with one device disabled: %v", cnt)
+		}
+		// The installation went with its endpoint: the app registers again.
+		s := r.must(t, 200, faultAdmin, "PUT", "/api/v1/installations/faults-pixel", `{"fiscal_code":"`+r.citizen+`","platform":"fcm","push_channel":"fcm-token-faults"}`)
+		if s.body["installation_id"] != "faults-pixel" {
+			t.Fatal(s.raw)
+		}
+	})
+	r.mu.Lock()
+	var windows []time.Duration
+	for id, sent := range r.sentAt {
+		if rec, ok := r.recordedAt[id]; ok && rec.After(sent) {
+			windows = append(windows, rec.Sub(sent))
+		}
+	}
+	r.mu.Unlock()
+	slices.Sort(windows)
+	if len(windows) == 0 {
+		t.Fatal("no crash window measured")
+	}
+	q := func(p float64) time.Duration { return windows[int(p*float64(len(windows)-1))] }
+	line := fmt.Sprintf("%-34s %d e-mails: p50 %s, p99 %s, max %s between SES's answer and the SENT record", "crash window (send -> record):",
+		len(windows), q(0.5).Round(100*time.Microsecond), q(0.99).Round(100*time.Microsecond), windows[len(windows)-1].Round(100*time.Microsecond))
+	t.Log(line)
+	fmt.Fprintln(r.report, line)
+}
