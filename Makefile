@@ -36,8 +36,12 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 
+# The whole output goes to .build/unit.log too; on failure, what failed is
+# repeated at the end (the stack logs of a failed end-to-end test are long).
 unit:
-	$(GO) test -count=1 -timeout 20m ./...
+	@mkdir -p .build; { $(GO) test -count=1 -timeout 20m ./... 2>&1; echo $$? > .build/unit.rc; } | tee .build/unit.log; \
+	rc=$$(cat .build/unit.rc); if [ "$$rc" != 0 ]; then echo "--- what failed (the whole output is in .build/unit.log):"; \
+	  grep -E -- '^[[:space:]]*(--- FAIL|FAIL|panic:|[^[:space:]]+_test\.go:[0-9]+:)' .build/unit.log | grep -v 'local stack logs in' | tail -40; fi; exit $$rc
 
 # Budget: every deployable bootstrap is at most 15 MB and MAX_RATIO times hello-world.
 sizes: build .build/bench/hello-arm64/bootstrap

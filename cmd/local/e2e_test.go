@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -65,7 +66,7 @@ func startStack(t *testing.T, adminKey string, args ...string) *stack {
 			t.Errorf("local stack: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("local stack logs:\n%s", s.logs)
+			dumpLogs(t, root, s.logs.String())
 		}
 	})
 	deadline := time.Now().Add(60 * time.Second)
@@ -82,6 +83,18 @@ func startStack(t *testing.T, adminKey string, args ...string) *stack {
 	}
 	t.Fatalf("local stack not serving after 60s:\n%s", s.logs)
 	return nil
+}
+
+// dumpLogs keeps a failed test's stack logs in .build/test-logs and shows
+// their end, so that the test's own failure stays near the end of the output.
+func dumpLogs(t *testing.T, root, logs string) {
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	file := filepath.Join(root, ".build", "test-logs", name+".log")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err == nil {
+		err = os.WriteFile(file, []byte(logs), 0o644)
+	}
+	lines := strings.Split(strings.TrimRight(logs, "\n"), "\n")
+	t.Logf("local stack logs in %s; the last %d lines:\n%s", file, min(len(lines), 12), strings.Join(lines[max(0, len(lines)-12):], "\n"))
 }
 
 var readyLine = regexp.MustCompile(`serving the API on (http://127\.0\.0\.1:\d+) `)

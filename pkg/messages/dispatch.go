@@ -54,8 +54,9 @@ const DefaultLease = 60 * time.Second
 // or when the dead-letter queue gives the event up.
 //
 // The one window where a notification can go twice is between the
-// provider's acceptance and the status write: a crash there, or a store
-// that refuses the write through every attempt of persist, and the
+// provider's acceptance and the status write: a crash there, a store that
+// refuses the write until the invocation's deadline, or an answer from the
+// provider lost on the way (the send's outcome is unknown), and the
 // redelivered event finds the channel open once the claim's lease has
 // passed and sends again. The fault tests measure the window (make test
 // prints it; README, "Delivery guarantees").
@@ -123,28 +124,36 @@ func (d Dispatcher) final(ctx context.Context, em EventMessage, s ChannelStatus,
 	return nil
 }
 
-// recordAttempts and recordBackoff bound persist: five attempts over about
-// 1.5 s, each of them the SDK's own three.
+// recordBackoff is persist's first pause; pauses double up to a second.
+// Without a deadline in the context, persist gives up after persistFor.
 var (
-	recordAttempts = 5
-	recordBackoff  = 100 * time.Millisecond
+	recordBackoff = 100 * time.Millisecond
+	persistFor    = 10 * time.Second
 )
 
 // persist runs a write that records a delivery until it succeeds, backing
-// off between attempts: what a failed record costs is a duplicate.
+// off between attempts, for as long as the invocation's deadline allows
+// (less a second to answer): what a failed record costs is a duplicate, so
+// a store that is unreachable for a while is waited for.
 func persist(ctx context.Context, write func() error) error {
-	var err error
-	for n := range recordAttempts {
-		if err = write(); err == nil {
-			return nil
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(persistFor)
+	}
+	deadline = deadline.Add(-time.Second)
+	wait := recordBackoff
+	for {
+		err := write()
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
 			return errors.Join(err, ctx.Err())
-		case <-time.After(recordBackoff << n):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, time.Second)
 	}
-	return err
 }
 
 // ReasonGivenUp is the reason of a channel FAILED by its dead-letter queue.
