@@ -206,6 +206,9 @@ func TestLocalStack_EndToEnd(t *testing.T) {
 	// The citizen's profile (the app backend's call; the admin has every group).
 	citizen := "SPNDNL80R13C555X"
 	s.must(t, 200, admin, "POST", "/api/v1/profiles/"+citizen, `{"email":"citizen-e2e@example.com","is_inbox_enabled":true,"version":0}`)
+	// The platform welcomes the citizen (in Italian: no language preferred)
+	// before anything else reaches the inbox.
+	s.inboxFrom(t, admin, citizen, "io-platform", 2)
 	if r := s.must(t, 200, key, "GET", "/api/v1/profiles/"+citizen, ""); r.body["sender_allowed"] != true {
 		t.Fatalf("limited profile %s", r.raw)
 	}

@@ -11,8 +11,9 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE")
+	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE", "PROFILES_TABLE")
 	db := dynamodb.NewFromConfig(cfg)
-	op := httpapi.GetMessage(store.NewServices(db, env["SERVICES_TABLE"]), store.NewMessages(db, env["MESSAGES_TABLE"]))
+	op := httpapi.GetMessage(store.NewServices(db, env["SERVICES_TABLE"]), store.NewMessages(db, env["MESSAGES_TABLE"]),
+		store.NewProfiles(db, env["PROFILES_TABLE"]))
 	apigateway.Start(httpapi.NewMux(op))
 }

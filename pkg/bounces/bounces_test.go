@@ -50,7 +50,7 @@ func TestHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			profs := &storetest.Profiles{}
-			_ = profs.Create(context.Background(), profiles.Profile{FiscalCode: fc, Email: "a@b.it", IsInboxEnabled: true})
+			_ = profs.Create(context.Background(), profiles.Profile{FiscalCode: fc, Email: "a@b.it", IsInboxEnabled: true}, nil)
 			h := bounces.Handler{Profiles: profs, Now: time.Now}
 			if err := h.Handle(context.Background(), BounceEvent(tt.kind, tt.bounceType, tt.address, fc)); err != nil {
 				t.Fatal(err)

@@ -10,6 +10,8 @@
 //	ProfilesTable  PROFILE#<fiscal code>      V#<version:16>  every version of a profile
 //	               PROFILE#<fiscal code>      ~BOUNCE         the address that bounced or complained
 //	               PROFILE#<fiscal code>      ~DEVICES        the citizen's devices, "dev:<installation id>"
+//	               PROFILE#<fiscal code>      ~PREFS          per-service preferences of the settings version
+//	               WELCOME#<fiscal code>      #               the citizen got the welcome messages
 //	               INSTALLATION#<id>          #               an installation: citizen, platform, endpoint
 //	               ENDPOINT#<endpoint arn>    #               endpoint index: SNS endpoint -> installation
 //	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels
@@ -38,6 +40,7 @@ func inboxPK(fiscalCode string) string        { return "INBOX#" + fiscalCode }
 func messageSK(id string) string              { return messagePfx + id }
 func senderSK(serviceID string) string        { return senderPfx + serviceID }
 func installationPK(id string) string         { return "INSTALLATION#" + id }
+func welcomePK(fiscalCode string) string      { return "WELCOME#" + fiscalCode }
 func endpointPK(arn string) string            { return "ENDPOINT#" + arn }
 func deviceAttr(installationID string) string { return devicePfx + installationID }
 
@@ -46,7 +49,11 @@ func deviceAttr(installationID string) string { return devicePfx + installationI
 const (
 	devicesSK       = "~DEVICES"
 	undeliverableSK = "~BOUNCE"
+	preferencesSK   = "~PREFS"
 	devicePfx       = "dev:"
+
+	attrSettingsVersion = "settings_version"
+	attrPrefs           = "prefs"
 )
 
 func versionSK(v int) string { return fmt.Sprintf("%s%016d", versionPfx, v) }

@@ -49,6 +49,10 @@ type messageItem struct {
 	StatusAt        time.Time              `dynamodbav:"status_at"`
 	RejectionReason string                 `dynamodbav:"rejection_reason,omitempty"`
 	Channels        map[string]channelItem `dynamodbav:"channels,omitempty"`
+	IsRead          bool                   `dynamodbav:"is_read,omitempty"`
+	IsArchived      bool                   `dynamodbav:"is_archived,omitempty"`
+	StatusVersion   int                    `dynamodbav:"status_version,omitempty"`
+	StatusUpdatedAt *time.Time             `dynamodbav:"status_updated_at,omitempty"`
 }
 
 type senderItem struct {
@@ -126,7 +130,13 @@ func (it messageItem) message() messages.Message {
 	m := messages.Message{ID: it.ID, FiscalCode: it.FiscalCode, SenderServiceID: it.SenderServiceID,
 		SenderUserID: it.SenderUserID, TimeToLive: it.TimeToLive, CreatedAt: it.CreatedAt, Pending: it.Pending,
 		Content: it.Content, Status: messages.Status(it.Status), StatusAt: it.StatusAt,
-		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{}}
+		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{},
+		IsRead: it.IsRead, IsArchived: it.IsArchived, StatusVersion: it.StatusVersion}
+	if it.StatusUpdatedAt != nil {
+		m.StatusUpdatedAt = *it.StatusUpdatedAt
+	} else {
+		m.StatusUpdatedAt = it.StatusAt
+	}
 	for name, c := range it.Channels {
 		ch := messages.Channel{Status: messages.ChannelStatus(c.Status), AddressSource: c.AddressSource, Reason: c.Reason}
 		if c.UpdatedAt != nil {
@@ -199,15 +209,9 @@ func (s *Messages) ClaimChannel(ctx context.Context, fiscalCode, id, channel str
 	attempted := expression.Name("channels." + channel + ".attempted_ms")
 	cond := channelOpen(channel).And(expression.AttributeNotExists(attempted).
 		Or(attempted.LessThan(expression.Value(at.Add(-lease).UnixMilli()))))
-	in, err := s.t.updateInput(inboxPK(fiscalCode), messageSK(id), expression.Set(attempted, expression.Value(at.UnixMilli())), cond)
-	if err != nil {
-		return messages.Claim{}, err
-	}
-	out, err := s.t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
-		UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
-		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
-		ReturnValues: types.ReturnValueAllNew})
-	if err = conflictOn(err); errors.Is(err, problem.ErrConflict) {
+	item, err := s.t.updateItem(ctx, inboxPK(fiscalCode), messageSK(id), expression.Set(attempted, expression.Value(at.UnixMilli())),
+		cond, types.ReturnValueAllNew)
+	if errors.Is(err, problem.ErrConflict) {
 		// Final, or held by another attempt: the rare path reads to tell.
 		m, gerr := s.Get(ctx, fiscalCode, id)
 		if gerr != nil && !errors.Is(gerr, problem.ErrNotFound) {
@@ -222,7 +226,7 @@ func (s *Messages) ClaimChannel(ctx context.Context, fiscalCode, id, channel str
 		return messages.Claim{}, wrap("claim channel", err)
 	}
 	var it messageItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return messages.Claim{}, err
 	}
 	return messages.Claim{Delivered: it.Channels[channel].Delivered}, nil
@@ -261,11 +265,46 @@ func wrap(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// ChangeStatus implements messages.Store.
+func (s *Messages) ChangeStatus(ctx context.Context, fiscalCode, id string, ch messages.StatusChange, at time.Time) (messages.Message, error) {
+	upd := expression.Add(expression.Name("status_version"), expression.Value(1)).
+		Set(expression.Name("status_updated_at"), expression.Value(at))
+	if ch.IsRead != nil {
+		upd = upd.Set(expression.Name("is_read"), expression.Value(*ch.IsRead))
+	}
+	if ch.IsArchived != nil {
+		upd = upd.Set(expression.Name("is_archived"), expression.Value(*ch.IsArchived))
+	}
+	item, err := s.t.updateItem(ctx, inboxPK(fiscalCode), messageSK(id), upd,
+		expression.AttributeExists(expression.Name(attrPK)).And(expression.Name("pending").Equal(expression.Value(false))),
+		types.ReturnValueAllNew)
+	if errors.Is(err, problem.ErrConflict) {
+		return messages.Message{}, fmt.Errorf("change message status: %w", problem.ErrNotFound)
+	}
+	if err != nil {
+		return messages.Message{}, fmt.Errorf("change message status: %w", err)
+	}
+	var it messageItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return messages.Message{}, err
+	}
+	return it.message(), nil
+}
+
 // Inbox implements messages.Store.
-func (s *Messages) Inbox(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[messages.Message], error) {
+func (s *Messages) Inbox(ctx context.Context, fiscalCode string, r paging.Request, f messages.InboxFilter) (paging.Page[messages.Message], error) {
 	visible := expression.Name("pending").Equal(expression.Value(false))
+	switch {
+	case f.Archived == nil:
+	case *f.Archived:
+		visible = visible.And(expression.Name("is_archived").Equal(expression.Value(true)))
+	default:
+		visible = visible.And(expression.AttributeNotExists(expression.Name("is_archived")).
+			Or(expression.Name("is_archived").Equal(expression.Value(false))))
+	}
 	summary := expression.NamesList(expression.Name("id"), expression.Name("fiscal_code"), expression.Name("sender_service_id"),
-		expression.Name("time_to_live"), expression.Name("created_at"), expression.Name("status"), expression.Name(attrSK))
+		expression.Name("time_to_live"), expression.Name("created_at"), expression.Name("status"), expression.Name(attrSK),
+		expression.Name("is_read"), expression.Name("is_archived"))
 	items, next, err := s.t.page(ctx, inboxPK(fiscalCode), messagePfx, r, true, &visible, &summary)
 	if err != nil {
 		return paging.Page[messages.Message]{}, wrap("list inbox", err)

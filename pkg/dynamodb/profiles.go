@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -33,13 +34,19 @@ type profileItem struct {
 	IsWebhookEnabled       bool                `dynamodbav:"is_webhook_enabled"`
 	AcceptedTosVersion     *float64            `dynamodbav:"accepted_tos_version,omitempty"`
 	PushContent            string              `dynamodbav:"push_content,omitempty"`
+	PrefsMode              string              `dynamodbav:"prefs_mode,omitempty"`
+	PrefsVersion           int                 `dynamodbav:"prefs_version,omitempty"`
 	Version                int                 `dynamodbav:"version"`
 }
 
 func (it profileItem) profile() profiles.Profile {
-	return profiles.Profile{FiscalCode: it.FiscalCode, Email: it.Email, BlockedInboxOrChannels: it.BlockedInboxOrChannels,
+	p := profiles.Profile{FiscalCode: it.FiscalCode, Email: it.Email, BlockedInboxOrChannels: it.BlockedInboxOrChannels,
 		PreferredLanguages: it.PreferredLanguages, IsInboxEnabled: it.IsInboxEnabled, IsWebhookEnabled: it.IsWebhookEnabled,
 		AcceptedTosVersion: it.AcceptedTosVersion, PushContent: it.PushContent, Version: it.Version}
+	if it.PrefsMode != "" {
+		p.Settings = profiles.Settings{Mode: it.PrefsMode, Version: it.PrefsVersion}
+	}
+	return p
 }
 
 // Latest implements profiles.Store.
@@ -51,12 +58,91 @@ func (s *Profiles) Latest(ctx context.Context, fiscalCode string) (profiles.Prof
 	return it.profile(), nil
 }
 
-// Create implements profiles.Store.
-func (s *Profiles) Create(ctx context.Context, p profiles.Profile) error {
+// Create implements profiles.Store: the version alone, or with the
+// citizen's preferences replaced in the same transaction.
+func (s *Profiles) Create(ctx context.Context, p profiles.Profile, prefs profiles.Preferences) error {
 	it := profileItem{profilePK(p.FiscalCode), versionSK(p.Version), p.FiscalCode, p.Email, p.BlockedInboxOrChannels,
-		p.PreferredLanguages, p.IsInboxEnabled, p.IsWebhookEnabled, p.AcceptedTosVersion, p.PushContent, p.Version}
-	if err := s.t.create(ctx, it); err != nil {
-		return fmt.Errorf("create profile version: %w", err)
+		p.PreferredLanguages, p.IsInboxEnabled, p.IsWebhookEnabled, p.AcceptedTosVersion, p.PushContent,
+		p.Settings.Mode, p.Settings.Version, p.Version}
+	if prefs == nil {
+		if err := s.t.create(ctx, it); err != nil {
+			return fmt.Errorf("create profile version: %w", err)
+		}
+		return nil
+	}
+	put, err := s.t.createInput(it)
+	if err != nil {
+		return err
+	}
+	pav, err := preferencesItem(p.FiscalCode, p.Settings.Version, prefs)
+	if err != nil {
+		return err
+	}
+	err = s.t.transact(ctx, types.TransactWriteItem{Put: put}, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.name, Item: pav}})
+	if err != nil {
+		return fmt.Errorf("create profile version with preferences: %w", err)
+	}
+	return nil
+}
+
+type preferenceItem struct {
+	Inbox   bool `dynamodbav:"inbox"`
+	Email   bool `dynamodbav:"email"`
+	Webhook bool `dynamodbav:"webhook"`
+	Read    bool `dynamodbav:"read_status"`
+}
+
+// preferencesItem is the ~PREFS item: the settings version and, in the map
+// "prefs" (always present, so that one service can be set in it), the
+// preference of each service.
+func preferencesItem(fiscalCode string, version int, prefs profiles.Preferences) (map[string]types.AttributeValue, error) {
+	m := map[string]types.AttributeValue{}
+	for svc, p := range prefs {
+		av, err := attributevalue.MarshalMap(preferenceItem{p.IsInboxEnabled, p.IsEmailEnabled, p.IsWebhookEnabled, p.CanAccessMessageReadStatus})
+		if err != nil {
+			return nil, err
+		}
+		m[svc] = &types.AttributeValueMemberM{Value: av}
+	}
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: profilePK(fiscalCode)}, attrSK: &types.AttributeValueMemberS{Value: preferencesSK},
+		attrSettingsVersion: &types.AttributeValueMemberN{Value: fmt.Sprint(version)}, attrPrefs: &types.AttributeValueMemberM{Value: m},
+	}, nil
+}
+
+func preferencesOf(av map[string]types.AttributeValue) (profiles.Preferences, error) {
+	var it struct {
+		Version int                       `dynamodbav:"settings_version"`
+		Prefs   map[string]preferenceItem `dynamodbav:"prefs"`
+	}
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, err
+	}
+	out := profiles.Preferences{}
+	for svc, p := range it.Prefs {
+		out[svc] = profiles.Preference{IsInboxEnabled: p.Inbox, IsEmailEnabled: p.Email, IsWebhookEnabled: p.Webhook,
+			CanAccessMessageReadStatus: p.Read, SettingsVersion: it.Version}
+	}
+	return out, nil
+}
+
+// SetPreference implements profiles.PreferenceStore: one service's entry in
+// the ~PREFS item, on condition that its settings version is still
+// pref.SettingsVersion.
+func (s *Profiles) SetPreference(ctx context.Context, fiscalCode, serviceID string, pref profiles.Preference) error {
+	av, err := attributevalue.Marshal(preferenceItem{pref.IsInboxEnabled, pref.IsEmailEnabled, pref.IsWebhookEnabled, pref.CanAccessMessageReadStatus})
+	if err != nil {
+		return err
+	}
+	// Written by hand: the builder splits names on "." and a service id may
+	// hold one.
+	_, err = s.t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.t.name, Key: key(profilePK(fiscalCode), preferencesSK),
+		UpdateExpression: aws.String("SET #p.#s = :p"), ConditionExpression: aws.String("#v = :v"),
+		ExpressionAttributeNames: map[string]string{"#p": attrPrefs, "#s": serviceID, "#v": attrSettingsVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": av,
+			":v": &types.AttributeValueMemberN{Value: fmt.Sprint(pref.SettingsVersion)}}})
+	if err := conflictOn(err); err != nil {
+		return fmt.Errorf("set preference: %w", err)
 	}
 	return nil
 }
@@ -70,8 +156,8 @@ type undeliverableItem struct {
 }
 
 // Recipient implements profiles.Recipients in one query: the citizen's
-// partition read backwards from its end holds the devices, the address that
-// bounced and then the latest version (keys.go).
+// partition read backwards from its end holds the preferences, the devices,
+// the address that bounced and then the latest version (keys.go).
 func (s *Profiles) Recipient(ctx context.Context, fiscalCode string) (profiles.Recipient, error) {
 	kc := expression.Key(attrPK).Equal(expression.Value(profilePK(fiscalCode)))
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
@@ -80,7 +166,7 @@ func (s *Profiles) Recipient(ctx context.Context, fiscalCode string) (profiles.R
 	}
 	res, err := s.t.api.Query(ctx, &dynamodb.QueryInput{TableName: &s.t.name, KeyConditionExpression: e.KeyCondition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(3)})
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(4)})
 	if err != nil {
 		return profiles.Recipient{}, fmt.Errorf("read recipient: %w", err)
 	}
@@ -92,6 +178,10 @@ func (s *Profiles) Recipient(ctx context.Context, fiscalCode string) (profiles.R
 		case sk == nil:
 		case sk.Value == devicesSK:
 			r.Devices = devicesOf(av)
+		case sk.Value == preferencesSK:
+			if r.Preferences, err = preferencesOf(av); err != nil {
+				return profiles.Recipient{}, err
+			}
 		case sk.Value == undeliverableSK:
 			var it undeliverableItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -119,6 +209,33 @@ func (s *Profiles) MarkUndeliverable(ctx context.Context, fiscalCode, address, r
 	it := undeliverableItem{profilePK(fiscalCode), undeliverableSK, address, reason, at}
 	if err := s.t.put(ctx, it); err != nil {
 		return fmt.Errorf("mark address undeliverable: %w", err)
+	}
+	return nil
+}
+
+type welcomeItem struct {
+	PK string    `dynamodbav:"pk"`
+	SK string    `dynamodbav:"sk"`
+	At time.Time `dynamodbav:"at"`
+}
+
+// Welcomed implements welcome.Marks.
+func (s *Profiles) Welcomed(ctx context.Context, fiscalCode string) (bool, error) {
+	var it welcomeItem
+	err := s.t.get(ctx, welcomePK(fiscalCode), metaSK, &it)
+	if errors.Is(err, problem.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read welcome mark: %w", err)
+	}
+	return true, nil
+}
+
+// MarkWelcomed implements welcome.Marks.
+func (s *Profiles) MarkWelcomed(ctx context.Context, fiscalCode string, at time.Time) error {
+	if err := s.t.put(ctx, welcomeItem{welcomePK(fiscalCode), metaSK, at}); err != nil {
+		return fmt.Errorf("mark welcomed: %w", err)
 	}
 	return nil
 }

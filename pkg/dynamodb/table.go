@@ -108,14 +108,25 @@ func (t table) latest(ctx context.Context, pk string, out any) error {
 // update applies an update expression to an existing item under cond;
 // problem.ErrConflict when cond fails.
 func (t table) update(ctx context.Context, pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) error {
+	_, err := t.updateItem(ctx, pk, sk, upd, cond, types.ReturnValueNone)
+	return err
+}
+
+// updateItem is update returning the item's attributes as ret says.
+func (t table) updateItem(ctx context.Context, pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder,
+	ret types.ReturnValue) (map[string]types.AttributeValue, error) {
 	in, err := t.updateInput(pk, sk, upd, cond)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
+	out, err := t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
 		UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
-		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues})
-	return conflictOn(err)
+		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+		ReturnValues: ret})
+	if err != nil {
+		return nil, conflictOn(err)
+	}
+	return out.Attributes, nil
 }
 
 func (t table) updateInput(pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (*types.Update, error) {

@@ -13,5 +13,9 @@ func listError(err error, detail string) error {
 	if errors.Is(err, paging.ErrCursor) {
 		return paging.ErrCursor
 	}
+	var pe *problem.Error
+	if errors.As(err, &pe) { // the request's own fault, found by the lister
+		return pe
+	}
 	return problem.Wrap(problem.Internal, err, "Query error", detail)
 }

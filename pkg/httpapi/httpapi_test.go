@@ -27,8 +27,10 @@ type world struct {
 	msgs     *storetest.Messages
 	accounts *storetest.Accounts
 	created  *storetest.Queue
-	plan     *storetest.UsagePlan
-	mux      http.Handler
+	// profileEvents gets the profile events.
+	profileEvents *storetest.Queue
+	plan          *storetest.UsagePlan
+	mux           http.Handler
 
 	installations *storetest.Installations
 	endpoints     *storetest.PushEndpoints
@@ -37,13 +39,13 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	w := &world{svcs: &storetest.Services{}, profiles: &storetest.Profiles{}, msgs: &storetest.Messages{},
-		accounts: &storetest.Accounts{}, created: &storetest.Queue{}, plan: &storetest.UsagePlan{},
+		accounts: &storetest.Accounts{}, created: &storetest.Queue{}, profileEvents: &storetest.Queue{}, plan: &storetest.UsagePlan{},
 		installations: &storetest.Installations{}, endpoints: &storetest.PushEndpoints{}}
 	w.registrar = push.Registrar{Store: w.installations, Endpoints: w.endpoints}
 	sub := messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now}
 	w.mux = httpapi.NewMux(
-		httpapi.GetInfo(w.svcs), httpapi.GetProfile(w.svcs, w.profiles), httpapi.UpsertProfile(w.svcs, w.profiles),
-		httpapi.SubmitMessage(w.svcs, sub), httpapi.GetMessage(w.svcs, w.msgs),
+		httpapi.GetInfo(w.svcs), httpapi.GetProfile(w.svcs, w.profiles), httpapi.UpsertProfile(w.svcs, w.profiles, w.profileEvents, time.Now),
+		httpapi.SubmitMessage(w.svcs, sub), httpapi.GetMessage(w.svcs, w.msgs, w.profiles),
 		httpapi.CreateService(w.svcs, nil), httpapi.GetServiceAdmin(w.svcs), httpapi.UpdateService(w.svcs, nil),
 		httpapi.SetUserGroups(w.accounts), httpapi.CreateSubscription(w.accounts, w.svcs, w.plan), httpapi.RegenerateKey(w.accounts, nil),
 		httpapi.GetService(w.svcs), httpapi.GetVisibleServices(w.svcs), httpapi.GetServicesByRecipient(w.svcs, w.msgs),
@@ -51,6 +53,8 @@ func newWorld(t *testing.T) *world {
 		httpapi.Debug(w.svcs, "GET", "/api/v1/debug"), httpapi.Debug(w.svcs, "POST", "/api/v1/debug"),
 		httpapi.Debug(w.svcs, "GET", "/adm/debug"), httpapi.Debug(w.svcs, "POST", "/adm/debug"),
 		httpapi.PutInstallation(w.svcs, w.registrar), httpapi.DeleteInstallation(w.svcs, w.registrar),
+		httpapi.GetServicePreference(w.svcs, w.profiles), httpapi.UpsertServicePreference(w.svcs, w.profiles),
+		httpapi.PutMessageStatus(w.svcs, w.msgs, time.Now), httpapi.CreateDevelopmentProfile(w.profiles, w.profileEvents, time.Now),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",

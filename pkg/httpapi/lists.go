@@ -1,14 +1,13 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/paging"
+	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/services"
 )
 
@@ -28,7 +27,9 @@ func pageRequest(r request) (paging.Request, error) {
 func writePage[T any](w http.ResponseWriter, r request, pr paging.Request, items []T, next string) {
 	c := collection[T]{Items: items, PageSize: pr.Size}
 	if next != "" {
-		q := url.Values{"cursor": {next}, "page_size": {strconv.Itoa(pr.Size)}}
+		q := r.URL.Query() // filters stay; cursor and size are set
+		q.Set("cursor", next)
+		q.Set("page_size", strconv.Itoa(pr.Size))
 		c.Next = r.URL.Path + "?" + q.Encode()
 	}
 	writeJSON(w, http.StatusOK, c)
@@ -56,7 +57,7 @@ func GetVisibleServices(svcs services.Store) Operation {
 // citizenList is a paginated list of one citizen's items (fiscal code in
 // the path), shown through view.
 func citizenList[T, V any](svcs services.Store, group auth.Group, path, detail string,
-	list func(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[T], error), view func(T) V) Operation {
+	list func(r request, fiscalCode string, pr paging.Request) (paging.Page[T], error), view func(T) V) Operation {
 	return Operation{"GET", path, public(svcs, []auth.Group{group}, func(w http.ResponseWriter, r request) error {
 		fc, err := fiscalCodeParam(r, "fiscal_code")
 		if err != nil {
@@ -69,7 +70,7 @@ func citizenList[T, V any](svcs services.Store, group auth.Group, path, detail s
 		if err := r.checkSource(); err != nil {
 			return err
 		}
-		p, err := list(r.Context(), fc, pr)
+		p, err := list(r, fc, pr)
 		if err != nil {
 			return listError(err, detail)
 		}
@@ -86,16 +87,32 @@ func citizenList[T, V any](svcs services.Store, group auth.Group, path, detail s
 // to a citizen, with the version they had then.
 func GetServicesByRecipient(svcs services.Store, st messages.Store) Operation {
 	return citizenList(svcs, auth.ServiceByRecipientQuery, "/api/v1/profiles/{fiscal_code}/sender-services",
-		"Error while retrieving the sender services", st.Senders,
+		"Error while retrieving the sender services",
+		func(r request, fc string, pr paging.Request) (paging.Page[messages.SenderService], error) {
+			return st.Senders(r.Context(), fc, pr)
+		},
 		func(s messages.SenderService) services.Tuple {
 			return services.Tuple{ServiceID: s.ServiceID, Version: s.ServiceVersion}
 		})
 }
 
-// GetMessagesByUser is getMessagesByUser: a citizen's inbox, newest first.
+// GetMessagesByUser is getMessagesByUser: a citizen's inbox, newest first,
+// with each message's read and archived flags; ?archived=true|false keeps
+// only archived or only current messages.
 func GetMessagesByUser(svcs services.Store, st messages.Store) Operation {
 	return citizenList(svcs, auth.MessageList, "/api/v1/messages/{fiscal_code}", "Error while retrieving the messages",
-		st.Inbox, messages.Message.Summary)
+		func(r request, fc string, pr paging.Request) (paging.Page[messages.Message], error) {
+			var f messages.InboxFilter
+			switch a := r.URL.Query().Get("archived"); a {
+			case "":
+			case "true", "false":
+				archived := a == "true"
+				f.Archived = &archived
+			default:
+				return paging.Page[messages.Message]{}, problem.Invalidf("Invalid archived", "value.archived is not a boolean (true or false)")
+			}
+			return st.Inbox(r.Context(), fc, pr, f)
+		}, messages.Message.InboxItem)
 }
 
 // GetService is the public getService.

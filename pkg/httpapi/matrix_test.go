@@ -43,6 +43,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT", "/adm/services/svc/keys", `{"key_type":"PRIMARY_KEY"}`, []auth.Group{auth.UserAdmin}},
 		{"PUT", "/api/v1/installations/inst-1", `{"fiscal_code":"` + fc + `","platform":"apns","push_channel":"tok"}`, []auth.Group{auth.InstallationWrite}},
 		{"DELETE", "/api/v1/installations/inst-1", "", []auth.Group{auth.InstallationWrite}},
+		{"GET", "/api/v1/profiles/" + fc + "/services/svc/preferences", "", []auth.Group{auth.FullProfileRead}},
+		{"PUT", "/api/v1/profiles/" + fc + "/services/svc/preferences", `{"is_inbox_enabled":true,"is_email_enabled":true,"is_webhook_enabled":true,"settings_version":0}`, []auth.Group{auth.ProfileWrite}},
+		{"PUT", "/api/v1/messages/" + fc + "/" + id + "/message-status", `{"change_type":"reading","is_read":true}`, []auth.Group{auth.MessageList}},
+		{"POST", "/adm/development-profiles/AAAAAA00A00Y000X", `{"email":"dev@pa.it"}`, []auth.Group{auth.DevelopmentProfileWrite}},
 	}
 	for _, op := range ops {
 		for _, g := range auth.AllGroups {

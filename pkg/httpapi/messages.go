@@ -1,12 +1,15 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
+	"time"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
 	"github.com/digital-citizenship/functions/pkg/fiscalcode"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/profiles"
 	"github.com/digital-citizenship/functions/pkg/services"
 )
 
@@ -83,7 +86,10 @@ func submit(w http.ResponseWriter, r request, sub messages.Submitter, fc string,
 
 // GetMessage is getMessage: the message with its status and channels, for
 // its sender or a trusted app.
-func GetMessage(svcs services.Store, st messages.Store) Operation {
+//
+// A processed message shows its read_status: READ or UNREAD when the
+// citizen lets the sender see it, else UNAVAILABLE.
+func GetMessage(svcs services.Store, st messages.Store, profs profiles.Recipients) Operation {
 	allowed := []auth.Group{auth.MessageRead, auth.MessageList}
 	return Operation{"GET", "/api/v1/messages/{fiscal_code}/{id}", public(svcs, allowed, func(w http.ResponseWriter, r request) error {
 		fc, err := fiscalCodeParam(r, "fiscal_code")
@@ -97,7 +103,47 @@ func GetMessage(svcs services.Store, st messages.Store) Operation {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, m.View())
+		v := m.View()
+		if m.Status == messages.Processed {
+			rec, err := profs.Recipient(r.Context(), fc)
+			switch {
+			case errors.Is(err, problem.ErrNotFound): // the citizen left
+				v.ReadStatus = messages.ReadStatusUnavailable
+			case err != nil:
+				return problem.Wrap(problem.Internal, err, "Query error", "Error while retrieving the message")
+			default:
+				v.ReadStatus = messages.ReadStatus(m, rec)
+			}
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	})}
+}
+
+// PutMessageStatus serves PUT /api/v1/messages/{fiscal_code}/{id}/message-status:
+// the app backend records that the citizen read or archived a message.
+func PutMessageStatus(svcs services.Store, st messages.Store, now func() time.Time) Operation {
+	return Operation{"PUT", "/api/v1/messages/{fiscal_code}/{id}/message-status", public(svcs, []auth.Group{auth.MessageList}, func(w http.ResponseWriter, r request) error {
+		fc, err := fiscalCodeParam(r, "fiscal_code")
+		if err != nil {
+			return err
+		}
+		body, err := readBody(r.Request)
+		if err != nil {
+			return err
+		}
+		ch, err := messages.ParseStatusChange(body)
+		if err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		m, err := messages.ChangeStatus(r.Context(), st, fc, r.PathValue("id"), ch, now())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, m.StatusView())
 		return nil
 	})}
 }

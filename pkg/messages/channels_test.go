@@ -56,7 +56,7 @@ func register(t *testing.T, p *pipeline, ids ...string) {
 func queued(t *testing.T, p *pipeline, prof profiles.Profile) (m messages.Message, email, pushes, hooks []messages.NotificationEvent) {
 	t.Helper()
 	prof.FiscalCode = fc
-	if err := p.profiles.Create(context.Background(), prof); err != nil {
+	if err := p.profiles.Create(context.Background(), prof, nil); err != nil {
 		t.Fatal(err)
 	}
 	ev := p.submit(t, messages.NewMessage{TimeToLive: 3600, Content: content})

@@ -20,6 +20,13 @@ type View struct {
 	// Failures says why channels FAILED (our extension).
 	Failures map[string]string `json:"notification_failures,omitempty"`
 	Status   Status            `json:"status"`
+	// RejectionReason is the code of a REJECTED message and
+	// RejectionDetail its text (our extension).
+	RejectionReason string `json:"rejection_reason,omitempty"`
+	RejectionDetail string `json:"rejection_detail,omitempty"`
+	// ReadStatus is READ or UNREAD when the citizen lets the sender see it,
+	// else UNAVAILABLE; set for processed messages.
+	ReadStatus string `json:"read_status,omitempty"`
 }
 
 // CreatedView is the original's CreatedMessageWith[out]Content.
@@ -30,6 +37,17 @@ type CreatedView struct {
 	ID              string   `json:"id"`
 	SenderServiceID string   `json:"sender_service_id"`
 	TimeToLive      int      `json:"time_to_live,omitempty"`
+	// The citizen's flags, in inbox listings (our extension).
+	IsRead     *bool `json:"is_read,omitempty"`
+	IsArchived *bool `json:"is_archived,omitempty"`
+}
+
+// InboxItem returns the message as an inbox listing shows it: without its
+// content, with the citizen's read and archived flags.
+func (m Message) InboxItem() CreatedView {
+	v := m.Summary()
+	v.IsRead, v.IsArchived = &m.IsRead, &m.IsArchived
+	return v
 }
 
 // Summary returns the message without its content.
@@ -60,6 +78,9 @@ func (m Message) View() View {
 	}
 	if v.Status == "" {
 		v.Status = Accepted
+	}
+	if v.Status == Rejected {
+		v.RejectionReason, v.RejectionDetail = RejectionCode(m.RejectionReason), m.RejectionReason
 	}
 	return v
 }

@@ -53,6 +53,19 @@ const (
 	ReasonSenderBlocked = "Sender is blocked by recipient."
 )
 
+// RejectionCode is the successors' rejection_reason of a REJECTED message:
+// USER_NOT_FOUND, SERVICE_NOT_ALLOWED (the citizen's preferences or blocks
+// keep the sender out) or UNKNOWN.
+func RejectionCode(reason string) string {
+	switch reason {
+	case ReasonNoProfile:
+		return "USER_NOT_FOUND"
+	case ReasonSenderBlocked:
+		return "SERVICE_NOT_ALLOWED"
+	}
+	return "UNKNOWN"
+}
+
 // Content is what the sender says.
 type Content struct {
 	Subject     string       `json:"subject" dynamodbav:"subject"`
@@ -100,6 +113,12 @@ type Message struct {
 	StatusAt        time.Time
 	RejectionReason string
 	Channels        map[string]Channel
+	// The citizen's status of the message: read, archived, and the
+	// version and time of its last change.
+	IsRead          bool
+	IsArchived      bool
+	StatusVersion   int
+	StatusUpdatedAt time.Time
 }
 
 // SenderService records that a service wrote to a citizen.
@@ -154,11 +173,22 @@ type Store interface {
 	// channel that is not final.
 	RecordDelivered(ctx context.Context, fiscalCode, id, channel string, targets []string) error
 	// Inbox lists a citizen's messages newest first, without content and
-	// without pending (processing or rejected) ones. Of the Size messages
-	// read, pending ones are left out, so a page may hold fewer.
-	Inbox(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[Message], error)
+	// without pending (processing or rejected) ones, archived or not as f
+	// says. Of the Size messages read, those left out leave a page short.
+	Inbox(ctx context.Context, fiscalCode string, r paging.Request, f InboxFilter) (paging.Page[Message], error)
+	// ChangeStatus applies a citizen's change to a message in the inbox,
+	// adds one to its status version and returns the message; problem.
+	// ErrNotFound if the message is not in the inbox.
+	ChangeStatus(ctx context.Context, fiscalCode, id string, ch StatusChange, at time.Time) (Message, error)
 	// Senders lists the services that wrote to a citizen, by service id.
 	Senders(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[SenderService], error)
+}
+
+// InboxFilter selects messages of an inbox listing.
+type InboxFilter struct {
+	// Archived, when set, keeps only archived (true) or only not archived
+	// (false) messages.
+	Archived *bool
 }
 
 // Queue carries events to the next stage of the pipeline.

@@ -198,17 +198,22 @@ func TestProcess_Rejections(t *testing.T) {
 	tests := []struct {
 		name    string
 		profile *profiles.Profile
+		prefs   profiles.Preferences
 		reason  string
 	}{
-		{"no profile", nil, messages.ReasonNoProfile},
-		{"inbox disabled", &profiles.Profile{FiscalCode: fc, Email: "a@b.it"}, messages.ReasonInboxDisabled},
-		{"sender blocked", &profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, BlockedInboxOrChannels: map[string][]string{"svc": {"INBOX"}}}, messages.ReasonSenderBlocked},
+		{"no profile", nil, nil, messages.ReasonNoProfile},
+		{"inbox disabled", &profiles.Profile{FiscalCode: fc, Email: "a@b.it"}, nil, messages.ReasonInboxDisabled},
+		{"sender blocked", &profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, BlockedInboxOrChannels: map[string][]string{"svc": {"INBOX"}}}, nil, messages.ReasonSenderBlocked},
+		{"MANUAL without a preference", &profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Settings: profiles.Settings{Mode: profiles.Manual}},
+			profiles.Preferences{"other": {IsInboxEnabled: true}}, messages.ReasonSenderBlocked},
+		{"AUTO with the inbox switched off", &profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Settings: profiles.Settings{Mode: profiles.Auto, Version: 3}},
+			profiles.Preferences{"svc": {IsInboxEnabled: false}}, messages.ReasonSenderBlocked},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPipeline()
 			if tt.profile != nil {
-				_ = p.profiles.Create(context.Background(), *tt.profile)
+				_ = p.profiles.Create(context.Background(), *tt.profile, tt.prefs)
 			}
 			ev := p.submit(t, messages.NewMessage{Content: content})
 			if err := p.proc.Process(context.Background(), ev); err != nil {
@@ -217,6 +222,9 @@ func TestProcess_Rejections(t *testing.T) {
 			m := p.get(t, ev.Message.ID)
 			if m.Status != messages.Rejected || m.RejectionReason != tt.reason || !m.Pending || len(p.emails.Sent) != 0 {
 				t.Fatalf("message %+v", m)
+			}
+			if v := m.View(); v.RejectionReason != messages.RejectionCode(tt.reason) || v.RejectionDetail != tt.reason {
+				t.Fatalf("view %+v", v)
 			}
 		})
 	}
@@ -235,12 +243,19 @@ func TestProcess_EmailChannel(t *testing.T) {
 		{"default address", "", nil, "d@b.it", "d@b.it", messages.DefaultAddress},
 		{"e-mail blocked", "p@b.it", []string{"EMAIL"}, "", "", ""},
 		{"no address", "", nil, "", "", ""},
+		{"e-mail switched off in the preference", "p@b.it", nil, "d@b.it", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPipeline()
-			_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, Email: tt.email, IsInboxEnabled: true,
-				BlockedInboxOrChannels: map[string][]string{"svc": tt.blocked}})
+			prof := profiles.Profile{FiscalCode: fc, Email: tt.email, IsInboxEnabled: true,
+				BlockedInboxOrChannels: map[string][]string{"svc": tt.blocked}}
+			var prefs profiles.Preferences
+			if strings.Contains(tt.name, "preference") {
+				prof.Settings = profiles.Settings{Mode: profiles.Manual}
+				prefs = profiles.Preferences{"svc": {IsInboxEnabled: true}}
+			}
+			_ = p.profiles.Create(context.Background(), prof, prefs)
 			ev := p.submit(t, messages.NewMessage{Content: content, DefaultEmail: tt.defaultTo})
 			if err := p.proc.Process(context.Background(), ev); err != nil {
 				t.Fatal(err)
@@ -277,7 +292,7 @@ func TestProcess_TransientFailureThrottles(t *testing.T) {
 		t.Fatalf("status %s", m.Status)
 	}
 	p.profiles.Err = nil
-	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it"})
+	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it"}, nil)
 	if err := p.proc.Process(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +320,7 @@ func TestProcess_DeadLetterFails(t *testing.T) {
 
 func processed(t *testing.T, p *pipeline) messages.NotificationEvent {
 	t.Helper()
-	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it"})
+	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it"}, nil)
 	ev := p.submit(t, messages.NewMessage{TimeToLive: 3600, Content: content})
 	if err := p.proc.Process(context.Background(), ev); err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ func ReasonUndeliverable(why string) string {
 func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	em := ev.Message
 	rec, err := p.Profiles.Recipient(ctx, em.FiscalCode)
-	prof := rec.Profile
+	prof, pref := rec.Profile, rec.PreferenceFor(em.SenderServiceID)
 	switch {
 	case errors.Is(err, problem.ErrNotFound):
 		return p.reject(ctx, em, ReasonNoProfile)
@@ -43,7 +43,7 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 		return p.throttle(ctx, em, fmt.Errorf("load profile: %w", err))
 	case !prof.IsInboxEnabled:
 		return p.reject(ctx, em, ReasonInboxDisabled)
-	case prof.Blocked(em.SenderServiceID, profiles.BlockInbox):
+	case !pref.IsInboxEnabled:
 		return p.reject(ctx, em, ReasonSenderBlocked)
 	}
 	content := ev.Content
@@ -60,7 +60,7 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 			ev NotificationEvent
 		}{q, ev})
 	}
-	if to, source := emailAddress(prof, ev); to != "" {
+	if to, source := emailAddress(prof, pref, ev); to != "" {
 		if u := rec.Undeliverable; u != nil && source == ProfileAddress && strings.EqualFold(u.Address, to) {
 			m.Channels[Email] = Channel{AddressSource: source, Status: ChannelFailed, Reason: ReasonUndeliverable(u.Reason), UpdatedAt: p.Now()}
 		} else {
@@ -79,7 +79,7 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 		}
 		queue(p.Pushes, e)
 	}
-	if p.Webhook && p.Webhooks != nil && prof.IsWebhookEnabled && !prof.Blocked(em.SenderServiceID, profiles.BlockWebhook) {
+	if p.Webhook && p.Webhooks != nil && prof.IsWebhookEnabled && pref.IsWebhookEnabled {
 		m.Channels[Webhook] = Channel{}
 		e := base
 		e.Channel = Webhook
@@ -107,9 +107,9 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 
 // emailAddress picks the e-mail channel's address: none if the citizen
 // blocked e-mail from this sender, else the profile's, else the default.
-func emailAddress(prof profiles.Profile, ev CreatedEvent) (string, string) {
+func emailAddress(prof profiles.Profile, pref profiles.Preference, ev CreatedEvent) (string, string) {
 	switch {
-	case prof.Blocked(ev.Message.SenderServiceID, profiles.BlockEmail):
+	case !pref.IsEmailEnabled:
 		return "", ""
 	case prof.Email != "":
 		return prof.Email, ProfileAddress

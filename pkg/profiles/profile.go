@@ -33,7 +33,10 @@ type Profile struct {
 	// PushContent is FULL (the subject in push notifications) or ANONYMOUS
 	// (a generic text); empty means FULL.
 	PushContent string
-	Version     int
+	// Settings are the per-service preferences' mode and version; the zero
+	// value (a profile stored before preferences existed) is LEGACY.
+	Settings Settings
+	Version  int
 }
 
 // Push notification contents a citizen can choose.
@@ -63,6 +66,7 @@ type Recipient struct {
 	Profile       Profile
 	Devices       []Device
 	Undeliverable *Undeliverable
+	Preferences   Preferences
 }
 
 // Recipients reads recipients.
@@ -87,13 +91,14 @@ type Extended struct {
 	IsWebhookEnabled       bool                `json:"is_webhook_enabled"`
 	PreferredLanguages     []string            `json:"preferred_languages,omitempty"`
 	PushContent            string              `json:"push_notifications_content_type,omitempty"`
+	Settings               Settings            `json:"service_preferences_settings"`
 	Version                int                 `json:"version"`
 }
 
 // ExtendedView returns the full view.
 func (p Profile) ExtendedView() Extended {
 	return Extended{p.AcceptedTosVersion, p.BlockedInboxOrChannels, p.Email, p.IsInboxEnabled,
-		p.IsWebhookEnabled, p.PreferredLanguages, p.PushContent, p.Version}
+		p.IsWebhookEnabled, p.PreferredLanguages, p.PushContent, p.settings(), p.Version}
 }
 
 // Limited is the view for senders: may the calling service write to the inbox?
@@ -102,9 +107,10 @@ type Limited struct {
 	SenderAllowed      bool     `json:"sender_allowed"`
 }
 
-// LimitedView returns the view seen by the service serviceID.
-func (p Profile) LimitedView(serviceID string) Limited {
-	return Limited{PreferredLanguages: p.PreferredLanguages, SenderAllowed: !p.Blocked(serviceID, BlockInbox)}
+// LimitedView returns the view seen by the service serviceID: its sender is
+// allowed when the citizen's preferences let it reach the inbox.
+func (r Recipient) LimitedView(serviceID string) Limited {
+	return Limited{PreferredLanguages: r.Profile.PreferredLanguages, SenderAllowed: r.PreferenceFor(serviceID).IsInboxEnabled}
 }
 
 // Store keeps every version of every profile.
@@ -112,7 +118,9 @@ type Store interface {
 	// Latest returns the newest version, or problem.ErrNotFound.
 	Latest(ctx context.Context, fiscalCode string) (Profile, error)
 	// Create stores p as a new version; problem.ErrConflict if it exists.
-	Create(ctx context.Context, p Profile) error
+	// When prefs is not nil, the citizen's preferences are replaced by prefs
+	// (of version p.Settings.Version) in the same write.
+	Create(ctx context.Context, p Profile, prefs Preferences) error
 }
 
 // InvalidTitle is the title of every 400 about a profile body.
@@ -126,7 +134,10 @@ type input struct {
 	IsWebhookEnabled       *bool                `json:"is_webhook_enabled"`
 	AcceptedTosVersion     *float64             `json:"accepted_tos_version"`
 	PushContent            *string              `json:"push_notifications_content_type"`
-	Version                *int                 `json:"version"`
+	Settings               *struct {
+		Mode string `json:"mode"`
+	} `json:"service_preferences_settings"`
+	Version *int `json:"version"`
 }
 
 // Parse decodes and validates an ExtendedProfile body for fiscalCode.
@@ -168,6 +179,14 @@ func Parse(fiscalCode string, body []byte) (Profile, error) {
 			r.Addf("push_notifications_content_type", "one of FULL, ANONYMOUS")
 		}
 		p.PushContent = *in.PushContent
+	}
+	if in.Settings != nil {
+		switch in.Settings.Mode {
+		case Legacy, Auto, Manual:
+			p.Settings.Mode = in.Settings.Mode
+		default:
+			r.Addf("service_preferences_settings.mode", "one of LEGACY, AUTO, MANUAL")
+		}
 	}
 	if in.Version == nil {
 		r.Addf("version", "an integer")

@@ -2,9 +2,11 @@ package profiles_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
@@ -48,26 +50,40 @@ func TestParse(t *testing.T) {
 
 func TestUpsert(t *testing.T) {
 	ctx := context.Background()
-	st := &storetest.Profiles{}
-	p, err := profiles.Upsert(ctx, st, profiles.Profile{FiscalCode: fc, Version: 42, Email: "a@b.it"})
+	st, q := &storetest.Profiles{}, &storetest.Queue{}
+	p, err := profiles.Upsert(ctx, st, q, profiles.Profile{FiscalCode: fc, Version: 42, Email: "a@b.it"}, time.Now())
 	if err != nil || p.Version != 0 {
 		t.Fatalf("create: %+v %v", p, err)
 	}
-	p, err = profiles.Upsert(ctx, st, profiles.Profile{FiscalCode: fc, Version: 0, IsInboxEnabled: true})
+	p, err = profiles.Upsert(ctx, st, q, profiles.Profile{FiscalCode: fc, Version: 0, IsInboxEnabled: true}, time.Now())
 	if err != nil || p.Version != 1 || p.Email != "" {
 		t.Fatalf("update replaces every attribute: %+v %v", p, err)
 	}
-	_, err = profiles.Upsert(ctx, st, profiles.Profile{FiscalCode: fc, Version: 0})
+	_, err = profiles.Upsert(ctx, st, q, profiles.Profile{FiscalCode: fc, Version: 0}, time.Now())
 	e := problem.As(err)
 	if e.Kind != problem.Conflict || e.Title != "Conflict" || e.Detail != "Version 0 is not the latest version." {
 		t.Fatalf("stale version: %+v", e)
+	}
+	// Each write was announced before it was made; a refused one was not.
+	if len(q.Sent) != 2 || !strings.Contains(string(q.Sent[0]), `"kind":"ProfileCreatedEvent"`) ||
+		!strings.Contains(string(q.Sent[1]), `"kind":"ProfileUpdatedEvent"`) || !strings.Contains(string(q.Sent[1]), `"version":1`) {
+		t.Fatalf("events %s", q.Sent)
+	}
+	// No event queued, nothing written.
+	q.Err = errors.New("sqs down")
+	_, err = profiles.Upsert(ctx, st, q, profiles.Profile{FiscalCode: fc, Version: 1}, time.Now())
+	if problem.KindOf(err) != problem.Unavailable {
+		t.Fatalf("queue down: %v", err)
+	}
+	if p, _ := st.Latest(ctx, fc); p.Version != 1 {
+		t.Fatalf("a write without its event: version %d", p.Version)
 	}
 }
 
 func TestUpsert_ConcurrentWritersExactlyOneWins(t *testing.T) {
 	ctx := context.Background()
-	st := &storetest.Profiles{}
-	if _, err := profiles.Upsert(ctx, st, profiles.Profile{FiscalCode: fc}); err != nil {
+	st, q := &storetest.Profiles{}, &storetest.Queue{}
+	if _, err := profiles.Upsert(ctx, st, q, profiles.Profile{FiscalCode: fc}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -76,7 +92,7 @@ func TestUpsert_ConcurrentWritersExactlyOneWins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = profiles.Upsert(ctx, st, profiles.Profile{FiscalCode: fc, Version: 0})
+			_, errs[i] = profiles.Upsert(ctx, st, q, profiles.Profile{FiscalCode: fc, Version: 0}, time.Now())
 		}()
 	}
 	wg.Wait()
@@ -96,10 +112,11 @@ func TestUpsert_ConcurrentWritersExactlyOneWins(t *testing.T) {
 
 func TestViews(t *testing.T) {
 	p := profiles.Profile{FiscalCode: fc, Email: "a@b.it", BlockedInboxOrChannels: map[string][]string{"svc": {"INBOX"}, "other": {"EMAIL"}}}
-	if p.LimitedView("svc").SenderAllowed {
+	r := profiles.Recipient{Profile: p}
+	if r.LimitedView("svc").SenderAllowed {
 		t.Error("INBOX block ignored")
 	}
-	if !p.LimitedView("other").SenderAllowed {
+	if !r.LimitedView("other").SenderAllowed {
 		t.Error("only an INBOX block forbids the sender")
 	}
 	if v := p.ExtendedView(); v.Email != "a@b.it" || v.Version != 0 {

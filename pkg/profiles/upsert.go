@@ -4,44 +4,75 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/validate"
 )
 
 // ErrNotFound is getProfile's answer for an unknown citizen.
 var ErrNotFound = problem.New(problem.NotFound, "Profile not found",
 	"The profile you requested was not found in the system.")
 
-// Get returns the latest version of the profile, or ErrNotFound.
-func Get(ctx context.Context, st Store, fiscalCode string) (Profile, error) {
-	p, err := st.Latest(ctx, fiscalCode)
-	if errors.Is(err, problem.ErrNotFound) {
-		return Profile{}, ErrNotFound
-	}
-	if err != nil {
-		return Profile{}, problem.Wrap(problem.Internal, err, "Query error", "Error while retrieving the profile")
-	}
-	return p, nil
-}
-
 // Upsert creates version 0 of a new profile (the body's version is ignored)
 // or, when body.Version is the latest version, stores the next version with
 // every attribute replaced. Any other version, or a concurrent writer that
 // got there first, is a 409: exactly one writer of a version wins.
-func Upsert(ctx context.Context, st Store, body Profile) (Profile, error) {
-	requested := body.Version
+//
+// body.Settings.Mode is the requested mode of preferences, if any: a new
+// profile is AUTO unless it asks otherwise, an existing one keeps its mode.
+// A change of mode bumps the settings version and starts from no
+// preferences, or from the blocks when leaving LEGACY, in the same write;
+// going back to LEGACY is a 409.
+//
+// The profile event is queued before the write: a failure to queue it is a
+// 503 that writes nothing.
+func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.Time) (Profile, error) {
+	requested, mode := body.Version, body.Settings.Mode
 	cur, err := st.Latest(ctx, body.FiscalCode)
+	var prefs Preferences
 	switch {
 	case errors.Is(err, problem.ErrNotFound):
 		body.Version = 0
+		switch mode {
+		case Legacy:
+			body.Settings = LegacySettings
+		case "":
+			mode = Auto
+			fallthrough
+		default:
+			body.Settings = Settings{mode, 0}
+			prefs = fromBlocks(body.BlockedInboxOrChannels, body.Settings)
+		}
 	case err != nil:
 		return Profile{}, problem.Wrap(problem.Internal, err, "Query error", "Error")
 	case body.Version != cur.Version:
 		return Profile{}, conflict(body.Version)
 	default:
 		body.Version = cur.Version + 1
+		cs := cur.settings()
+		switch mode {
+		case "", cs.Mode:
+			body.Settings = cur.Settings
+		case Legacy:
+			return Profile{}, ErrBackToLegacy
+		default:
+			body.Settings = Settings{mode, cs.Version + 1}
+			prefs = Preferences{}
+			if cs.Mode == Legacy {
+				prefs = fromBlocks(body.BlockedInboxOrChannels, body.Settings)
+			}
+		}
 	}
-	err = st.Create(ctx, body)
+	kind := Created
+	if body.Version > 0 {
+		kind = Updated
+	}
+	if err := events.Send(ctx, Event{kind, body.FiscalCode, body.Version, now}); err != nil {
+		return Profile{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
+			"The profile could not be saved now; it was not changed. Retry later.")
+	}
+	err = st.Create(ctx, body, prefs)
 	if errors.Is(err, problem.ErrConflict) {
 		return Profile{}, conflict(requested)
 	}
@@ -51,6 +82,82 @@ func Upsert(ctx context.Context, st Store, body Profile) (Profile, error) {
 	return body, nil
 }
 
+// ErrBackToLegacy answers a profile update that asks for the LEGACY mode
+// after leaving it.
+var ErrBackToLegacy = problem.New(problem.Conflict, "Conflict",
+	"service_preferences_settings cannot go back to LEGACY mode.")
+
 func conflict(v int) error {
 	return problem.New(problem.Conflict, "Conflict", fmt.Sprintf("Version %d is not the latest version.", v))
+}
+
+// SandboxPattern is the pattern of the fiscal codes of development profiles
+// (test citizens): no real fiscal code has Y and X where it has them.
+const SandboxPattern = "[A-Z]{6}[0-9]{2}A[0-9]{2}Y[0-9]{3}X"
+
+// IsSandbox reports whether fiscalCode matches SandboxPattern.
+func IsSandbox(fiscalCode string) bool {
+	if len(fiscalCode) != 16 {
+		return false
+	}
+	for i, c := range fiscalCode {
+		var ok bool
+		switch {
+		case i < 6:
+			ok = c >= 'A' && c <= 'Z'
+		case i == 8:
+			ok = c == 'A'
+		case i == 11:
+			ok = c == 'Y'
+		case i == 15:
+			ok = c == 'X'
+		default:
+			ok = c >= '0' && c <= '9'
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// DevelopmentTitle is the title of every 400 about a development profile.
+const DevelopmentTitle = "Invalid DevelopmentProfile"
+
+// ParseDevelopment validates a development profile request: a sandbox
+// fiscal code and a body {email}.
+func ParseDevelopment(fiscalCode string, body []byte) (Profile, error) {
+	if !IsSandbox(fiscalCode) {
+		return Profile{}, problem.Invalidf(DevelopmentTitle, "value.fiscal_code is not a sandbox fiscal code (pattern %s)", SandboxPattern)
+	}
+	var in struct {
+		Email *string `json:"email"`
+	}
+	if err := validate.DecodeJSON(body, &in, DevelopmentTitle); err != nil {
+		return Profile{}, err
+	}
+	if in.Email == nil || !validate.Email(*in.Email) {
+		return Profile{}, problem.Invalidf(DevelopmentTitle, "value.email is not an e-mail address")
+	}
+	return Profile{FiscalCode: fiscalCode, Email: *in.Email, IsInboxEnabled: true, IsWebhookEnabled: true,
+		Settings: Settings{Auto, 0}}, nil
+}
+
+// CreateDevelopment creates version 0 of a test citizen's profile, inbox and
+// webhook enabled, preferences AUTO, announced like any profile write (the
+// test citizen is welcomed); a 409 if the profile exists.
+func CreateDevelopment(ctx context.Context, st Store, events Queue, p Profile, now time.Time) (Profile, error) {
+	if err := events.Send(ctx, Event{Created, p.FiscalCode, 0, now}); err != nil {
+		return Profile{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
+			"The profile could not be created now; retry later.")
+	}
+	err := st.Create(ctx, p, Preferences{})
+	if errors.Is(err, problem.ErrConflict) {
+		return Profile{}, problem.New(problem.Conflict, "Conflict",
+			"A profile for this fiscal code exists already; update it with upsertProfile.")
+	}
+	if err != nil {
+		return Profile{}, problem.Wrap(problem.Internal, err, "Query error", "Error while creating the development profile")
+	}
+	return p, nil
 }

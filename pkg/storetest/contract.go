@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,23 +54,107 @@ func ServicesContract(t *testing.T, st services.Store) {
 	}
 }
 
-// ProfilesContract checks a profiles.Store.
-func ProfilesContract(t *testing.T, st profiles.Store) {
+// ProfileStore is what ProfilesContract checks.
+type ProfileStore interface {
+	profiles.Store
+	profiles.PreferenceStore
+	Welcomed(ctx context.Context, fiscalCode string) (bool, error)
+	MarkWelcomed(ctx context.Context, fiscalCode string, at time.Time) error
+}
+
+// ProfilesContract checks a profiles.Store and its preferences.
+func ProfilesContract(t *testing.T, st ProfileStore) {
 	ctx := context.Background()
 	_, err := st.Latest(ctx, "AAAAAA00A00A000A")
 	is(t, err, problem.ErrNotFound)
 	tos := 2.0
 	p := profiles.Profile{FiscalCode: "AAAAAA00A00A000A", Email: "a@b.it", IsInboxEnabled: true,
 		BlockedInboxOrChannels: map[string][]string{"svc": {"EMAIL"}}, PreferredLanguages: []string{"it_IT"}, AcceptedTosVersion: &tos}
-	ok(t, st.Create(ctx, p))
-	is(t, st.Create(ctx, p), problem.ErrConflict)
+	ok(t, st.Create(ctx, p, nil))
+	is(t, st.Create(ctx, p, nil), problem.ErrConflict)
 	p.Version, p.Email = 1, ""
-	ok(t, st.Create(ctx, p))
+	ok(t, st.Create(ctx, p, nil))
 	got, err := st.Latest(ctx, p.FiscalCode)
 	ok(t, err)
 	if got.Version != 1 || got.Email != "" || !got.IsInboxEnabled || !got.Blocked("svc", "EMAIL") ||
 		got.PreferredLanguages[0] != "it_IT" || *got.AcceptedTosVersion != 2 {
 		t.Fatalf("latest = %+v", got)
+	}
+	if got.Settings.Mode != "" {
+		t.Fatalf("a profile stored without settings has mode %q, want none (LEGACY)", got.Settings.Mode)
+	}
+
+	// Preferences: replaced with a version, then one service at a time on
+	// condition of the settings version; service ids may hold dots.
+	p.Version, p.Settings = 2, profiles.Settings{Mode: profiles.Auto, Version: 0}
+	ok(t, st.Create(ctx, p, profiles.Preferences{"svc": {IsInboxEnabled: true, SettingsVersion: 0}}))
+	ok(t, st.SetPreference(ctx, p.FiscalCode, "a.b[0]", profiles.Preference{IsInboxEnabled: true, CanAccessMessageReadStatus: true}))
+	is(t, st.SetPreference(ctx, p.FiscalCode, "x", profiles.Preference{SettingsVersion: 1}), problem.ErrConflict)
+	r, err := st.Recipient(ctx, p.FiscalCode)
+	ok(t, err)
+	if want := (profiles.Preference{IsInboxEnabled: true, CanAccessMessageReadStatus: true}); r.Preferences["a.b[0]"] != want ||
+		!r.Preferences["svc"].IsInboxEnabled || len(r.Preferences) != 2 || r.Profile.Settings.Mode != profiles.Auto {
+		t.Fatalf("recipient %+v", r)
+	}
+	p.Version, p.Settings = 3, profiles.Settings{Mode: profiles.Manual, Version: 1}
+	ok(t, st.Create(ctx, p, profiles.Preferences{}))
+	is(t, st.SetPreference(ctx, p.FiscalCode, "svc", profiles.Preference{SettingsVersion: 0}), problem.ErrConflict)
+	ok(t, st.SetPreference(ctx, p.FiscalCode, "svc", profiles.Preference{SettingsVersion: 1}))
+	r, err = st.Recipient(ctx, p.FiscalCode)
+	ok(t, err)
+	if len(r.Preferences) != 1 || r.Preferences["svc"] != (profiles.Preference{SettingsVersion: 1}) || r.Profile.Version != 3 {
+		t.Fatalf("recipient after a change of mode %+v", r)
+	}
+
+	// The welcome mark.
+	if w, err := st.Welcomed(ctx, p.FiscalCode); err != nil || w {
+		t.Fatalf("welcomed before the mark: %v %v", w, err)
+	}
+	ok(t, st.MarkWelcomed(ctx, p.FiscalCode, time.Now()))
+	if w, err := st.Welcomed(ctx, p.FiscalCode); err != nil || !w {
+		t.Fatalf("not welcomed after the mark: %v %v", w, err)
+	}
+	if r, err := st.Recipient(ctx, p.FiscalCode); err != nil || r.Profile.Version != 3 {
+		t.Fatalf("the mark disturbs the recipient: %+v %v", r, err)
+	}
+	preferencesRace(t, st)
+}
+
+// preferencesRace writes preferences of settings version 0 while the mode
+// changes: each write succeeds or is a 409, and none of version 0 survives
+// the change (the new version starts with no preferences).
+func preferencesRace(t *testing.T, st ProfileStore) {
+	ctx, fc, q := context.Background(), "DDDDDD00D00D000D", &Queue{}
+	if _, err := profiles.Upsert(ctx, st, q, profiles.Profile{FiscalCode: fc, IsInboxEnabled: true}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = profiles.SetPreference(ctx, st, fc, fmt.Sprintf("svc-%d", i), profiles.Preference{IsInboxEnabled: true})
+		}()
+	}
+	var modeErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, modeErr = profiles.Upsert(ctx, st, q, profiles.Profile{FiscalCode: fc, IsInboxEnabled: true,
+			Settings: profiles.Settings{Mode: profiles.Manual}}, time.Now())
+	}()
+	wg.Wait()
+	ok(t, modeErr)
+	for _, err := range errs {
+		if err != nil && problem.KindOf(err) != problem.Conflict {
+			t.Fatalf("a preference write racing a change of mode got %v, want success or 409", err)
+		}
+	}
+	r, err := st.Recipient(ctx, fc)
+	ok(t, err)
+	if r.Profile.Settings != (profiles.Settings{Mode: profiles.Manual, Version: 1}) || len(r.Preferences) != 0 {
+		t.Fatalf("after the race: settings %+v, preferences %+v", r.Profile.Settings, r.Preferences)
 	}
 }
 
@@ -273,12 +359,14 @@ func ListsContract(t *testing.T, svcs services.Store, msgs messages.Store) {
 			ok(t, msgs.Deliver(ctx, m, messages.SenderService{FiscalCode: fc, ServiceID: "svc-" + id, ServiceVersion: i, LastNotificationAt: now}))
 		}
 	}
-	inbox := collect(t, func(r paging.Request) (paging.Page[messages.Message], error) { return msgs.Inbox(ctx, fc, r) })
+	inbox := collect(t, func(r paging.Request) (paging.Page[messages.Message], error) {
+		return msgs.Inbox(ctx, fc, r, messages.InboxFilter{})
+	})
 	if len(inbox) != 3 || inbox[0].ID != "01D" || inbox[1].ID != "01B" || inbox[2].ID != "01A" || inbox[0].Content != nil ||
 		!inbox[0].CreatedAt.Equal(now) || inbox[0].SenderServiceID != "svc-01D" {
 		t.Fatalf("inbox %+v", inbox)
 	}
-	first, err := msgs.Inbox(ctx, fc, paging.Request{Size: 100})
+	first, err := msgs.Inbox(ctx, fc, paging.Request{Size: 100}, messages.InboxFilter{})
 	ok(t, err)
 	if len(first.Items) != 3 || first.Next != "" {
 		t.Fatalf("one page of 100: %d items, next %q", len(first.Items), first.Next)
@@ -287,8 +375,33 @@ func ListsContract(t *testing.T, svcs services.Store, msgs messages.Store) {
 	if len(senders) != 3 || senders[0].ServiceID != "svc-01A" || senders[2].ServiceID != "svc-01D" || senders[2].ServiceVersion != 3 {
 		t.Fatalf("senders %+v", senders)
 	}
-	_, err = msgs.Inbox(ctx, fc, paging.Request{Size: 1, Cursor: paging.Encode("SENDER#x")})
+	_, err = msgs.Inbox(ctx, fc, paging.Request{Size: 1, Cursor: paging.Encode("SENDER#x")}, messages.InboxFilter{})
 	is(t, err, paging.ErrCursor)
+
+	// The citizen's status: read, then archived; versioned; not for a
+	// pending or unknown message; the listing filters on archived.
+	yes, no := true, false
+	m, err := msgs.ChangeStatus(ctx, fc, "01B", messages.StatusChange{IsRead: &yes}, now)
+	ok(t, err)
+	if !m.IsRead || m.IsArchived || m.StatusVersion != 1 || !m.StatusUpdatedAt.Equal(now) || m.Status != messages.Processed {
+		t.Fatalf("after reading %+v", m)
+	}
+	m, err = msgs.ChangeStatus(ctx, fc, "01B", messages.StatusChange{IsArchived: &yes}, now)
+	ok(t, err)
+	if !m.IsRead || !m.IsArchived || m.StatusVersion != 2 {
+		t.Fatalf("after archiving %+v", m)
+	}
+	_, err = msgs.ChangeStatus(ctx, fc, "01C", messages.StatusChange{IsRead: &yes}, now)
+	is(t, err, problem.ErrNotFound)
+	_, err = msgs.ChangeStatus(ctx, fc, "01Z", messages.StatusChange{IsRead: &yes}, now)
+	is(t, err, problem.ErrNotFound)
+	archived, err := msgs.Inbox(ctx, fc, paging.Request{Size: 10}, messages.InboxFilter{Archived: &yes})
+	ok(t, err)
+	current, err := msgs.Inbox(ctx, fc, paging.Request{Size: 10}, messages.InboxFilter{Archived: &no})
+	ok(t, err)
+	if len(archived.Items) != 1 || archived.Items[0].ID != "01B" || !archived.Items[0].IsRead || len(current.Items) != 2 {
+		t.Fatalf("archived %+v, not archived %+v", archived.Items, current.Items)
+	}
 	_, err = svcs.Visible(ctx, paging.Request{Size: 1, Cursor: "%%%"})
 	is(t, err, paging.ErrCursor)
 }
@@ -307,9 +420,9 @@ func InstallationsContract(t *testing.T, st push.Store, profs RecipientStore) {
 	fc1, fc2 := "BBBBBB00B00B000B", "CCCCCC00C00C000C"
 	_, err := profs.Recipient(ctx, fc1)
 	is(t, err, problem.ErrNotFound)
-	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc1, Version: 0}))
-	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc1, Email: "a@b.it", IsInboxEnabled: true, Version: 1}))
-	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc2, Version: 0}))
+	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc1, Version: 0}, nil))
+	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc1, Email: "a@b.it", IsInboxEnabled: true, Version: 1}, nil))
+	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc2, Version: 0}, nil))
 	devices := func(fc string) []string {
 		t.Helper()
 		r, err := profs.Recipient(ctx, fc)
@@ -370,11 +483,15 @@ func InstallationsContract(t *testing.T, st push.Store, profs RecipientStore) {
 
 	// The address that bounced is read with the latest version.
 	ok(t, profs.MarkUndeliverable(ctx, fc1, "a@b.it", "hard bounce", time.Now()))
-	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc1, Email: "a@b.it", IsInboxEnabled: true, Version: 2}))
+	// ... and so are the preferences, written with a version that changes
+	// the mode.
+	ok(t, profs.Create(ctx, profiles.Profile{FiscalCode: fc1, Email: "a@b.it", IsInboxEnabled: true, Version: 2,
+		Settings: profiles.Settings{Mode: profiles.Manual, Version: 0}}, profiles.Preferences{"svc.1": {IsInboxEnabled: true}}))
 	ok(t, st.Put(ctx, push.Installation{ID: "i5", FiscalCode: fc1, Platform: push.APNS, EndpointARN: "arn:e5"}, nil))
 	r, err := profs.Recipient(ctx, fc1)
 	ok(t, err)
-	if r.Profile.Version != 2 || r.Undeliverable == nil || r.Undeliverable.Address != "a@b.it" || len(r.Devices) != 1 {
+	if r.Profile.Version != 2 || r.Undeliverable == nil || r.Undeliverable.Address != "a@b.it" || len(r.Devices) != 1 ||
+		r.Profile.Settings.Mode != profiles.Manual || !r.PreferenceFor("svc.1").IsInboxEnabled || r.PreferenceFor("svc").IsInboxEnabled {
 		t.Fatalf("recipient %+v", r)
 	}
 	if p, err := profs.Latest(ctx, fc1); err != nil || p.Version != 2 {

@@ -58,7 +58,37 @@ type Profiles struct {
 	// Err, when set, is returned by every call (a failing dependency).
 	Err           error
 	undeliverable map[string]profiles.Undeliverable
+	prefs         map[string]fakePrefs
+	welcomed      map[string]bool
 	Installations *Installations
+	// MarkErr, when set, is returned by MarkWelcomed.
+	MarkErr error
+}
+
+// Welcomed implements welcome.Marks.
+func (s *Profiles) Welcomed(_ context.Context, fc string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.welcomed[fc], s.Err
+}
+
+// MarkWelcomed implements welcome.Marks.
+func (s *Profiles) MarkWelcomed(_ context.Context, fc string, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.MarkErr != nil {
+		return s.MarkErr
+	}
+	if s.welcomed == nil {
+		s.welcomed = map[string]bool{}
+	}
+	s.welcomed[fc] = true
+	return nil
+}
+
+type fakePrefs struct {
+	version int
+	by      profiles.Preferences
 }
 
 // Recipient implements profiles.Recipients.
@@ -71,6 +101,9 @@ func (s *Profiles) Recipient(ctx context.Context, fc string) (profiles.Recipient
 	s.mu.Lock()
 	if u, ok := s.undeliverable[fc]; ok {
 		r.Undeliverable = &u
+	}
+	if fp, ok := s.prefs[fc]; ok {
+		r.Preferences = maps.Clone(fp.by)
 	}
 	s.mu.Unlock()
 	if s.Installations != nil {
@@ -173,8 +206,23 @@ func (s *Profiles) Latest(_ context.Context, fc string) (profiles.Profile, error
 	return vs[len(vs)-1], nil
 }
 
+// SetPreference implements profiles.PreferenceStore.
+func (s *Profiles) SetPreference(_ context.Context, fc, serviceID string, pref profiles.Preference) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	fp, ok := s.prefs[fc]
+	if !ok || fp.version != pref.SettingsVersion {
+		return problem.ErrConflict
+	}
+	fp.by[serviceID] = pref
+	return nil
+}
+
 // Create implements profiles.Store.
-func (s *Profiles) Create(_ context.Context, p profiles.Profile) error {
+func (s *Profiles) Create(_ context.Context, p profiles.Profile, prefs profiles.Preferences) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -187,6 +235,17 @@ func (s *Profiles) Create(_ context.Context, p profiles.Profile) error {
 		return problem.ErrConflict
 	}
 	s.v[p.FiscalCode] = append(s.v[p.FiscalCode], p)
+	if prefs != nil {
+		if s.prefs == nil {
+			s.prefs = map[string]fakePrefs{}
+		}
+		by := profiles.Preferences{}
+		for svc, pref := range prefs {
+			pref.SettingsVersion = p.Settings.Version
+			by[svc] = pref
+		}
+		s.prefs[p.FiscalCode] = fakePrefs{p.Settings.Version, by}
+	}
 	return nil
 }
 
@@ -236,6 +295,27 @@ func (s *Messages) Get(_ context.Context, fc, id string) (messages.Message, erro
 	if !ok {
 		return messages.Message{}, problem.ErrNotFound
 	}
+	m.Channels = maps.Clone(m.Channels)
+	return m, nil
+}
+
+// ChangeStatus implements messages.Store.
+func (s *Messages) ChangeStatus(_ context.Context, fc, id string, ch messages.StatusChange, at time.Time) (messages.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.m[fc+"/"+id]
+	if !ok || m.Pending {
+		return messages.Message{}, problem.ErrNotFound
+	}
+	if ch.IsRead != nil {
+		m.IsRead = *ch.IsRead
+	}
+	if ch.IsArchived != nil {
+		m.IsArchived = *ch.IsArchived
+	}
+	m.StatusVersion++
+	m.StatusUpdatedAt = at
+	s.m[fc+"/"+id] = m
 	m.Channels = maps.Clone(m.Channels)
 	return m, nil
 }

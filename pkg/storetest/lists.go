@@ -58,7 +58,7 @@ func (s *Services) Visible(_ context.Context, r paging.Request) (paging.Page[ser
 }
 
 // Inbox implements messages.Store.
-func (s *Messages) Inbox(_ context.Context, fc string, r paging.Request) (paging.Page[messages.Message], error) {
+func (s *Messages) Inbox(_ context.Context, fc string, r paging.Request, f messages.InboxFilter) (paging.Page[messages.Message], error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	byKey := map[string]messages.Message{}
@@ -76,7 +76,7 @@ func (s *Messages) Inbox(_ context.Context, fc string, r paging.Request) (paging
 	}
 	p := paging.Page[messages.Message]{Items: []messages.Message{}, Next: next}
 	for _, k := range ks {
-		if m := byKey[k]; !m.Pending {
+		if m := byKey[k]; !m.Pending && (f.Archived == nil || *f.Archived == m.IsArchived) {
 			m.Content = nil
 			p.Items = append(p.Items, m)
 		}

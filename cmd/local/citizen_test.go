@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/welcome"
+)
+
+// inboxFrom waits until the citizen's inbox holds n messages from service
+// and returns their ids.
+func (s *stack) inboxFrom(t *testing.T, key, citizen, service string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var ids []string
+		page := s.must(t, 200, key, "GET", "/api/v1/messages/"+citizen, "")
+		items, _ := page.body["items"].([]any)
+		for _, it := range items {
+			if m := it.(map[string]any); m["sender_service_id"] == service {
+				ids = append(ids, m["id"].(string))
+			}
+		}
+		if len(ids) >= n {
+			if len(ids) > n {
+				t.Fatalf("%d messages from %s, want %d: %s", len(ids), service, n, page.raw)
+			}
+			return ids
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages from %s after 30 s, want %d: %s", len(ids), service, n, page.raw)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestLocalStack_CitizensLife walks a citizen through the platform as the
+// README shows it: welcomed in English, one service switched off in MANUAL
+// mode (its message REJECTED with the reason), then allowed with read
+// status, a message read and its sender seeing READ; and a test citizen.
+func TestLocalStack_CitizensLife(t *testing.T) {
+	admin := "life-admin-key-0123456789abcdef"
+	s := startStack(t, admin)
+	s.must(t, 200, admin, "POST", "/adm/services", `{"service_id":"anagrafe","service_name":"Anagrafe","organization_name":"Comune di Roma",
+		"department_name":"Servizi demografici","organization_fiscal_code":"02438750586","authorized_cidrs":[],"authorized_recipients":[]}`)
+	s.must(t, 200, admin, "PUT", "/adm/users/anagrafe@comune.roma.it/groups", `{"groups":["ApiLimitedProfileRead","ApiMessageWrite","ApiMessageRead"]}`)
+	key := s.must(t, 200, admin, "PUT", "/adm/users/anagrafe@comune.roma.it/subscriptions/anagrafe", `{"product_name":"IO"}`).body["primary_key"].(string)
+
+	// Created: AUTO, and welcomed in English, twice and no more.
+	citizen := "SPNDNL80R13C555X"
+	p := s.must(t, 200, admin, "POST", "/api/v1/profiles/"+citizen,
+		`{"email":"life@example.com","is_inbox_enabled":true,"preferred_languages":["en_GB"],"version":0}`)
+	if st, _ := p.body["service_preferences_settings"].(map[string]any); st["mode"] != "AUTO" || st["version"] != float64(0) {
+		t.Fatalf("new profile %s", p.raw)
+	}
+	welcomes := s.inboxFrom(t, admin, citizen, "io-platform", 2)
+	english := map[string]bool{}
+	for _, c := range welcome.Texts([]string{"en_GB"}) {
+		english[c.Subject] = true
+	}
+	for _, id := range welcomes {
+		m := s.must(t, 200, admin, "GET", "/api/v1/messages/"+citizen+"/"+id, "")
+		if c, _ := m.body["message"].(map[string]any)["content"].(map[string]any); !english[fmt.Sprint(c["subject"])] {
+			t.Fatalf("welcome message not in English: %s", m.raw)
+		}
+	}
+	if svc := s.must(t, 200, admin, "GET", "/api/v1/services/io-platform", ""); svc.body["service_name"] == nil {
+		t.Fatalf("the platform service %s", svc.raw)
+	}
+
+	// MANUAL: a service without a preference is out.
+	p = s.must(t, 200, admin, "POST", "/api/v1/profiles/"+citizen,
+		`{"email":"life@example.com","is_inbox_enabled":true,"preferred_languages":["en_GB"],"service_preferences_settings":{"mode":"MANUAL"},"version":0}`)
+	if st, _ := p.body["service_preferences_settings"].(map[string]any); st["mode"] != "MANUAL" || st["version"] != float64(1) {
+		t.Fatalf("MANUAL %s", p.raw)
+	}
+	if r := s.must(t, 200, key, "GET", "/api/v1/profiles/"+citizen, ""); r.body["sender_allowed"] != false {
+		t.Fatalf("sender_allowed in MANUAL %s", r.raw)
+	}
+	msg := fmt.Sprintf(`{"content":{"subject":"Certificato di residenza","markdown":%q}}`, markdown)
+	refused := s.must(t, 201, key, "POST", "/api/v1/messages/"+citizen, msg)
+	r := s.waitFor(t, key, refused.header.Get("Location"), func(r reply) bool { return r.body["status"] == "REJECTED" })
+	if r.body["rejection_reason"] != "SERVICE_NOT_ALLOWED" {
+		t.Fatalf("rejected %s", r.raw)
+	}
+	s.must(t, 409, admin, "PUT", "/api/v1/profiles/"+citizen+"/services/anagrafe/preferences",
+		`{"is_inbox_enabled":true,"is_email_enabled":true,"is_webhook_enabled":false,"can_access_message_read_status":true,"settings_version":0}`)
+	s.must(t, 409, admin, "POST", "/api/v1/profiles/"+citizen, `{"is_inbox_enabled":true,"service_preferences_settings":{"mode":"LEGACY"},"version":1}`)
+
+	// Allowed, with read status: the message is read, the sender sees READ.
+	s.must(t, 200, admin, "PUT", "/api/v1/profiles/"+citizen+"/services/anagrafe/preferences",
+		`{"is_inbox_enabled":true,"is_email_enabled":true,"is_webhook_enabled":false,"can_access_message_read_status":true,"settings_version":1}`)
+	if r := s.must(t, 200, key, "GET", "/api/v1/profiles/"+citizen, ""); r.body["sender_allowed"] != true {
+		t.Fatalf("sender_allowed with a preference %s", r.raw)
+	}
+	sent := s.must(t, 201, key, "POST", "/api/v1/messages/"+citizen, msg)
+	loc := sent.header.Get("Location")
+	r = s.waitFor(t, key, loc, func(r reply) bool { n := channelsOf(r); return n["email"] == "SENT" })
+	if r.body["read_status"] != "UNREAD" {
+		t.Fatalf("before reading %s", r.raw)
+	}
+	st := s.must(t, 200, admin, "PUT", loc+"/message-status", `{"change_type":"reading","is_read":true}`)
+	if st.body["is_read"] != true || st.body["version"] != float64(1) {
+		t.Fatalf("message-status %s", st.raw)
+	}
+	if r := s.must(t, 200, key, "GET", loc, ""); r.body["read_status"] != "READ" {
+		t.Fatalf("after reading %s", r.raw)
+	}
+	s.must(t, 200, admin, "PUT", loc+"/message-status", `{"change_type":"archiving","is_archived":true}`)
+	if r := s.must(t, 200, admin, "GET", "/api/v1/messages/"+citizen+"?archived=true", ""); len(r.body["items"].([]any)) != 1 {
+		t.Fatalf("archived %s", r.raw)
+	}
+
+	// A test citizen for integrators, welcomed too.
+	dev := "TESTER00A00Y000X"
+	s.must(t, 400, admin, "POST", "/adm/development-profiles/"+citizen, `{"email":"tester@example.com"}`)
+	d := s.must(t, 200, admin, "POST", "/adm/development-profiles/"+dev, `{"email":"tester@example.com"}`)
+	if d.body["is_inbox_enabled"] != true || d.body["is_webhook_enabled"] != true {
+		t.Fatalf("development profile %s", d.raw)
+	}
+	s.must(t, 409, admin, "POST", "/adm/development-profiles/"+dev, `{"email":"tester@example.com"}`)
+	s.inboxFrom(t, admin, dev, "io-platform", 2)
+}
