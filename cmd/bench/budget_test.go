@@ -51,6 +51,9 @@ func TestBudget_RequestsOfOneDeliveredEmail(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs.b.String())
 	}
+	if err := settle(context.Background(), s, len(citizens)); err != nil {
+		t.Fatal(err)
+	}
 	c.key = key
 	p, err := onePath(context.Background(), s, c, citizens)
 	if err != nil {

@@ -61,9 +61,7 @@ func (s *Profiles) Latest(ctx context.Context, fiscalCode string) (profiles.Prof
 // Create implements profiles.Store: the version alone, or with the
 // citizen's preferences replaced in the same transaction.
 func (s *Profiles) Create(ctx context.Context, p profiles.Profile, prefs profiles.Preferences) error {
-	it := profileItem{profilePK(p.FiscalCode), versionSK(p.Version), p.FiscalCode, p.Email, p.BlockedInboxOrChannels,
-		p.PreferredLanguages, p.IsInboxEnabled, p.IsWebhookEnabled, p.AcceptedTosVersion, p.PushContent,
-		p.Settings.Mode, p.Settings.Version, p.Version}
+	it := s.item(p)
 	if prefs == nil {
 		if err := s.t.create(ctx, it); err != nil {
 			return fmt.Errorf("create profile version: %w", err)
@@ -83,6 +81,43 @@ func (s *Profiles) Create(ctx context.Context, p profiles.Profile, prefs profile
 		return fmt.Errorf("create profile version with preferences: %w", err)
 	}
 	return nil
+}
+
+// CreateSetting implements profiles.Store: the version and an update of
+// the ~PREFS item's entries for set, conditional on its settings version,
+// in one transaction.
+func (s *Profiles) CreateSetting(ctx context.Context, p profiles.Profile, set profiles.Preferences) error {
+	put, err := s.t.createInput(s.item(p))
+	if err != nil {
+		return err
+	}
+	names := map[string]string{"#p": attrPrefs, "#v": attrSettingsVersion}
+	values := map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(p.Settings.Version)}}
+	var sets []string
+	i := 0
+	for svc, pref := range set {
+		av, err := attributevalue.Marshal(preferenceItem{pref.IsInboxEnabled, pref.IsEmailEnabled, pref.IsWebhookEnabled, pref.CanAccessMessageReadStatus})
+		if err != nil {
+			return err
+		}
+		// Written by hand, as in SetPreference: service ids may hold dots.
+		names[fmt.Sprintf("#s%d", i)], values[fmt.Sprintf(":p%d", i)] = svc, av
+		sets = append(sets, fmt.Sprintf("#p.#s%d = :p%d", i, i))
+		i++
+	}
+	upd := &types.Update{TableName: &s.t.name, Key: key(profilePK(p.FiscalCode), preferencesSK),
+		UpdateExpression: aws.String("SET " + strings.Join(sets, ", ")), ConditionExpression: aws.String("#v = :v"),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values}
+	if err := s.t.transact(ctx, types.TransactWriteItem{Put: put}, types.TransactWriteItem{Update: upd}); err != nil {
+		return fmt.Errorf("create profile version setting preferences: %w", err)
+	}
+	return nil
+}
+
+func (s *Profiles) item(p profiles.Profile) profileItem {
+	return profileItem{profilePK(p.FiscalCode), versionSK(p.Version), p.FiscalCode, p.Email, p.BlockedInboxOrChannels,
+		p.PreferredLanguages, p.IsInboxEnabled, p.IsWebhookEnabled, p.AcceptedTosVersion, p.PushContent,
+		p.Settings.Mode, p.Settings.Version, p.Version}
 }
 
 type preferenceItem struct {

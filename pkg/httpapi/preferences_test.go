@@ -82,6 +82,39 @@ func TestServicePreferences(t *testing.T) {
 	}
 }
 
+// TestOriginalClientBlocks: the original's app backend knows blocks only;
+// on a profile that is not LEGACY its changed blocks still switch senders.
+func TestOriginalClientBlocks(t *testing.T) {
+	w := newWorld(t)
+	app, sender := caller("other", auth.ProfileWrite, auth.FullProfileRead), caller("svc", auth.LimitedProfileRead)
+	path := "/api/v1/profiles/" + fc
+	allowed := func() any { return w.do(t, sender, "GET", path, "").Body["sender_allowed"] }
+	w.do(t, app, "POST", path, `{"is_inbox_enabled":true,"version":0}`)
+	if allowed() != true {
+		t.Fatal("AUTO allows")
+	}
+	w.do(t, app, "POST", path, `{"is_inbox_enabled":true,"blocked_inbox_or_channels":{"svc":["INBOX"]},"version":0}`)
+	if allowed() != false {
+		t.Fatal("a new INBOX block must keep the sender out")
+	}
+	// The same blocks again change nothing: a preference set meanwhile stays.
+	w.do(t, app, "PUT", "/api/v1/profiles/"+fc+"/services/svc/preferences",
+		`{"is_inbox_enabled":true,"is_email_enabled":false,"is_webhook_enabled":false,"settings_version":0}`)
+	w.do(t, app, "POST", path, `{"is_inbox_enabled":true,"blocked_inbox_or_channels":{"svc":["INBOX"]},"version":1}`)
+	if allowed() != true {
+		t.Fatal("unchanged blocks overrode a preference")
+	}
+	w.do(t, app, "POST", path, `{"is_inbox_enabled":true,"blocked_inbox_or_channels":{"svc":["EMAIL"]},"version":2}`)
+	r := w.do(t, app, "GET", "/api/v1/profiles/"+fc+"/services/svc/preferences", "")
+	if r.Body["is_inbox_enabled"] != true || r.Body["is_email_enabled"] != false || r.Body["is_webhook_enabled"] != true {
+		t.Fatalf("an EMAIL block: %s", r.Raw)
+	}
+	w.do(t, app, "POST", path, `{"is_inbox_enabled":true,"version":3}`)
+	if r := w.do(t, app, "GET", "/api/v1/profiles/"+fc+"/services/svc/preferences", ""); r.Body["is_email_enabled"] != true {
+		t.Fatalf("a block removed: %s", r.Raw)
+	}
+}
+
 func TestNewProfileIsAuto(t *testing.T) {
 	w := newWorld(t)
 	app := caller("svc", auth.ProfileWrite, auth.FullProfileRead)

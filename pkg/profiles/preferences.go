@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/validate"
@@ -82,6 +83,39 @@ func fromBlocks(blocks map[string][]string, s Settings) Preferences {
 		out[svc] = pref
 	}
 	return out
+}
+
+// changedBlocks returns, for each service whose blocks differ between from
+// and to, the preference (of settings s) that to's blocks say; a service
+// no longer blocked is allowed everything.
+func changedBlocks(from, to map[string][]string, s Settings) Preferences {
+	out := Preferences{}
+	now := fromBlocks(to, s)
+	for svc := range from {
+		if _, ok := to[svc]; !ok {
+			out[svc] = Preference{true, true, true, s.Mode == Auto, s.Version}
+		}
+	}
+	for svc, blocks := range to {
+		if !sameSet(from[svc], blocks) {
+			out[svc] = now[svc]
+		}
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // PreferenceTitle is the title of every 400 about a preference body.

@@ -121,6 +121,11 @@ type Store interface {
 	// When prefs is not nil, the citizen's preferences are replaced by prefs
 	// (of version p.Settings.Version) in the same write.
 	Create(ctx context.Context, p Profile, prefs Preferences) error
+	// CreateSetting stores p as a new version and, in the same write, sets
+	// the preferences of the services in set (others are kept), on
+	// condition that the settings version is still p.Settings.Version;
+	// problem.ErrConflict if the version exists or the settings changed.
+	CreateSetting(ctx context.Context, p Profile, set Preferences) error
 }
 
 // InvalidTitle is the title of every 400 about a profile body.

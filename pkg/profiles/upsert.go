@@ -23,14 +23,16 @@ var ErrNotFound = problem.New(problem.NotFound, "Profile not found",
 // profile is AUTO unless it asks otherwise, an existing one keeps its mode.
 // A change of mode bumps the settings version and starts from no
 // preferences, or from the blocks when leaving LEGACY, in the same write;
-// going back to LEGACY is a 409.
+// going back to LEGACY is a 409. Without a change of mode, the services
+// whose blocks the body changes get the preference the blocks say (so that
+// the original's clients keep working).
 //
 // The profile event is queued before the write: a failure to queue it is a
 // 503 that writes nothing.
 func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.Time) (Profile, error) {
 	requested, mode := body.Version, body.Settings.Mode
 	cur, err := st.Latest(ctx, body.FiscalCode)
-	var prefs Preferences
+	var prefs, changed Preferences
 	switch {
 	case errors.Is(err, problem.ErrNotFound):
 		body.Version = 0
@@ -54,6 +56,11 @@ func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.
 		switch mode {
 		case "", cs.Mode:
 			body.Settings = cur.Settings
+			if cs.Mode != Legacy {
+				// An original client, which knows blocks only, still
+				// switches senders: a changed block is a preference.
+				changed = changedBlocks(cur.BlockedInboxOrChannels, body.BlockedInboxOrChannels, cs)
+			}
 		case Legacy:
 			return Profile{}, ErrBackToLegacy
 		default:
@@ -72,7 +79,11 @@ func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.
 		return Profile{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
 			"The profile could not be saved now; it was not changed. Retry later.")
 	}
-	err = st.Create(ctx, body, prefs)
+	if len(changed) > 0 {
+		err = st.CreateSetting(ctx, body, changed)
+	} else {
+		err = st.Create(ctx, body, prefs)
+	}
 	if errors.Is(err, problem.ErrConflict) {
 		return Profile{}, conflict(requested)
 	}

@@ -106,6 +106,24 @@ func ProfilesContract(t *testing.T, st ProfileStore) {
 		t.Fatalf("recipient after a change of mode %+v", r)
 	}
 
+	// A version that sets some services' preferences keeps the others, on
+	// condition of the settings version.
+	p.Version = 4
+	ok(t, st.CreateSetting(ctx, p, profiles.Preferences{"other.svc": {IsEmailEnabled: true}}))
+	r, err = st.Recipient(ctx, p.FiscalCode)
+	ok(t, err)
+	if len(r.Preferences) != 2 || r.Preferences["other.svc"] != (profiles.Preference{IsEmailEnabled: true, SettingsVersion: 1}) ||
+		r.Preferences["svc"] != (profiles.Preference{SettingsVersion: 1}) || r.Profile.Version != 4 {
+		t.Fatalf("recipient after setting one service %+v", r)
+	}
+	p.Version, p.Settings.Version = 5, 0
+	is(t, st.CreateSetting(ctx, p, profiles.Preferences{"svc": {}}), problem.ErrConflict)
+	p.Settings.Version = 1
+	is(t, st.CreateSetting(ctx, profiles.Profile{FiscalCode: p.FiscalCode, Version: 4, Settings: p.Settings}, profiles.Preferences{"svc": {}}), problem.ErrConflict)
+	if latest, _ := st.Latest(ctx, p.FiscalCode); latest.Version != 4 {
+		t.Fatalf("a refused write left version %d", latest.Version)
+	}
+
 	// The welcome mark.
 	if w, err := st.Welcomed(ctx, p.FiscalCode); err != nil || w {
 		t.Fatalf("welcomed before the mark: %v %v", w, err)
@@ -114,7 +132,7 @@ func ProfilesContract(t *testing.T, st ProfileStore) {
 	if w, err := st.Welcomed(ctx, p.FiscalCode); err != nil || !w {
 		t.Fatalf("not welcomed after the mark: %v %v", w, err)
 	}
-	if r, err := st.Recipient(ctx, p.FiscalCode); err != nil || r.Profile.Version != 3 {
+	if r, err := st.Recipient(ctx, p.FiscalCode); err != nil || r.Profile.Version != 4 {
 		t.Fatalf("the mark disturbs the recipient: %+v %v", r, err)
 	}
 	preferencesRace(t, st)

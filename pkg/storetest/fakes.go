@@ -221,6 +221,26 @@ func (s *Profiles) SetPreference(_ context.Context, fc, serviceID string, pref p
 	return nil
 }
 
+// CreateSetting implements profiles.Store.
+func (s *Profiles) CreateSetting(ctx context.Context, p profiles.Profile, set profiles.Preferences) error {
+	s.mu.Lock()
+	fp, ok := s.prefs[p.FiscalCode]
+	s.mu.Unlock()
+	if !ok || fp.version != p.Settings.Version {
+		return problem.ErrConflict
+	}
+	if err := s.Create(ctx, p, nil); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for svc, pref := range set {
+		pref.SettingsVersion = p.Settings.Version
+		s.prefs[p.FiscalCode].by[svc] = pref
+	}
+	return nil
+}
+
 // Create implements profiles.Store.
 func (s *Profiles) Create(_ context.Context, p profiles.Profile, prefs profiles.Preferences) error {
 	s.mu.Lock()
