@@ -147,7 +147,7 @@ func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int
 	for i := range citizens {
 		citizens[i] = fiscalCode(i)
 		if err := profs.Create(ctx, profiles.Profile{FiscalCode: citizens[i], Email: fmt.Sprintf("citizen%d@example.com", i),
-			IsInboxEnabled: true, PreferredLanguages: []string{"it_IT"}}, nil); err != nil {
+			IsEmailValidated: true, IsInboxEnabled: true, PreferredLanguages: []string{"it_IT"}}, nil); err != nil {
 			return Ceiling{}, fmt.Errorf("ceiling profile: %w", err)
 		}
 	}

@@ -166,7 +166,9 @@ func waitCount(s *localstack.Stack, fn, op string, want int, timeout time.Durati
 	return nil
 }
 
-func fiscalCode(i int) string { return fmt.Sprintf("BNCHMK80A01H%03dZ", i%1000) }
+// fiscalCode is the i-th test citizen's: a sandbox fiscal code (development
+// profiles, their addresses validated at creation).
+func fiscalCode(i int) string { return fmt.Sprintf("BNCHMK80A01Y%03dX", i%1000) }
 
 func benchMessage(subject string) string {
 	b, _ := json.Marshal(map[string]any{"content": map[string]any{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,9 +52,21 @@ func TestLocalStack_CitizensLife(t *testing.T) {
 	citizen := "SPNDNL80R13C555X"
 	p := s.must(t, 200, admin, "POST", "/api/v1/profiles/"+citizen,
 		`{"email":"life@example.com","is_inbox_enabled":true,"preferred_languages":["en_GB"],"version":0}`)
-	if st, _ := p.body["service_preferences_settings"].(map[string]any); st["mode"] != "AUTO" || st["version"] != float64(0) {
+	if st, _ := p.body["service_preferences_settings"].(map[string]any); st["mode"] != "AUTO" || st["version"] != float64(0) ||
+		p.body["is_email_validated"] != false {
 		t.Fatalf("new profile %s", p.raw)
 	}
+	// The address is validated through the link e-mailed to it (in English
+	// first); the link works once.
+	page := s.validateEmail(t, "life@example.com")
+	if !strings.HasPrefix(page.header.Get("Content-Type"), "text/html") || !strings.Contains(page.raw, "Indirizzo e-mail confermato") {
+		t.Fatalf("validation page %s", page.raw)
+	}
+	if r := s.must(t, 200, admin, "GET", "/api/v1/profiles/"+citizen, ""); r.body["is_email_validated"] != true {
+		t.Fatalf("after the link %s", r.raw)
+	}
+	s.must(t, 409, admin, "POST", "/api/v1/profiles/"+citizen+"/email-validation-process", "")
+	s.must(t, 400, "", "GET", "/api/v1/validate-email?token=nope", "")
 	welcomes := s.inboxFrom(t, admin, citizen, "io-platform", 2)
 	english := map[string]bool{}
 	for _, c := range welcome.Texts([]string{"en_GB"}) {
@@ -116,7 +129,7 @@ func TestLocalStack_CitizensLife(t *testing.T) {
 	dev := "TESTER00A00Y000X"
 	s.must(t, 400, admin, "POST", "/adm/development-profiles/"+citizen, `{"email":"tester@example.com"}`)
 	d := s.must(t, 200, admin, "POST", "/adm/development-profiles/"+dev, `{"email":"tester@example.com"}`)
-	if d.body["is_inbox_enabled"] != true || d.body["is_webhook_enabled"] != true {
+	if d.body["is_inbox_enabled"] != true || d.body["is_webhook_enabled"] != true || d.body["is_email_validated"] != true {
 		t.Fatalf("development profile %s", d.raw)
 	}
 	s.must(t, 409, admin, "POST", "/adm/development-profiles/"+dev, `{"email":"tester@example.com"}`)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"os"
@@ -170,6 +171,38 @@ func (s *stack) recordedEmails(t *testing.T) []map[string]any {
 	return data.SES.Message
 }
 
+var validationLink = regexp.MustCompile(`href="(http[^"]+/api/v1/validate-email\?token=[^"]+)"`)
+
+// validateEmail follows the last validation link e-mailed to address, as
+// its owner would, and returns the page.
+func (s *stack) validateEmail(t *testing.T, address string) reply {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		link := ""
+		for _, e := range s.recordedEmails(t) {
+			to, _ := e["destinations"].(map[string]any)["ToAddresses"].([]any)
+			if m := validationLink.FindStringSubmatch(fmt.Sprint(e["body"])); m != nil && len(to) == 1 && to[0] == address {
+				link = html.UnescapeString(m[1])
+			}
+		}
+		if link != "" {
+			if !strings.HasPrefix(link, s.api+"/") {
+				t.Fatalf("the link %q does not point to the stack's API %s", link, s.api)
+			}
+			r := s.must(t, 200, "", "GET", strings.TrimPrefix(link, s.api), "")
+			if !strings.Contains(r.raw, "E-mail address confirmed") {
+				t.Fatalf("validation page %s", r.raw)
+			}
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no validation link was e-mailed to %s", address)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 const markdown = "# Avviso\n\nGentile cittadino, **è disponibile** il nuovo avviso di pagamento della TARI per il 2026.\n\n* rata 1\n* rata 2\n"
 
 func TestLocalStack_EndToEnd(t *testing.T) {
@@ -206,6 +239,7 @@ func TestLocalStack_EndToEnd(t *testing.T) {
 	// The citizen's profile (the app backend's call; the admin has every group).
 	citizen := "SPNDNL80R13C555X"
 	s.must(t, 200, admin, "POST", "/api/v1/profiles/"+citizen, `{"email":"citizen-e2e@example.com","is_inbox_enabled":true,"version":0}`)
+	s.validateEmail(t, "citizen-e2e@example.com") // e-mail goes to validated addresses only
 	// The platform welcomes the citizen (in Italian: no language preferred)
 	// before anything else reaches the inbox.
 	s.inboxFrom(t, admin, citizen, "io-platform", 2)

@@ -236,6 +236,7 @@ func newFaultRig(t *testing.T) *faultRig {
 	r.must(t, 200, faultAdmin, "PUT", "/adm/users/faults@comune.roma.it/groups", `{"groups":["ApiMessageWrite","ApiMessageRead"]}`)
 	r.key = r.must(t, 200, faultAdmin, "PUT", "/adm/users/faults@comune.roma.it/subscriptions/faults", `{"product_name":"IO"}`).body["primary_key"].(string)
 	r.must(t, 200, faultAdmin, "POST", "/api/v1/profiles/"+r.citizen, `{"email":"citizen-faults@example.com","is_inbox_enabled":true,"is_webhook_enabled":true,"version":0}`)
+	r.validateEmail(t, "citizen-faults@example.com")
 	r.must(t, 200, faultAdmin, "PUT", "/api/v1/installations/faults-iphone", `{"fiscal_code":"`+r.citizen+`","platform":"apns","push_channel":"`+strings.Repeat("cd", 32)+`"}`)
 	r.must(t, 200, faultAdmin, "PUT", "/api/v1/installations/faults-pixel", `{"fiscal_code":"`+r.citizen+`","platform":"fcm","push_channel":"fcm-token-faults"}`)
 	root := awstest.RepoRoot(t)

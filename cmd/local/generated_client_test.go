@@ -34,6 +34,7 @@ func TestGeneratedClient_SubmitsWithAndWithoutIdempotencyKey(t *testing.T) {
 	key := s.must(t, 200, admin, "PUT", "/adm/users/gen@comune.roma.it/subscriptions/gen-client", `{}`).body["primary_key"].(string)
 	citizen := "SPNDNL80R13C555X"
 	s.must(t, 200, admin, "POST", "/api/v1/profiles/"+citizen, `{"email":"gen-client@example.com","is_inbox_enabled":true,"version":0}`)
+	s.validateEmail(t, "gen-client@example.com")
 
 	// Generate the client from the served description, compile it with
 	// the driver, and run it against the stack.

@@ -10,8 +10,10 @@
 //	ProfilesTable  PROFILE#<fiscal code>      V#<version:16>  every version of a profile
 //	               PROFILE#<fiscal code>      ~BOUNCE         the address that bounced or complained
 //	               PROFILE#<fiscal code>      ~DEVICES        the citizen's devices, "dev:<installation id>"
+//	               PROFILE#<fiscal code>      ~EMAIL          the validated address, the last link e-mailed
 //	               PROFILE#<fiscal code>      ~PREFS          per-service preferences of the settings version
 //	               WELCOME#<fiscal code>      #               the citizen got the welcome messages
+//	               TOKEN#<token id>           #               an e-mail validation token (expires_at TTL)
 //	               INSTALLATION#<id>          #               an installation: citizen, platform, endpoint
 //	               ENDPOINT#<endpoint arn>    #               endpoint index: SNS endpoint -> installation
 //	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels
@@ -41,15 +43,18 @@ func messageSK(id string) string              { return messagePfx + id }
 func senderSK(serviceID string) string        { return senderPfx + serviceID }
 func installationPK(id string) string         { return "INSTALLATION#" + id }
 func welcomePK(fiscalCode string) string      { return "WELCOME#" + fiscalCode }
+func tokenPK(id string) string                { return "TOKEN#" + id }
 func endpointPK(arn string) string            { return "ENDPOINT#" + arn }
 func deviceAttr(installationID string) string { return devicePfx + installationID }
 
 // The "~" items sort after every version: read backwards, the citizen's
-// partition gives devices, bounce and the latest version in one query.
+// partition gives preferences, validated address, devices, bounce and the
+// latest version in one query.
 const (
 	devicesSK       = "~DEVICES"
 	undeliverableSK = "~BOUNCE"
 	preferencesSK   = "~PREFS"
+	emailSK         = "~EMAIL"
 	devicePfx       = "dev:"
 
 	attrSettingsVersion = "settings_version"

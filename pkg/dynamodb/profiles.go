@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/digital-citizenship/functions/pkg/emailvalidation"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
 )
@@ -49,20 +50,21 @@ func (it profileItem) profile() profiles.Profile {
 	return p
 }
 
-// Latest implements profiles.Store.
+// Latest implements profiles.Store: the latest version as Recipient reads
+// it (one query), so that IsEmailValidated is known.
 func (s *Profiles) Latest(ctx context.Context, fiscalCode string) (profiles.Profile, error) {
-	var it profileItem
-	if err := s.t.latest(ctx, profilePK(fiscalCode), &it); err != nil {
+	r, err := s.Recipient(ctx, fiscalCode)
+	if err != nil {
 		return profiles.Profile{}, fmt.Errorf("latest profile: %w", err)
 	}
-	return it.profile(), nil
+	return r.Profile, nil
 }
 
 // Create implements profiles.Store: the version alone, or with the
 // citizen's preferences replaced in the same transaction.
 func (s *Profiles) Create(ctx context.Context, p profiles.Profile, prefs profiles.Preferences) error {
 	it := s.item(p)
-	if prefs == nil {
+	if prefs == nil && !p.IsEmailValidated {
 		if err := s.t.create(ctx, it); err != nil {
 			return fmt.Errorf("create profile version: %w", err)
 		}
@@ -72,12 +74,22 @@ func (s *Profiles) Create(ctx context.Context, p profiles.Profile, prefs profile
 	if err != nil {
 		return err
 	}
-	pav, err := preferencesItem(p.FiscalCode, p.Settings.Version, prefs)
-	if err != nil {
-		return err
+	items := []types.TransactWriteItem{{Put: put}}
+	if prefs != nil {
+		pav, err := preferencesItem(p.FiscalCode, p.Settings.Version, prefs)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.name, Item: pav}})
 	}
-	err = s.t.transact(ctx, types.TransactWriteItem{Put: put}, types.TransactWriteItem{Put: &types.Put{TableName: &s.t.name, Item: pav}})
-	if err != nil {
+	if p.IsEmailValidated && p.Email != "" {
+		upd, err := s.validatedInput(p.FiscalCode, p.Email, time.Now())
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Update: upd})
+	}
+	if err := s.t.transact(ctx, items...); err != nil {
 		return fmt.Errorf("create profile version with preferences: %w", err)
 	}
 	return nil
@@ -191,8 +203,9 @@ type undeliverableItem struct {
 }
 
 // Recipient implements profiles.Recipients in one query: the citizen's
-// partition read backwards from its end holds the preferences, the devices,
-// the address that bounced and then the latest version (keys.go).
+// partition read backwards from its end holds the preferences, the
+// validated address, the devices, the address that bounced and then the
+// latest version (keys.go).
 func (s *Profiles) Recipient(ctx context.Context, fiscalCode string) (profiles.Recipient, error) {
 	kc := expression.Key(attrPK).Equal(expression.Value(profilePK(fiscalCode)))
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
@@ -201,11 +214,12 @@ func (s *Profiles) Recipient(ctx context.Context, fiscalCode string) (profiles.R
 	}
 	res, err := s.t.api.Query(ctx, &dynamodb.QueryInput{TableName: &s.t.name, KeyConditionExpression: e.KeyCondition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(4)})
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(5)})
 	if err != nil {
 		return profiles.Recipient{}, fmt.Errorf("read recipient: %w", err)
 	}
 	var r profiles.Recipient
+	var validated string
 	found := false
 	for _, av := range res.Items {
 		sk, _ := av[attrSK].(*types.AttributeValueMemberS)
@@ -217,6 +231,12 @@ func (s *Profiles) Recipient(ctx context.Context, fiscalCode string) (profiles.R
 			if r.Preferences, err = preferencesOf(av); err != nil {
 				return profiles.Recipient{}, err
 			}
+		case sk.Value == emailSK:
+			var it emailItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return profiles.Recipient{}, err
+			}
+			validated = it.Validated
 		case sk.Value == undeliverableSK:
 			var it undeliverableItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -234,6 +254,7 @@ func (s *Profiles) Recipient(ctx context.Context, fiscalCode string) (profiles.R
 	if !found {
 		return profiles.Recipient{}, fmt.Errorf("read recipient: %w", problem.ErrNotFound)
 	}
+	r.Profile.IsEmailValidated = r.Profile.Email != "" && strings.EqualFold(r.Profile.Email, validated)
 	return r, nil
 }
 
@@ -271,6 +292,91 @@ func (s *Profiles) Welcomed(ctx context.Context, fiscalCode string) (bool, error
 func (s *Profiles) MarkWelcomed(ctx context.Context, fiscalCode string, at time.Time) error {
 	if err := s.t.put(ctx, welcomeItem{welcomePK(fiscalCode), metaSK, at}); err != nil {
 		return fmt.Errorf("mark welcomed: %w", err)
+	}
+	return nil
+}
+
+// emailItem is the ~EMAIL item: the address the citizen validated, and the
+// last validation request e-mailed.
+type emailItem struct {
+	Validated string `dynamodbav:"validated,omitempty"`
+	Started   string `dynamodbav:"started,omitempty"`
+}
+
+// validatedInput records address as the citizen's validated address.
+func (s *Profiles) validatedInput(fiscalCode, address string, at time.Time) (*types.Update, error) {
+	return s.t.updateInput(profilePK(fiscalCode), emailSK,
+		expression.Set(expression.Name("validated"), expression.Value(address)).
+			Set(expression.Name("validated_at"), expression.Value(at.UTC().Format(time.RFC3339))), expression.ConditionBuilder{})
+}
+
+type tokenItem struct {
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	FiscalCode    string `dynamodbav:"fiscal_code"`
+	Email         string `dynamodbav:"email"`
+	ValidatorHash string `dynamodbav:"validator_hash"`
+	// ExpiresAt is the table's TTL attribute (epoch seconds).
+	ExpiresAt int64 `dynamodbav:"expires_at"`
+}
+
+// PutToken implements emailvalidation.Store.
+func (s *Profiles) PutToken(ctx context.Context, t emailvalidation.Token) error {
+	if err := s.t.put(ctx, tokenItem{tokenPK(t.ID), metaSK, t.FiscalCode, t.Email, t.ValidatorHash, t.ExpiresAt.Unix()}); err != nil {
+		return fmt.Errorf("store validation token: %w", err)
+	}
+	return nil
+}
+
+// Token implements emailvalidation.Store.
+func (s *Profiles) Token(ctx context.Context, id string) (emailvalidation.Token, error) {
+	var it tokenItem
+	if err := s.t.get(ctx, tokenPK(id), metaSK, &it); err != nil {
+		return emailvalidation.Token{}, fmt.Errorf("read validation token: %w", err)
+	}
+	return emailvalidation.Token{ID: id, FiscalCode: it.FiscalCode, Email: it.Email, ValidatorHash: it.ValidatorHash,
+		ExpiresAt: time.Unix(it.ExpiresAt, 0)}, nil
+}
+
+// Validate implements emailvalidation.Store: the token's deletion, on
+// condition that it is still there, and the validated address, in one
+// transaction.
+func (s *Profiles) Validate(ctx context.Context, t emailvalidation.Token, at time.Time) error {
+	upd, err := s.validatedInput(t.FiscalCode, t.Email, at)
+	if err != nil {
+		return err
+	}
+	del := &types.Delete{TableName: &s.t.name, Key: key(tokenPK(t.ID), metaSK),
+		ConditionExpression: aws.String("attribute_exists(pk)")}
+	err = s.t.transact(ctx, types.TransactWriteItem{Delete: del}, types.TransactWriteItem{Update: upd})
+	if errors.Is(err, problem.ErrConflict) {
+		return fmt.Errorf("validate e-mail: the token was used: %w", problem.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("validate e-mail: %w", err)
+	}
+	return nil
+}
+
+// Started implements emailvalidation.Store.
+func (s *Profiles) Started(ctx context.Context, fiscalCode string) (string, error) {
+	var it emailItem
+	err := s.t.get(ctx, profilePK(fiscalCode), emailSK, &it)
+	if errors.Is(err, problem.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read e-mail validation: %w", err)
+	}
+	return it.Started, nil
+}
+
+// MarkStarted implements emailvalidation.Store.
+func (s *Profiles) MarkStarted(ctx context.Context, fiscalCode, key string) error {
+	err := s.t.update(ctx, profilePK(fiscalCode), emailSK, expression.Set(expression.Name("started"), expression.Value(key)),
+		expression.ConditionBuilder{})
+	if err != nil {
+		return fmt.Errorf("mark e-mail validation started: %w", err)
 	}
 	return nil
 }

@@ -130,7 +130,11 @@ func (t table) updateItem(ctx context.Context, pk, sk string, upd expression.Upd
 }
 
 func (t table) updateInput(pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (*types.Update, error) {
-	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond.IsSet() { // an unset condition: the update is unconditional
+		b = b.WithCondition(cond)
+	}
+	e, err := b.Build()
 	if err != nil {
 		return nil, err
 	}

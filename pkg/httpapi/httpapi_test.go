@@ -55,6 +55,7 @@ func newWorld(t *testing.T) *world {
 		httpapi.PutInstallation(w.svcs, w.registrar), httpapi.DeleteInstallation(w.svcs, w.registrar),
 		httpapi.GetServicePreference(w.svcs, w.profiles), httpapi.UpsertServicePreference(w.svcs, w.profiles),
 		httpapi.PutMessageStatus(w.svcs, w.msgs, time.Now), httpapi.CreateDevelopmentProfile(w.profiles, w.profileEvents, time.Now),
+		httpapi.StartEmailValidation(w.svcs, w.profiles, w.profileEvents, time.Now), httpapi.ValidateEmail(w.profiles, w.profiles, time.Now),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",

@@ -34,15 +34,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // (without personal data: errors never carry bodies or fiscal codes) and
 // never shown.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	p, status := logProblem(r, err)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(problemBody{Detail: p.Detail, Status: status, Title: p.Title})
+}
+
+// logProblem returns err as a problem with its status, logging internal
+// causes.
+func logProblem(r *http.Request, err error) (*problem.Error, int) {
 	p := problem.As(err)
 	status := problem.Status(p.Kind)
 	if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern,
 			"status", status, "error", err.Error())
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(problemBody{Detail: p.Detail, Status: status, Title: p.Title})
+	return p, status
 }
 
 // readBody reads a bounded request body.

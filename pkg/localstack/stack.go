@@ -168,10 +168,13 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 }
 
 // FunctionEnv is the environment a function runs with: the template's
-// variables resolved, the emulators' endpoints, this API for API Gateway's
+// variables resolved (PUBLIC_API_URL is this API), the emulators' endpoints, this API for API Gateway's
 // management calls, the region and local credentials.
 func (s *Stack) FunctionEnv(f sam.Function) map[string]string {
 	env := s.Resources.Env(f)
+	if _, ok := env["PUBLIC_API_URL"]; ok {
+		env["PUBLIC_API_URL"] = s.URL // the API is served here
+	}
 	for k, v := range s.Endpoints.Env() {
 		env[k] = v
 	}

@@ -85,8 +85,8 @@ func TestProcess_ChannelsChosen(t *testing.T) {
 		email, push, hook int
 		channels          string
 	}{
-		{"every channel", profiles.Profile{Email: "a@b.it", IsInboxEnabled: true, IsWebhookEnabled: true}, 2, true, 1, 1, 1, "EMAIL PUSH WEBHOOK"},
-		{"no devices, webhook off", profiles.Profile{Email: "a@b.it", IsInboxEnabled: true}, 0, true, 1, 0, 0, "EMAIL"},
+		{"every channel", profiles.Profile{Email: "a@b.it", IsEmailValidated: true, IsInboxEnabled: true, IsWebhookEnabled: true}, 2, true, 1, 1, 1, "EMAIL PUSH WEBHOOK"},
+		{"no devices, webhook off", profiles.Profile{Email: "a@b.it", IsEmailValidated: true, IsInboxEnabled: true}, 0, true, 1, 0, 0, "EMAIL"},
 		{"webhook blocked for the sender", profiles.Profile{IsInboxEnabled: true, IsWebhookEnabled: true,
 			BlockedInboxOrChannels: map[string][]string{"svc": {"WEBHOOK"}}}, 1, true, 0, 1, 0, "PUSH"},
 		{"no webhook URL configured", profiles.Profile{IsInboxEnabled: true, IsWebhookEnabled: true}, 0, false, 0, 0, 0, ""},
@@ -121,12 +121,12 @@ func TestProcess_ChannelsChosen(t *testing.T) {
 func TestProcess_UndeliverableAddressFailsAtOnce(t *testing.T) {
 	p := newPipeline()
 	_ = p.profiles.MarkUndeliverable(context.Background(), fc, "A@b.it", "hard bounce", now)
-	m, e, _, _ := queued(t, p, profiles.Profile{Email: "a@b.it", IsInboxEnabled: true})
+	m, e, _, _ := queued(t, p, profiles.Profile{Email: "a@b.it", IsEmailValidated: true, IsInboxEnabled: true})
 	if len(e) != 0 || m.Channels[messages.Email].Status != messages.ChannelFailed || m.Channels[messages.Email].Reason != messages.ReasonUndeliverable("hard bounce") {
 		t.Fatalf("e-mail queued %d, channel %+v", len(e), m.Channels[messages.Email])
 	}
 	// A new address is used again.
-	m, e, _, _ = queued(t, p, profiles.Profile{Email: "new@b.it", IsInboxEnabled: true, Version: 1})
+	m, e, _, _ = queued(t, p, profiles.Profile{Email: "new@b.it", IsEmailValidated: true, IsInboxEnabled: true, Version: 1})
 	if len(e) != 1 || e[0].ToAddress != "new@b.it" || m.Channels[messages.Email].Status != "" {
 		t.Fatalf("after the change: queued %+v, channel %+v", e, m.Channels[messages.Email])
 	}
@@ -322,7 +322,7 @@ func (s *flakyStore) SetChannelStatus(ctx context.Context, fc, id, ch string, st
 // not sent a second time by a redelivery.
 func TestDispatch_RecordRetriedAfterSend(t *testing.T) {
 	p := newPipeline()
-	_, e, _, _ := queued(t, p, profiles.Profile{Email: "a@b.it", IsInboxEnabled: true})
+	_, e, _, _ := queued(t, p, profiles.Profile{Email: "a@b.it", IsEmailValidated: true, IsInboxEnabled: true})
 	flaky := &flakyStore{Store: p.store, fails: 2}
 	d := p.notifier
 	d.Store = flaky

@@ -202,7 +202,7 @@ func TestProcess_Rejections(t *testing.T) {
 		reason  string
 	}{
 		{"no profile", nil, nil, messages.ReasonNoProfile},
-		{"inbox disabled", &profiles.Profile{FiscalCode: fc, Email: "a@b.it"}, nil, messages.ReasonInboxDisabled},
+		{"inbox disabled", &profiles.Profile{FiscalCode: fc, Email: "a@b.it", IsEmailValidated: true}, nil, messages.ReasonInboxDisabled},
 		{"sender blocked", &profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, BlockedInboxOrChannels: map[string][]string{"svc": {"INBOX"}}}, nil, messages.ReasonSenderBlocked},
 		{"MANUAL without a preference", &profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Settings: profiles.Settings{Mode: profiles.Manual}},
 			profiles.Preferences{"other": {IsInboxEnabled: true}}, messages.ReasonSenderBlocked},
@@ -240,6 +240,8 @@ func TestProcess_EmailChannel(t *testing.T) {
 		wantSource string
 	}{
 		{"profile address", "p@b.it", nil, "d@b.it", "p@b.it", messages.ProfileAddress},
+		{"profile address not validated, no default", "n@b.it", nil, "", "", ""},
+		{"profile address not validated, default", "n@b.it", nil, "d@b.it", "d@b.it", messages.DefaultAddress},
 		{"default address", "", nil, "d@b.it", "d@b.it", messages.DefaultAddress},
 		{"e-mail blocked", "p@b.it", []string{"EMAIL"}, "", "", ""},
 		{"no address", "", nil, "", "", ""},
@@ -249,7 +251,7 @@ func TestProcess_EmailChannel(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPipeline()
 			prof := profiles.Profile{FiscalCode: fc, Email: tt.email, IsInboxEnabled: true,
-				BlockedInboxOrChannels: map[string][]string{"svc": tt.blocked}}
+				IsEmailValidated: !strings.Contains(tt.name, "not validated"), BlockedInboxOrChannels: map[string][]string{"svc": tt.blocked}}
 			var prefs profiles.Preferences
 			if strings.Contains(tt.name, "preference") {
 				prof.Settings = profiles.Settings{Mode: profiles.Manual}
@@ -292,7 +294,7 @@ func TestProcess_TransientFailureThrottles(t *testing.T) {
 		t.Fatalf("status %s", m.Status)
 	}
 	p.profiles.Err = nil
-	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it"}, nil)
+	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it", IsEmailValidated: true}, nil)
 	if err := p.proc.Process(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +322,7 @@ func TestProcess_DeadLetterFails(t *testing.T) {
 
 func processed(t *testing.T, p *pipeline) messages.NotificationEvent {
 	t.Helper()
-	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it"}, nil)
+	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it", IsEmailValidated: true}, nil)
 	ev := p.submit(t, messages.NewMessage{TimeToLive: 3600, Content: content})
 	if err := p.proc.Process(context.Background(), ev); err != nil {
 		t.Fatal(err)

@@ -106,12 +106,14 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 }
 
 // emailAddress picks the e-mail channel's address: none if the citizen
-// blocked e-mail from this sender, else the profile's, else the default.
+// blocked e-mail from this sender, else the profile's once validated, else
+// the sender's default (the original's rule, for citizens without a usable
+// address).
 func emailAddress(prof profiles.Profile, pref profiles.Preference, ev CreatedEvent) (string, string) {
 	switch {
 	case !pref.IsEmailEnabled:
 		return "", ""
-	case prof.Email != "":
+	case prof.Email != "" && prof.IsEmailValidated:
 		return prof.Email, ProfileAddress
 	case ev.DefaultAddresses != nil && ev.DefaultAddresses.Email != "":
 		return ev.DefaultAddresses.Email, DefaultAddress

@@ -21,6 +21,7 @@ const (
 	NotFound
 	MethodNotAllowed
 	Conflict
+	Gone
 	Unprocessable
 	TooManyRequests
 	Unavailable
@@ -34,6 +35,7 @@ var statuses = map[Kind]int{
 	NotFound:         404,
 	MethodNotAllowed: 405,
 	Conflict:         409,
+	Gone:             410,
 	Unprocessable:    422,
 	TooManyRequests:  429,
 	Unavailable:      503,

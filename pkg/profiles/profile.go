@@ -23,8 +23,12 @@ var Languages = []string{"it_IT", "en_GB", "es_ES", "de_DE", "fr_FR"}
 
 // Profile is one version of a citizen's profile.
 type Profile struct {
-	FiscalCode             string
-	Email                  string
+	FiscalCode string
+	Email      string
+	// IsEmailValidated is read-only: the store sets it when Email is the
+	// address the citizen validated; Create records Email as validated
+	// when it is set (development profiles).
+	IsEmailValidated       bool
 	BlockedInboxOrChannels map[string][]string
 	PreferredLanguages     []string
 	IsInboxEnabled         bool
@@ -87,6 +91,7 @@ type Extended struct {
 	AcceptedTosVersion     *float64            `json:"accepted_tos_version,omitempty"`
 	BlockedInboxOrChannels map[string][]string `json:"blocked_inbox_or_channels,omitempty"`
 	Email                  string              `json:"email,omitempty"`
+	IsEmailValidated       bool                `json:"is_email_validated"`
 	IsInboxEnabled         bool                `json:"is_inbox_enabled"`
 	IsWebhookEnabled       bool                `json:"is_webhook_enabled"`
 	PreferredLanguages     []string            `json:"preferred_languages,omitempty"`
@@ -97,7 +102,7 @@ type Extended struct {
 
 // ExtendedView returns the full view.
 func (p Profile) ExtendedView() Extended {
-	return Extended{p.AcceptedTosVersion, p.BlockedInboxOrChannels, p.Email, p.IsInboxEnabled,
+	return Extended{p.AcceptedTosVersion, p.BlockedInboxOrChannels, p.Email, p.IsEmailValidated, p.IsInboxEnabled,
 		p.IsWebhookEnabled, p.PreferredLanguages, p.PushContent, p.settings(), p.Version}
 }
 
@@ -118,6 +123,8 @@ type Store interface {
 	// Latest returns the newest version, or problem.ErrNotFound.
 	Latest(ctx context.Context, fiscalCode string) (Profile, error)
 	// Create stores p as a new version; problem.ErrConflict if it exists.
+	// When p.IsEmailValidated, p.Email is recorded as validated in the same
+	// write.
 	// When prefs is not nil, the citizen's preferences are replaced by prefs
 	// (of version p.Settings.Version) in the same write.
 	Create(ctx context.Context, p Profile, prefs Preferences) error

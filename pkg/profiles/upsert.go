@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
@@ -32,7 +33,7 @@ var ErrNotFound = problem.New(problem.NotFound, "Profile not found",
 func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.Time) (Profile, error) {
 	requested, mode := body.Version, body.Settings.Mode
 	cur, err := st.Latest(ctx, body.FiscalCode)
-	var prefs, changed Preferences
+	var prefs, changedPrefs Preferences
 	switch {
 	case errors.Is(err, problem.ErrNotFound):
 		body.Version = 0
@@ -59,7 +60,7 @@ func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.
 			if cs.Mode != Legacy {
 				// An original client, which knows blocks only, still
 				// switches senders: a changed block is a preference.
-				changed = changedBlocks(cur.BlockedInboxOrChannels, body.BlockedInboxOrChannels, cs)
+				changedPrefs = changedBlocks(cur.BlockedInboxOrChannels, body.BlockedInboxOrChannels, cs)
 			}
 		case Legacy:
 			return Profile{}, ErrBackToLegacy
@@ -75,12 +76,18 @@ func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.
 	if body.Version > 0 {
 		kind = Updated
 	}
-	if err := events.Send(ctx, Event{kind, body.FiscalCode, body.Version, now}); err != nil {
+	// The address keeps its validation while it stays the same; a new one
+	// starts its own (and is not validated until its link is followed).
+	validated := err == nil && cur.IsEmailValidated && sameAddress(cur.Email, body.Email)
+	changed := body.Email != "" && (err != nil || !sameAddress(cur.Email, body.Email))
+	body.IsEmailValidated = false // read-only: the store records validations
+	ev := Event{Kind: kind, FiscalCode: body.FiscalCode, Version: body.Version, At: now, EmailChanged: changed}
+	if err := events.Send(ctx, ev); err != nil {
 		return Profile{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
 			"The profile could not be saved now; it was not changed. Retry later.")
 	}
-	if len(changed) > 0 {
-		err = st.CreateSetting(ctx, body, changed)
+	if len(changedPrefs) > 0 {
+		err = st.CreateSetting(ctx, body, changedPrefs)
 	} else {
 		err = st.Create(ctx, body, prefs)
 	}
@@ -90,6 +97,7 @@ func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.
 	if err != nil {
 		return Profile{}, problem.Wrap(problem.Internal, err, "Query error", "Error while updating the existing profile")
 	}
+	body.IsEmailValidated = validated
 	return body, nil
 }
 
@@ -97,6 +105,9 @@ func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.
 // after leaving it.
 var ErrBackToLegacy = problem.New(problem.Conflict, "Conflict",
 	"service_preferences_settings cannot go back to LEGACY mode.")
+
+// sameAddress compares e-mail addresses as their owners write them.
+func sameAddress(a, b string) bool { return strings.EqualFold(a, b) }
 
 func conflict(v int) error {
 	return problem.New(problem.Conflict, "Conflict", fmt.Sprintf("Version %d is not the latest version.", v))
@@ -150,15 +161,16 @@ func ParseDevelopment(fiscalCode string, body []byte) (Profile, error) {
 	if in.Email == nil || !validate.Email(*in.Email) {
 		return Profile{}, problem.Invalidf(DevelopmentTitle, "value.email is not an e-mail address")
 	}
-	return Profile{FiscalCode: fiscalCode, Email: *in.Email, IsInboxEnabled: true, IsWebhookEnabled: true,
+	return Profile{FiscalCode: fiscalCode, Email: *in.Email, IsEmailValidated: true, IsInboxEnabled: true, IsWebhookEnabled: true,
 		Settings: Settings{Auto, 0}}, nil
 }
 
 // CreateDevelopment creates version 0 of a test citizen's profile, inbox and
-// webhook enabled, preferences AUTO, announced like any profile write (the
+// webhook enabled, preferences AUTO, the address validated (the integrator
+// gave it), announced like any profile write (the
 // test citizen is welcomed); a 409 if the profile exists.
 func CreateDevelopment(ctx context.Context, st Store, events Queue, p Profile, now time.Time) (Profile, error) {
-	if err := events.Send(ctx, Event{Created, p.FiscalCode, 0, now}); err != nil {
+	if err := events.Send(ctx, Event{Kind: Created, FiscalCode: p.FiscalCode, At: now}); err != nil {
 		return Profile{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
 			"The profile could not be created now; retry later.")
 	}

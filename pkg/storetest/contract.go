@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/emailvalidation"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/paging"
 	"github.com/digital-citizenship/functions/pkg/problem"
@@ -60,6 +61,7 @@ type ProfileStore interface {
 	profiles.PreferenceStore
 	Welcomed(ctx context.Context, fiscalCode string) (bool, error)
 	MarkWelcomed(ctx context.Context, fiscalCode string, at time.Time) error
+	emailvalidation.Store
 }
 
 // ProfilesContract checks a profiles.Store and its preferences.
@@ -136,6 +138,77 @@ func ProfilesContract(t *testing.T, st ProfileStore) {
 		t.Fatalf("the mark disturbs the recipient: %+v %v", r, err)
 	}
 	preferencesRace(t, st)
+	emailValidation(t, st)
+}
+
+// emailValidation checks tokens, the validated address (read with the
+// profile, kept across versions while the address stays) and that a token
+// validates once when two followers race.
+func emailValidation(t *testing.T, st ProfileStore) {
+	ctx, fc := context.Background(), "EEEEEE00E00E000E"
+	ok(t, st.Create(ctx, profiles.Profile{FiscalCode: fc, Email: "Someone@Example.com", IsInboxEnabled: true}, nil))
+	if p, err := st.Latest(ctx, fc); err != nil || p.IsEmailValidated {
+		t.Fatalf("validated before any link: %+v %v", p, err)
+	}
+	if k, err := st.Started(ctx, fc); err != nil || k != "" {
+		t.Fatalf("started %q %v", k, err)
+	}
+	ok(t, st.MarkStarted(ctx, fc, "v0"))
+	if k, err := st.Started(ctx, fc); err != nil || k != "v0" {
+		t.Fatalf("started %q %v", k, err)
+	}
+	_, err := st.Token(ctx, "01NOPE")
+	is(t, err, problem.ErrNotFound)
+	tok, _ := emailvalidation.NewToken(fc, "someone@example.com", time.Now())
+	ok(t, st.PutToken(ctx, tok))
+	got, err := st.Token(ctx, tok.ID)
+	ok(t, err)
+	if got.FiscalCode != fc || got.Email != tok.Email || got.ValidatorHash != tok.ValidatorHash || got.ExpiresAt.Unix() != tok.ExpiresAt.Unix() {
+		t.Fatalf("token %+v, want %+v", got, tok)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = st.Validate(ctx, tok, time.Now()) }()
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, problem.ErrNotFound):
+			t.Fatalf("a racing follower got %v, want success or not found", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d followers validated with one token", wins)
+	}
+	_, err = st.Token(ctx, tok.ID)
+	is(t, err, problem.ErrNotFound)
+	r, err := st.Recipient(ctx, fc)
+	ok(t, err)
+	if !r.Profile.IsEmailValidated {
+		t.Fatalf("not validated: %+v", r.Profile)
+	}
+	if k, err := st.Started(ctx, fc); err != nil || k != "v0" {
+		t.Fatalf("validation lost the started mark: %q %v", k, err)
+	}
+	ok(t, st.Create(ctx, profiles.Profile{FiscalCode: fc, Email: "someone@example.com", Version: 1}, nil))
+	if p, _ := st.Latest(ctx, fc); !p.IsEmailValidated {
+		t.Fatalf("the same address lost its validation: %+v", p)
+	}
+	ok(t, st.Create(ctx, profiles.Profile{FiscalCode: fc, Email: "new@example.com", Version: 2}, nil))
+	if p, _ := st.Latest(ctx, fc); p.IsEmailValidated {
+		t.Fatalf("a new address is validated: %+v", p)
+	}
+	// A profile created with its address validated (development profiles).
+	dev := "EEEEEE00E00Y000X"
+	ok(t, st.Create(ctx, profiles.Profile{FiscalCode: dev, Email: "dev@example.com", IsEmailValidated: true}, profiles.Preferences{}))
+	if p, _ := st.Latest(ctx, dev); !p.IsEmailValidated {
+		t.Fatalf("development profile not validated: %+v", p)
+	}
 }
 
 // preferencesRace writes preferences of settings version 0 while the mode

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/emailvalidation"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
@@ -60,6 +61,9 @@ type Profiles struct {
 	undeliverable map[string]profiles.Undeliverable
 	prefs         map[string]fakePrefs
 	welcomed      map[string]bool
+	validated     map[string]string // fiscal code -> validated address
+	started       map[string]string
+	tokens        map[string]emailvalidation.Token
 	Installations *Installations
 	// MarkErr, when set, is returned by MarkWelcomed.
 	MarkErr error
@@ -203,7 +207,9 @@ func (s *Profiles) Latest(_ context.Context, fc string) (profiles.Profile, error
 	if len(vs) == 0 {
 		return profiles.Profile{}, problem.ErrNotFound
 	}
-	return vs[len(vs)-1], nil
+	p := vs[len(vs)-1]
+	p.IsEmailValidated = p.Email != "" && strings.EqualFold(s.validated[fc], p.Email)
+	return p, nil
 }
 
 // SetPreference implements profiles.PreferenceStore.
@@ -254,6 +260,10 @@ func (s *Profiles) Create(_ context.Context, p profiles.Profile, prefs profiles.
 	if len(s.v[p.FiscalCode]) != p.Version {
 		return problem.ErrConflict
 	}
+	if p.IsEmailValidated && p.Email != "" {
+		s.setValidated(p.FiscalCode, p.Email)
+	}
+	p.IsEmailValidated = false
 	s.v[p.FiscalCode] = append(s.v[p.FiscalCode], p)
 	if prefs != nil {
 		if s.prefs == nil {
@@ -565,4 +575,75 @@ func (a *Accounts) Key(_ context.Context, hash string) (subscriptions.Key, error
 		return subscriptions.Key{}, problem.ErrNotFound
 	}
 	return k, nil
+}
+
+func (s *Profiles) setValidated(fc, address string) {
+	if s.validated == nil {
+		s.validated = map[string]string{}
+	}
+	s.validated[fc] = address
+}
+
+// PutToken implements emailvalidation.Store.
+func (s *Profiles) PutToken(_ context.Context, t emailvalidation.Token) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.tokens == nil {
+		s.tokens = map[string]emailvalidation.Token{}
+	}
+	s.tokens[t.ID] = t
+	return nil
+}
+
+// Token implements emailvalidation.Store.
+func (s *Profiles) Token(_ context.Context, id string) (emailvalidation.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return emailvalidation.Token{}, s.Err
+	}
+	t, ok := s.tokens[id]
+	if !ok {
+		return t, problem.ErrNotFound
+	}
+	return t, nil
+}
+
+// Validate implements emailvalidation.Store.
+func (s *Profiles) Validate(_ context.Context, t emailvalidation.Token, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if _, ok := s.tokens[t.ID]; !ok {
+		return problem.ErrNotFound
+	}
+	delete(s.tokens, t.ID)
+	s.setValidated(t.FiscalCode, t.Email)
+	return nil
+}
+
+// Started implements emailvalidation.Store.
+func (s *Profiles) Started(_ context.Context, fc string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started[fc], s.Err
+}
+
+// MarkStarted implements emailvalidation.Store.
+func (s *Profiles) MarkStarted(_ context.Context, fc, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.started == nil {
+		s.started = map[string]string{}
+	}
+	s.started[fc] = key
+	return nil
 }

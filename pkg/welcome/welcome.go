@@ -41,24 +41,16 @@ type Handler struct {
 	Now  func() time.Time
 }
 
-// ErrNotYetWritten asks for the event to be retried: the version it
-// announces is not readable yet.
-var ErrNotYetWritten = errors.New("the profile version is not written yet")
-
 // Handle sends the welcome messages when the citizen's inbox is enabled and
 // the citizen was not welcomed yet. It returns an error when the event must
 // be retried.
 func (h Handler) Handle(ctx context.Context, ev profiles.Event) error {
-	rec, err := h.Profiles.Recipient(ctx, ev.FiscalCode)
-	switch {
-	case errors.Is(err, problem.ErrNotFound):
-		return h.notYet(ev)
-	case err != nil:
-		return fmt.Errorf("read profile: %w", err)
-	case rec.Profile.Version < ev.Version:
-		return h.notYet(ev)
-	case !rec.Profile.IsInboxEnabled:
+	if ev.Kind == profiles.EmailValidationRequested {
 		return nil
+	}
+	rec, ok, err := profiles.Announced(ctx, h.Profiles, ev, h.Now(), h.Wait)
+	if !ok || !rec.Profile.IsInboxEnabled {
+		return err
 	}
 	done, err := h.Marks.Welcomed(ctx, ev.FiscalCode)
 	if err != nil {
@@ -88,13 +80,6 @@ func (h Handler) Handle(ctx context.Context, ev profiles.Event) error {
 		return fmt.Errorf("mark welcomed: %w", err)
 	}
 	return nil
-}
-
-func (h Handler) notYet(ev profiles.Event) error {
-	if h.Now().Sub(ev.At) > h.Wait {
-		return nil // the announced write never happened
-	}
-	return ErrNotYetWritten
 }
 
 // TimeToLive of welcome messages: a day for their notifications.

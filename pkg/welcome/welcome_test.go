@@ -149,7 +149,7 @@ func TestWelcome_WaitsForTheAnnouncedWrite(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	ev := profiles.Event{Kind: profiles.Created, FiscalCode: fc, At: time.Now()}
-	if err := w.h.Handle(ctx, ev); !errors.Is(err, welcome.ErrNotYetWritten) {
+	if err := w.h.Handle(ctx, ev); !errors.Is(err, profiles.ErrNotYetWritten) {
 		t.Fatalf("a fresh event before its write: %v", err)
 	}
 	ev.At = time.Now().Add(-2 * time.Minute)
@@ -158,7 +158,7 @@ func TestWelcome_WaitsForTheAnnouncedWrite(t *testing.T) {
 	}
 	w.write(t, profiles.Profile{FiscalCode: fc, IsInboxEnabled: true})
 	ev = profiles.Event{Kind: profiles.Updated, FiscalCode: fc, Version: 1, At: time.Now()}
-	if err := w.h.Handle(ctx, ev); !errors.Is(err, welcome.ErrNotYetWritten) {
+	if err := w.h.Handle(ctx, ev); !errors.Is(err, profiles.ErrNotYetWritten) {
 		t.Fatalf("version 1 announced, version 0 stored: %v", err)
 	}
 }
