@@ -265,9 +265,13 @@ func provision(c client, admin string) ([]string, string, error) {
 	for i := range citizens {
 		citizens[i] = fiscalCode(i)
 		// Test citizens: development profiles, whose addresses need no
-		// validation link.
+		// validation link; then e-mail only (no webhook), in Italian.
 		body := fmt.Sprintf(`{"email":"citizen%d@example.com"}`, i)
 		if _, err := c.must(200, "POST", "/adm/development-profiles/"+citizens[i], body, admin); err != nil {
+			return nil, "", err
+		}
+		body = fmt.Sprintf(`{"email":"citizen%d@example.com","is_inbox_enabled":true,"preferred_languages":["it_IT"],"version":0}`, i)
+		if _, err := c.must(200, "POST", "/api/v1/profiles/"+citizens[i], body, admin); err != nil {
 			return nil, "", err
 		}
 	}
