@@ -29,8 +29,10 @@ build:
 .build/bench/hello-arm64/bootstrap: cmd/bench/hello/main.go go.mod go.sum
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(FLAGS) -o $@ ./cmd/bench/hello
 
+# RUN_FLAGS are the local stack's flags, e.g. RUN_FLAGS="-param UserDataDeletionGraceSeconds=30".
+RUN_FLAGS ?=
 run: .build/local
-	.build/local/local -template template.yaml -bin .build/local
+	.build/local/local -template template.yaml -bin .build/local $(RUN_FLAGS)
 
 vet:
 	$(GO) vet ./...

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -39,10 +41,11 @@ func (s *stack) inboxFrom(t *testing.T, key, citizen, service string, n int) []s
 // TestLocalStack_CitizensLife walks a citizen through the platform as the
 // README shows it: welcomed in English, one service switched off in MANUAL
 // mode (its message REJECTED with the reason), then allowed with read
-// status, a message read and its sender seeing READ; and a test citizen.
+// status, a message read and its sender seeing READ; a test citizen; the
+// citizen's data downloaded, then erased after a grace period (2 s here).
 func TestLocalStack_CitizensLife(t *testing.T) {
 	admin := "life-admin-key-0123456789abcdef"
-	s := startStack(t, admin)
+	s := startStack(t, admin, "-param", "UserDataDeletionGraceSeconds=2")
 	s.must(t, 200, admin, "POST", "/adm/services", `{"service_id":"anagrafe","service_name":"Anagrafe","organization_name":"Comune di Roma",
 		"department_name":"Servizi demografici","organization_fiscal_code":"02438750586","authorized_cidrs":[],"authorized_recipients":[]}`)
 	s.must(t, 200, admin, "PUT", "/adm/users/anagrafe@comune.roma.it/groups", `{"groups":["ApiLimitedProfileRead","ApiMessageWrite","ApiMessageRead"]}`)
@@ -134,4 +137,103 @@ func TestLocalStack_CitizensLife(t *testing.T) {
 	}
 	s.must(t, 409, admin, "POST", "/adm/development-profiles/"+dev, `{"email":"tester@example.com"}`)
 	s.inboxFrom(t, admin, dev, "io-platform", 2)
+
+	// The citizen's data: a copy, as an archive whose link comes in a
+	// message (the processor runs every minute; the test runs it now).
+	udp := "/api/v1/user-data-processing/" + citizen
+	s.must(t, 200, admin, "POST", udp, `{"choice":"DOWNLOAD"}`)
+	s.must(t, 409, admin, "POST", udp, `{"choice":"DOWNLOAD"}`)
+	s.runScheduled(t, "ExportUserDataFunction")
+	dl := s.must(t, 200, admin, "GET", udp+"/DOWNLOAD", "")
+	link, _ := dl.body["download_url"].(string)
+	if dl.body["status"] != "CLOSED" || link == "" {
+		t.Fatalf("download %s", dl.raw)
+	}
+	archive := httpGet(t, link, 200)
+	for _, want := range []string{`"fiscal_code": "` + citizen + `"`, "Certificato di residenza", "life@example.com", `"profile_versions"`} {
+		if !strings.Contains(archive, want) {
+			t.Fatalf("the archive lacks %q:\n%.2000s", want, archive)
+		}
+	}
+	platform := s.inboxFrom(t, admin, citizen, "io-platform", 3)
+	m := s.must(t, 200, admin, "GET", "/api/v1/messages/"+citizen+"/"+platform[0], "")
+	if c, _ := m.body["message"].(map[string]any)["content"].(map[string]any); c["subject"] != "Your data is ready to download" ||
+		!strings.Contains(fmt.Sprint(c["markdown"]), "/exports/") {
+		t.Fatalf("download message %s", m.raw)
+	}
+
+	// The erasure: aborted once, then carried out after its grace period,
+	// confirmed by e-mail to the validated address first.
+	del := s.must(t, 200, admin, "POST", udp, `{"choice":"DELETE"}`)
+	if del.body["status"] != "PENDING" || del.body["due_at"] == nil {
+		t.Fatalf("delete %s", del.raw)
+	}
+	if r := s.must(t, 200, admin, "DELETE", udp+"/DELETE", ""); r.body["status"] != "ABORTED" {
+		t.Fatalf("abort %s", r.raw)
+	}
+	s.must(t, 200, admin, "POST", udp, `{"choice":"DELETE"}`)
+	s.runScheduled(t, "EraseUserDataFunction")
+	if r := s.must(t, 200, admin, "GET", udp+"/DELETE", ""); r.body["status"] != "PENDING" {
+		t.Fatalf("carried out during its grace period: %s", r.raw)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	s.runScheduled(t, "EraseUserDataFunction")
+	if r := s.must(t, 200, admin, "GET", udp+"/DELETE", ""); r.body["status"] != "CLOSED" {
+		t.Fatalf("deletion %s", r.raw)
+	}
+	s.must(t, 404, admin, "GET", "/api/v1/profiles/"+citizen, "")
+	s.must(t, 404, key, "GET", loc, "")
+	if r := s.must(t, 200, admin, "GET", "/api/v1/messages/"+citizen, ""); len(r.body["items"].([]any)) != 0 {
+		t.Fatalf("inbox after the erasure %s", r.raw)
+	}
+	if r := s.must(t, 200, admin, "GET", udp+"/DOWNLOAD", ""); r.body["download_url"] != nil {
+		t.Fatalf("a download link after the erasure %s", r.raw)
+	}
+	// The archive is gone (S3 answers 403 or 404, as the signer may not list the bucket).
+	if res, err := http.Get(link); err != nil || res.StatusCode != 403 && res.StatusCode != 404 {
+		t.Fatalf("the archive after the erasure: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	confirmed := 0
+	for _, e := range s.recordedEmails(t) {
+		to, _ := e["destinations"].(map[string]any)["ToAddresses"].([]any)
+		if len(to) == 1 && to[0] == "life@example.com" && strings.HasPrefix(fmt.Sprint(e["subject"]), "Your data is being deleted") {
+			confirmed++
+		}
+	}
+	if confirmed != 1 {
+		t.Fatalf("%d confirmations of the erasure, want 1", confirmed)
+	}
+	// The test citizen is still there.
+	s.must(t, 200, admin, "GET", "/api/v1/profiles/"+dev, "")
+}
+
+// runScheduled runs a function's Schedule event now (the local stack's
+// control; the schedule also runs on its rate).
+func (s *stack) runScheduled(t *testing.T, function string) {
+	t.Helper()
+	res, err := http.Post(s.api+"/_local/functions/"+function+"/run", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("run %s: %d %s", function, res.StatusCode, body)
+	}
+}
+
+func httpGet(t *testing.T, url string, want int) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != want {
+		t.Fatalf("GET %s: %d, want %d: %.300s", url, res.StatusCode, want, body)
+	}
+	return string(body)
 }

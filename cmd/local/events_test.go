@@ -21,6 +21,7 @@ type expectation struct {
 	Effect            string `json:"effect"`            // the authorizer
 	Error             string `json:"error"`             // an error the function returns
 	BatchItemFailures *int   `json:"batchItemFailures"` // queue consumers
+	Done              bool   `json:"done"`              // scheduled functions: no error, no result
 }
 
 // TestEvents runs every committed sample event (events/<function>/<case>.json,
@@ -113,6 +114,10 @@ func TestEvents(t *testing.T) {
 				_ = json.Unmarshal(b, &r)
 				if len(r.BatchItemFailures) != *exp.BatchItemFailures {
 					t.Fatalf("batch item failures %s, want %d", b, *exp.BatchItemFailures)
+				}
+			case exp.Done:
+				if out != nil {
+					t.Fatalf("result %s, want none", b)
 				}
 			default:
 				t.Fatalf("events/expectations.json says nothing about %s", name)

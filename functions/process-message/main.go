@@ -28,6 +28,7 @@ func main() {
 		Pushes:   queue.Queue{API: q, URL: env["PUSH_QUEUE_URL"]},
 		Webhooks: queue.Queue{API: q, URL: env["WEBHOOK_QUEUE_URL"]},
 		Webhook:  os.Getenv("WEBHOOK_CHANNEL_URL") != "",
+		Platform: os.Getenv("PLATFORM_SERVICE_ID"),
 		Now:      time.Now,
 	}
 	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURL: env["CREATED_MESSAGES_QUEUE_URL"], Handle: p.Process, Log: slog.Default()}

@@ -14,6 +14,8 @@
 //	               PROFILE#<fiscal code>      ~PREFS          per-service preferences of the settings version
 //	               WELCOME#<fiscal code>      #               the citizen got the welcome messages
 //	               TOKEN#<token id>           #               an e-mail validation token (expires_at TTL)
+//	               UDP#<fiscal code>          <choice>        the latest user-data-processing request of a choice
+//	               UDP-DUE#<choice>           <due>#<fc>#<ch> index of the open requests by due time
 //	               INSTALLATION#<id>          #               an installation: citizen, platform, endpoint
 //	               ENDPOINT#<endpoint arn>    #               endpoint index: SNS endpoint -> installation
 //	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels
@@ -33,17 +35,23 @@ const (
 	attrExpires = "expires_at"
 )
 
-func userPK(email string) string              { return "USER#" + email }
-func subscriptionPK(id string) string         { return "SUB#" + id }
-func keyPK(hash string) string                { return "KEY#" + hash }
-func servicePK(id string) string              { return "SERVICE#" + id }
-func profilePK(fiscalCode string) string      { return "PROFILE#" + fiscalCode }
-func inboxPK(fiscalCode string) string        { return "INBOX#" + fiscalCode }
-func messageSK(id string) string              { return messagePfx + id }
-func senderSK(serviceID string) string        { return senderPfx + serviceID }
-func installationPK(id string) string         { return "INSTALLATION#" + id }
-func welcomePK(fiscalCode string) string      { return "WELCOME#" + fiscalCode }
-func tokenPK(id string) string                { return "TOKEN#" + id }
+func userPK(email string) string          { return "USER#" + email }
+func subscriptionPK(id string) string     { return "SUB#" + id }
+func keyPK(hash string) string            { return "KEY#" + hash }
+func servicePK(id string) string          { return "SERVICE#" + id }
+func profilePK(fiscalCode string) string  { return "PROFILE#" + fiscalCode }
+func inboxPK(fiscalCode string) string    { return "INBOX#" + fiscalCode }
+func messageSK(id string) string          { return messagePfx + id }
+func senderSK(serviceID string) string    { return senderPfx + serviceID }
+func installationPK(id string) string     { return "INSTALLATION#" + id }
+func welcomePK(fiscalCode string) string  { return "WELCOME#" + fiscalCode }
+func tokenPK(id string) string            { return "TOKEN#" + id }
+func userDataPK(fiscalCode string) string { return "UDP#" + fiscalCode }
+
+// userDataDuePK is the partition of the index of open user-data requests
+// of a choice.
+func userDataDuePK(choice string) string { return "UDP-DUE#" + choice }
+
 func endpointPK(arn string) string            { return "ENDPOINT#" + arn }
 func deviceAttr(installationID string) string { return devicePfx + installationID }
 
@@ -57,6 +65,7 @@ const (
 	emailSK         = "~EMAIL"
 	devicePfx       = "dev:"
 
+	attrTokens          = "tokens"
 	attrSettingsVersion = "settings_version"
 	attrPrefs           = "prefs"
 )

@@ -296,8 +296,9 @@ func (s *Profiles) MarkWelcomed(ctx context.Context, fiscalCode string, at time.
 	return nil
 }
 
-// emailItem is the ~EMAIL item: the address the citizen validated, and the
-// last validation request e-mailed.
+// emailItem is the ~EMAIL item: the address the citizen validated, the
+// last validation request e-mailed, and the ids of the tokens sent
+// (attrTokens, a string set).
 type emailItem struct {
 	Validated string `dynamodbav:"validated,omitempty"`
 	Started   string `dynamodbav:"started,omitempty"`
@@ -372,8 +373,9 @@ func (s *Profiles) Started(ctx context.Context, fiscalCode string) (string, erro
 }
 
 // MarkStarted implements emailvalidation.Store.
-func (s *Profiles) MarkStarted(ctx context.Context, fiscalCode, key string) error {
-	err := s.t.update(ctx, profilePK(fiscalCode), emailSK, expression.Set(expression.Name("started"), expression.Value(key)),
+func (s *Profiles) MarkStarted(ctx context.Context, fiscalCode, key, tokenID string) error {
+	err := s.t.update(ctx, profilePK(fiscalCode), emailSK, expression.Set(expression.Name("started"), expression.Value(key)).
+		Add(expression.Name(attrTokens), expression.Value(&types.AttributeValueMemberSS{Value: []string{tokenID}})),
 		expression.ConditionBuilder{})
 	if err != nil {
 		return fmt.Errorf("mark e-mail validation started: %w", err)

@@ -25,6 +25,12 @@ func TestStores_Contract(t *testing.T) {
 	t.Run("installations", func(t *testing.T) {
 		storetest.InstallationsContract(t, NewInstallations(db, st.Refs["ProfilesTable"]), NewProfiles(db, st.Refs["ProfilesTable"]))
 	})
+	t.Run("user data", func(t *testing.T) { storetest.UserDataContract(t, NewUserData(db, st.Refs["ProfilesTable"])) })
+	t.Run("holdings", func(t *testing.T) {
+		p, m := st.Refs["ProfilesTable"], st.Refs["MessagesTable"]
+		storetest.HoldingsContract(t, NewHoldings(db, p, m), storetest.HoldingsStores{Profiles: NewProfiles(db, p),
+			Messages: NewMessages(db, m), Installations: NewInstallations(db, p), UserData: NewUserData(db, p)})
+	})
 	t.Run("lists", func(t *testing.T) {
 		_, fresh := awstest.Stack(t)
 		storetest.ListsContract(t, NewServices(db, fresh.Refs["ServicesTable"]), NewMessages(db, fresh.Refs["MessagesTable"]))

@@ -46,8 +46,10 @@ type Store interface {
 	// Started returns the key of the last validation request e-mailed for
 	// the citizen ("" if none).
 	Started(ctx context.Context, fiscalCode string) (string, error)
-	// MarkStarted records that the request key was e-mailed.
-	MarkStarted(ctx context.Context, fiscalCode, key string) error
+	// MarkStarted records that the request key was e-mailed with the
+	// token tokenID (the citizen's tokens are remembered, so that an
+	// erasure finds them).
+	MarkStarted(ctx context.Context, fiscalCode, key, tokenID string) error
 }
 
 // NewToken issues a token for the citizen's address: the stored token and

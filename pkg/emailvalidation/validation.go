@@ -67,7 +67,7 @@ func (s Starter) Handle(ctx context.Context, ev profiles.Event) error {
 	if err := s.Mailer.Send(ctx, e); err != nil && !errors.Is(err, emails.ErrRejected) {
 		return fmt.Errorf("send the validation e-mail: %w", err)
 	}
-	return s.Store.MarkStarted(ctx, ev.FiscalCode, key)
+	return s.Store.MarkStarted(ctx, ev.FiscalCode, key, t.ID)
 }
 
 // Link is the validation link of a token's secret.

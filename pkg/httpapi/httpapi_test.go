@@ -29,6 +29,8 @@ type world struct {
 	created  *storetest.Queue
 	// profileEvents gets the profile events.
 	profileEvents *storetest.Queue
+	userData      *storetest.UserData
+	files         *storetest.Files
 	plan          *storetest.UsagePlan
 	mux           http.Handler
 
@@ -40,7 +42,8 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	w := &world{svcs: &storetest.Services{}, profiles: &storetest.Profiles{}, msgs: &storetest.Messages{},
 		accounts: &storetest.Accounts{}, created: &storetest.Queue{}, profileEvents: &storetest.Queue{}, plan: &storetest.UsagePlan{},
-		installations: &storetest.Installations{}, endpoints: &storetest.PushEndpoints{}}
+		installations: &storetest.Installations{}, endpoints: &storetest.PushEndpoints{},
+		userData: &storetest.UserData{}, files: &storetest.Files{}}
 	w.registrar = push.Registrar{Store: w.installations, Endpoints: w.endpoints}
 	sub := messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now}
 	w.mux = httpapi.NewMux(
@@ -56,6 +59,8 @@ func newWorld(t *testing.T) *world {
 		httpapi.GetServicePreference(w.svcs, w.profiles), httpapi.UpsertServicePreference(w.svcs, w.profiles),
 		httpapi.PutMessageStatus(w.svcs, w.msgs, time.Now), httpapi.CreateDevelopmentProfile(w.profiles, w.profileEvents, time.Now),
 		httpapi.StartEmailValidation(w.svcs, w.profiles, w.profileEvents, time.Now), httpapi.ValidateEmail(w.profiles, w.profiles, time.Now),
+		httpapi.UpsertUserDataProcessing(w.svcs, w.userData, w.profiles, time.Hour, time.Now),
+		httpapi.GetUserDataProcessing(w.svcs, w.userData, w.files, time.Now), httpapi.AbortUserDataProcessing(w.svcs, w.userData, time.Now),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",

@@ -47,6 +47,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT", "/api/v1/profiles/" + fc + "/services/svc/preferences", `{"is_inbox_enabled":true,"is_email_enabled":true,"is_webhook_enabled":true,"settings_version":0}`, []auth.Group{auth.ProfileWrite}},
 		{"PUT", "/api/v1/messages/" + fc + "/" + id + "/message-status", `{"change_type":"reading","is_read":true}`, []auth.Group{auth.MessageList}},
 		{"POST", "/api/v1/profiles/" + fc + "/email-validation-process", "", []auth.Group{auth.ProfileWrite}},
+		{"POST", "/api/v1/user-data-processing/" + fc, `{"choice":"DOWNLOAD"}`, []auth.Group{auth.ProfileWrite}},
+		{"GET", "/api/v1/user-data-processing/" + fc + "/DOWNLOAD", "", []auth.Group{auth.FullProfileRead}},
+		{"DELETE", "/api/v1/user-data-processing/" + fc + "/DELETE", "", []auth.Group{auth.ProfileWrite}},
 		{"POST", "/adm/development-profiles/AAAAAA00A00Y000X", `{"email":"dev@pa.it"}`, []auth.Group{auth.DevelopmentProfileWrite}},
 	}
 	for _, op := range ops {

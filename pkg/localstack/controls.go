@@ -46,6 +46,19 @@ func (s *Stack) controls() http.Handler {
 		}
 		writeLocal(w, map[string]int{"killed": rt.kill()})
 	})
+	mux.HandleFunc("POST /_local/functions/{id}/run", func(w http.ResponseWriter, r *http.Request) {
+		if rt := s.runtimes[r.PathValue("id")]; rt == nil {
+			localProblem(w, http.StatusNotFound, "No function has this logical id.")
+			return
+		}
+		out, err := s.RunScheduled(r.Context(), r.PathValue("id"))
+		if err != nil {
+			localProblem(w, http.StatusBadGateway, err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
+	})
 	return mux
 }
 

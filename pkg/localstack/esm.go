@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log"
 	"strconv"
 	"sync"
@@ -155,4 +156,37 @@ func (m mapping) invoke(ctx context.Context, msgs []types.Message) {
 		}
 	}
 	m.logs.Printf("esm %s: batch of %d, %d to retry (%d ms)", m.fn.name, len(msgs), len(failed), time.Since(start).Milliseconds())
+}
+
+// schedule emulates a Schedule event (EventBridge): the function is
+// invoked every period, one invocation at a time, until ctx ends.
+func (s *Stack) schedule(ctx context.Context, id string, every time.Duration, logs *log.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.RunScheduled(ctx, id); err != nil && ctx.Err() == nil {
+				logs.Printf("%s: scheduled invocation failed: %v", id, err)
+			}
+		}
+	}
+}
+
+// RunScheduled invokes function id with a scheduled event now (what
+// EventBridge sends), as its Schedule event would.
+func (s *Stack) RunScheduled(ctx context.Context, id string) ([]byte, error) {
+	rt := s.runtimes[id]
+	if rt == nil {
+		return nil, fmt.Errorf("no function %s", id)
+	}
+	now := time.Now().UTC()
+	ev, _ := json.Marshal(events.CloudWatchEvent{Version: "0", ID: strconv.FormatInt(now.UnixNano(), 10), DetailType: "Scheduled Event",
+		Source: "aws.events", AccountID: s.Resources.Account, Time: now, Region: s.Resources.Region,
+		Resources: []string{"arn:aws:events:" + s.Resources.Region + ":" + s.Resources.Account + ":rule/" + id}, Detail: json.RawMessage("{}")})
+	s.scheduleMu.Lock() // one at a time, as a reserved concurrency of 1 would
+	defer s.scheduleMu.Unlock()
+	return rt.invoke(ctx, ev)
 }

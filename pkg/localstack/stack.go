@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -83,13 +84,15 @@ type Stack struct {
 	Webhook *WebhookReceiver
 
 	runtimes map[string]*runtime
-	mappings map[string]*mappingStats // by function
-	api      *api
-	srv      *http.Server
-	stopPoll context.CancelFunc
-	polling  chan struct{}
-	cleanup  []func()
-	Ready    time.Duration
+	// scheduleMu runs scheduled invocations one at a time.
+	scheduleMu sync.Mutex
+	mappings   map[string]*mappingStats // by function
+	api        *api
+	srv        *http.Server
+	stopPoll   context.CancelFunc
+	polling    chan struct{}
+	cleanup    []func()
+	Ready      time.Duration
 }
 
 // Start brings the stack up and returns once the API serves.
@@ -242,6 +245,10 @@ func (s *Stack) startMappings(fns []sam.Function, logs *log.Logger) {
 				batchSize: ev.BatchSize, window: time.Duration(ev.BatchingWindow) * time.Second, concurrency: conc, logs: logs, stats: stats}
 			n++
 			go func() { m.run(ctx); done <- struct{}{} }()
+		}
+		for _, every := range f.Schedules {
+			n++
+			go func() { s.schedule(ctx, f.LogicalID, every, logs); done <- struct{}{} }()
 		}
 	}
 	go func() {

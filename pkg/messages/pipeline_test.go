@@ -230,6 +230,22 @@ func TestProcess_Rejections(t *testing.T) {
 	}
 }
 
+// The platform's own messages (welcome, data downloads) reach a citizen
+// whose preferences would stop any other service.
+func TestProcess_PlatformIgnoresPreferences(t *testing.T) {
+	p := newPipeline()
+	p.proc.Platform = "svc" // the submitting service stands for the platform
+	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it", IsEmailValidated: true,
+		Settings: profiles.Settings{Mode: profiles.Manual}}, profiles.Preferences{})
+	ev := p.submit(t, messages.NewMessage{Content: content})
+	if err := p.proc.Process(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.get(t, ev.Message.ID); m.Status != messages.Processed || len(p.emails.Sent) != 1 {
+		t.Fatalf("platform message %+v, %d e-mails", m, len(p.emails.Sent))
+	}
+}
+
 func TestProcess_EmailChannel(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -19,7 +19,10 @@ type Processor struct {
 	// One queue per channel; Webhook is set when WEBHOOK_CHANNEL_URL is.
 	Emails, Pushes, Webhooks Queue
 	Webhook                  bool
-	Now                      func() time.Time
+	// Platform is the platform's own service (welcome messages, data
+	// downloads): the citizen's per-service preferences do not stop it.
+	Platform string
+	Now      func() time.Time
 }
 
 // ReasonUndeliverable is the e-mail channel's FAILED reason for an address
@@ -36,6 +39,9 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	em := ev.Message
 	rec, err := p.Profiles.Recipient(ctx, em.FiscalCode)
 	prof, pref := rec.Profile, rec.PreferenceFor(em.SenderServiceID)
+	if p.Platform != "" && em.SenderServiceID == p.Platform {
+		pref = profiles.Preference{IsInboxEnabled: true, IsEmailEnabled: true, IsWebhookEnabled: true}
+	}
 	switch {
 	case errors.Is(err, problem.ErrNotFound):
 		return p.reject(ctx, em, ReasonNoProfile)

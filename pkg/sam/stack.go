@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -68,6 +71,9 @@ func Provision(ctx context.Context, cfg aws.Config, t *Template, name string, pa
 	if err := s.createNotifications(ctx, cfg, t); err != nil {
 		return nil, err
 	}
+	if err := s.createBuckets(ctx, cfg, t); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -115,6 +121,25 @@ func (s *Stack) createNotifications(ctx context.Context, cfg aws.Config, t *Temp
 }
 
 func (s *Stack) physical(id string) string { return s.Name + "-" + id }
+
+// createBuckets creates the S3 buckets, named "<stack>-<logicalid>" in
+// lower case as CloudFormation would; existing ones are kept. Encryption
+// and lifecycle rules are the deployment's.
+func (s *Stack) createBuckets(ctx context.Context, cfg aws.Config, t *Template) error {
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	for _, id := range t.OfType("AWS::S3::Bucket") {
+		name := strings.ToLower(s.physical(id))
+		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name,
+			CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(s.Region)}})
+		var owned *s3types.BucketAlreadyOwnedByYou
+		if err != nil && !errors.As(err, &owned) {
+			return fmt.Errorf("bucket %s: %w", id, err)
+		}
+		s.Refs[id] = name
+		s.Attrs[id+".Arn"] = "arn:aws:s3:::" + name
+	}
+	return nil
+}
 
 func (s *Stack) createTable(ctx context.Context, db *dynamodb.Client, id string, p map[string]any) error {
 	name := s.physical(id)

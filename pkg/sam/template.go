@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -59,6 +60,28 @@ type Function struct {
 	Env        map[string]any
 	Routes     []Route
 	Queues     []QueueEvent
+	// Schedules are the periods of its Schedule events (rate(...)).
+	Schedules []time.Duration
+}
+
+// Rate parses a schedule expression "rate(N unit)"; cron expressions and
+// malformed rates give false.
+func Rate(expr string) (time.Duration, bool) {
+	inner, ok := strings.CutPrefix(strings.TrimSpace(expr), "rate(")
+	if !ok || !strings.HasSuffix(inner, ")") {
+		return 0, false
+	}
+	f := strings.Fields(strings.TrimSuffix(inner, ")"))
+	if len(f) != 2 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(f[0])
+	unit := map[string]time.Duration{"minute": time.Minute, "minutes": time.Minute, "hour": time.Hour, "hours": time.Hour,
+		"day": 24 * time.Hour, "days": 24 * time.Hour}[f[1]]
+	if err != nil || n <= 0 || unit == 0 {
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
 }
 
 // Load reads and parses a template file.
@@ -175,6 +198,10 @@ func (t *Template) Functions() []Function {
 				w, _ := strconv.Atoi(fmt.Sprint(p["MaximumBatchingWindowInSeconds"]))
 				c, _ := strconv.Atoi(fmt.Sprint(asMap(p["ScalingConfig"])["MaximumConcurrency"]))
 				f.Queues = append(f.Queues, QueueEvent{Queue: q, BatchSize: n, BatchingWindow: w, MaxConcurrency: c})
+			case "Schedule":
+				if d, ok := Rate(fmt.Sprint(p["Schedule"])); ok {
+					f.Schedules = append(f.Schedules, d)
+				}
 			}
 		}
 		out = append(out, f)

@@ -153,7 +153,7 @@ func emailValidation(t *testing.T, st ProfileStore) {
 	if k, err := st.Started(ctx, fc); err != nil || k != "" {
 		t.Fatalf("started %q %v", k, err)
 	}
-	ok(t, st.MarkStarted(ctx, fc, "v0"))
+	ok(t, st.MarkStarted(ctx, fc, "v0", "01TOKEN"))
 	if k, err := st.Started(ctx, fc); err != nil || k != "v0" {
 		t.Fatalf("started %q %v", k, err)
 	}

@@ -635,7 +635,7 @@ func (s *Profiles) Started(_ context.Context, fc string) (string, error) {
 }
 
 // MarkStarted implements emailvalidation.Store.
-func (s *Profiles) MarkStarted(_ context.Context, fc, key string) error {
+func (s *Profiles) MarkStarted(_ context.Context, fc, key, _ string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {

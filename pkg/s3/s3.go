@@ -1,0 +1,81 @@
+// Package s3 keeps files in Amazon S3: the archives of the citizens' data
+// downloads (userdata.Files).
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// Bucket is one bucket.
+type Bucket struct {
+	Client  *s3.Client
+	Presign *s3.PresignClient
+	Name    string
+}
+
+// New returns the bucket name. With a custom endpoint (an emulator), paths
+// name the bucket instead of host names.
+func New(cfg aws.Config, name string) Bucket {
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil || o.BaseEndpoint != nil })
+	return Bucket{Client: c, Presign: s3.NewPresignClient(c), Name: name}
+}
+
+// Put implements userdata.Files: a private JSON object, encrypted at rest.
+func (b Bucket) Put(ctx context.Context, key string, body []byte) error {
+	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: &key, Body: bytes.NewReader(body),
+		ContentType: aws.String("application/json"), ServerSideEncryption: types.ServerSideEncryptionAes256})
+	if err != nil {
+		return fmt.Errorf("put object: %w", err)
+	}
+	return nil
+}
+
+// Link implements userdata.Files: a presigned GET. It lasts ttl at most;
+// signed with a role's temporary credentials, it lasts no longer than they
+// do.
+func (b Bucket) Link(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	req, err := b.Presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key,
+		ResponseContentDisposition: aws.String(`attachment; filename="my-data.json"`)}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign: %w", err)
+	}
+	return req.URL, nil
+}
+
+// DeletePrefix implements userdata.Files.
+func (b Bucket) DeletePrefix(ctx context.Context, prefix string) error {
+	p := s3.NewListObjectsV2Paginator(b.Client, &s3.ListObjectsV2Input{Bucket: &b.Name, Prefix: &prefix})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list objects: %w", err)
+		}
+		for _, o := range page.Contents {
+			if _, err := b.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.Name, Key: o.Key}); err != nil {
+				return fmt.Errorf("delete object: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Exists reports whether key is in the bucket (what a test checks).
+func (b Bucket) Exists(ctx context.Context, key string) (bool, error) {
+	_, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.Name, Key: &key})
+	if err == nil {
+		return true, nil
+	}
+	var nf *types.NotFound
+	if errors.As(err, &nf) {
+		return false, nil
+	}
+	return false, err
+}

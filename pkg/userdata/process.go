@@ -1,0 +1,226 @@
+package userdata
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/emails"
+	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/profiles"
+	"github.com/digital-citizenship/functions/pkg/services"
+)
+
+// Holdings is everything the platform's tables hold about a citizen.
+type Holdings interface {
+	// Export returns it by kind (profile versions, preferences, messages
+	// with their content and statuses, senders, installations, ...).
+	Export(ctx context.Context, fiscalCode string) (map[string][]map[string]any, error)
+	// Erase deletes it; the user-data-processing requests stay.
+	Erase(ctx context.Context, fiscalCode string) error
+}
+
+// Devices unregisters a citizen's devices where they are registered (the
+// push endpoints).
+type Devices interface {
+	Unregister(ctx context.Context, installationID string) error
+}
+
+// Files keeps the archives of downloads.
+type Files interface {
+	Put(ctx context.Context, key string, body []byte) error
+	// Link is a link to key valid for ttl.
+	Link(ctx context.Context, key string, ttl time.Duration) (string, error)
+	// DeletePrefix deletes every object under prefix.
+	DeletePrefix(ctx context.Context, prefix string) error
+}
+
+// Archive is a download's file.
+type Archive struct {
+	FiscalCode string                      `json:"fiscal_code"`
+	ExportedAt time.Time                   `json:"exported_at"`
+	Data       map[string][]map[string]any `json:"data"`
+}
+
+// ArchiveTTL is how long archives are kept (the bucket's lifecycle rule)
+// and download links last at most.
+const ArchiveTTL = 7 * 24 * time.Hour
+
+// MaxAttempts is how many times the processor tries a request before it
+// is FAILED.
+const MaxAttempts = 5
+
+// Exporter carries out due downloads (a scheduled function).
+type Exporter struct {
+	Store    Store
+	Holdings Holdings
+	Files    Files
+	Profiles profiles.Recipients
+	// Submitter and Service send the download message, from the
+	// platform's own service.
+	Submitter messages.Submitter
+	Service   services.Service
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+// Eraser carries out due deletions (a scheduled function).
+type Eraser struct {
+	Store    Store
+	Holdings Holdings
+	Devices  Devices
+	Files    Files
+	Profiles profiles.Recipients
+	// Mailer and From send the confirmation.
+	Mailer emails.Mailer
+	From   string
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Run carries out up to batch due downloads; it fails only when they
+// cannot be read (a request that fails is retried on the next run, up to
+// MaxAttempts).
+func (e Exporter) Run(ctx context.Context, batch int) error {
+	return run(ctx, e.Store, Download, batch, e.Now, e.Log, e.download)
+}
+
+// Run carries out up to batch due deletions, as Exporter.Run.
+func (e Eraser) Run(ctx context.Context, batch int) error {
+	return run(ctx, e.Store, Delete, batch, e.Now, e.Log, e.erase)
+}
+
+func run(ctx context.Context, st Store, choice string, batch int, now func() time.Time, log *slog.Logger,
+	do func(context.Context, *Request) error) error {
+	due, err := st.Due(ctx, choice, now(), batch)
+	if err != nil {
+		return fmt.Errorf("read due requests: %w", err)
+	}
+	for _, r := range due {
+		if err := process(ctx, st, r, now, do); err != nil {
+			// No personal data: the error names the step, not the citizen.
+			log.ErrorContext(ctx, "user data request failed", "request", r.ID, "choice", r.Choice, "attempt", r.Attempts+1, "error", err.Error())
+		}
+	}
+	return nil
+}
+
+// ArchivePrefix is where a citizen's archives are kept: a hash, so that
+// object keys carry no fiscal code.
+func ArchivePrefix(fiscalCode string) string {
+	h := sha256.Sum256([]byte(fiscalCode))
+	return "exports/" + hex.EncodeToString(h[:]) + "/"
+}
+
+// process claims r (WIP, one more attempt), does it, and records the
+// outcome: CLOSED, or FAILED after MaxAttempts; a failure before that
+// leaves it WIP and due.
+func process(ctx context.Context, st Store, r Request, now func() time.Time, do func(context.Context, *Request) error) error {
+	from := r.Status
+	r.Status, r.Attempts, r.UpdatedAt = WIP, r.Attempts+1, now()
+	if err := st.Update(ctx, r, from); err != nil {
+		if errors.Is(err, problem.ErrConflict) {
+			return nil // aborted or taken meanwhile
+		}
+		return fmt.Errorf("claim: %w", err)
+	}
+	err := do(ctx, &r)
+	switch {
+	case err == nil:
+		r.Status = Closed
+	case r.Attempts >= MaxAttempts:
+		r.Status, r.Reason = Failed, fmt.Sprintf("Given up after %d attempts; ask again.", r.Attempts)
+	default:
+		return err // still WIP and due: the next run tries again
+	}
+	r.UpdatedAt = now()
+	if uerr := st.Update(ctx, r, WIP); uerr != nil {
+		return errors.Join(err, fmt.Errorf("record %s: %w", r.Status, uerr))
+	}
+	return err
+}
+
+func (p Exporter) download(ctx context.Context, r *Request) error {
+	data, err := p.Holdings.Export(ctx, r.FiscalCode)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	body, err := json.MarshalIndent(Archive{FiscalCode: r.FiscalCode, ExportedAt: p.Now().UTC(), Data: data}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode the archive: %w", err)
+	}
+	key := ArchivePrefix(r.FiscalCode) + r.ID + ".json"
+	if err := p.Files.Put(ctx, key, body); err != nil {
+		return fmt.Errorf("store the archive: %w", err)
+	}
+	r.Archive = key
+	link, err := p.Files.Link(ctx, key, ArchiveTTL)
+	if err != nil {
+		return fmt.Errorf("link the archive: %w", err)
+	}
+	var langs []string
+	if rec, err := p.Profiles.Recipient(ctx, r.FiscalCode); err == nil {
+		langs = rec.Profile.PreferredLanguages
+	}
+	s := messages.Submission{
+		Caller:     auth.Caller{SubscriptionID: p.Service.ServiceID, UserID: "platform", Groups: []auth.Group{auth.MessageWrite}},
+		Service:    p.Service,
+		FiscalCode: r.FiscalCode,
+		Message:    messages.NewMessage{TimeToLive: 24 * 3600, Content: DownloadMessage(langs, link)},
+		// One message per request, also when a run is retried.
+		IdempotencyKey: "download-" + r.ID,
+		Body:           []byte("download " + r.ID),
+	}
+	if _, err := p.Submitter.Submit(ctx, s); err != nil {
+		return fmt.Errorf("send the download message: %w", err)
+	}
+	return nil
+}
+
+func (p Eraser) erase(ctx context.Context, r *Request) error {
+	rec, err := p.Profiles.Recipient(ctx, r.FiscalCode)
+	if err != nil && !errors.Is(err, problem.ErrNotFound) {
+		return fmt.Errorf("read the profile: %w", err)
+	}
+	prof := rec.Profile
+	// The confirmation goes first: the address goes with the rest.
+	if !r.Confirmed && prof.Email != "" && prof.IsEmailValidated {
+		e := DeletionEmail(prof.PreferredLanguages)
+		e.From, e.To = p.From, prof.Email
+		if err := p.Mailer.Send(ctx, e); err != nil && !errors.Is(err, emails.ErrRejected) {
+			return fmt.Errorf("send the confirmation: %w", err)
+		}
+		r.Confirmed = true
+		if err := p.Store.Update(ctx, *r, WIP); err != nil {
+			return fmt.Errorf("record the confirmation: %w", err)
+		}
+	}
+	for _, d := range rec.Devices {
+		if err := p.Devices.Unregister(ctx, d.InstallationID); err != nil {
+			return fmt.Errorf("forget a device: %w", err)
+		}
+	}
+	if err := p.Files.DeletePrefix(ctx, ArchivePrefix(r.FiscalCode)); err != nil {
+		return fmt.Errorf("delete the archives: %w", err)
+	}
+	// A closed download no longer offers its archive.
+	if dl, err := p.Store.Request(ctx, r.FiscalCode, Download); err == nil && dl.Archive != "" && !dl.Open() {
+		dl.Archive = ""
+		if err := p.Store.Update(ctx, dl, dl.Status); err != nil && !errors.Is(err, problem.ErrConflict) {
+			return fmt.Errorf("forget the archive: %w", err)
+		}
+	} else if err != nil && !errors.Is(err, problem.ErrNotFound) {
+		return fmt.Errorf("read the download request: %w", err)
+	}
+	if err := p.Holdings.Erase(ctx, r.FiscalCode); err != nil {
+		return fmt.Errorf("erase: %w", err)
+	}
+	return nil
+}
