@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/digital-citizenship/functions/pkg/emails"
 )
@@ -57,10 +58,16 @@ func (m Mailer) Send(ctx context.Context, e emails.Email) error {
 	if err == nil {
 		return nil
 	}
+	// SES's messages may name the addresses (an unverified recipient in the
+	// sandbox, say): errors keep the code only, so that no log gets them.
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		err = fmt.Errorf("SES %s (message withheld: it may name addresses)", ae.ErrorCode())
+	}
 	var rejected *types.MessageRejected
 	var unverified *types.MailFromDomainNotVerifiedException
 	var bad *types.BadRequestException
-	if errors.As(err, &rejected) || errors.As(err, &unverified) || errors.As(err, &bad) {
+	if errors.As(ae, &rejected) || errors.As(ae, &unverified) || errors.As(ae, &bad) {
 		return fmt.Errorf("%w: %v", emails.ErrRejected, err)
 	}
 	return fmt.Errorf("send e-mail: %w", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -58,7 +59,11 @@ func TestMailer(t *testing.T) {
 	}
 
 	e.From = "unverified@nowhere.example.org"
-	if err := m.Send(ctx, e); !errors.Is(err, emails.ErrRejected) {
+	err = m.Send(ctx, e)
+	if !errors.Is(err, emails.ErrRejected) {
 		t.Fatalf("unverified sender: %v, want a permanent rejection", err)
+	}
+	if strings.Contains(err.Error(), "@") {
+		t.Fatalf("the error names an address (it reaches logs): %v", err)
 	}
 }
