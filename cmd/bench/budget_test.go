@@ -40,7 +40,7 @@ func TestBudget_RequestsOfOneDeliveredEmail(t *testing.T) {
 	s, err := localstack.Start(context.Background(), localstack.Options{
 		Template: filepath.Join(root, "template.yaml"), Bin: awstest.BuildFunctions(t), Addr: "127.0.0.1:0",
 		Name: fmt.Sprintf("budget%d", time.Now().UnixNano()%1e6), Endpoints: awstest.LocalEndpoints(t), Concurrency: 2,
-		AdminKey: admin, AdminEmail: "admin@budget.local", CountRequests: true, Logs: logs,
+		AdminKey: admin, AdminEmail: "admin@budget.local", CountRequests: true, Logs: logs, Params: unthrottled,
 	})
 	if err != nil {
 		t.Fatal(err)

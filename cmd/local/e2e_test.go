@@ -58,7 +58,11 @@ func startStack(t *testing.T, adminKey string, args ...string) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-template", filepath.Join(root, "template.yaml"), "-bin", bin, "-stack", stackName}, args...),
+		// The usage plan's throttling is lifted unless a test sets it
+		// (later -param flags win): tests poll faster than a client should.
+		base := []string{"-template", filepath.Join(root, "template.yaml"), "-bin", bin, "-stack", stackName,
+			"-param", "ThrottleRateLimit=100000", "-param", "ThrottleBurstLimit=100000"}
+		done <- run(ctx, append(base, args...),
 			func(k string) string { return env[k] }, s.logs)
 	}()
 	t.Cleanup(func() {

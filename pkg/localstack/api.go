@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/time/rate"
 
 	"github.com/digital-citizenship/functions/pkg/apigateway"
 	"github.com/digital-citizenship/functions/pkg/ids"
@@ -47,7 +48,30 @@ type api struct {
 	control http.Handler
 	// local serves the local stack's own controls under /_local/.
 	local http.Handler
-	logs  *log.Logger
+	// throttle is the usage plan's throttling (nil: none).
+	throttle *throttle
+	logs     *log.Logger
+}
+
+// throttle is a usage plan's throttling as API Gateway applies it: a token
+// bucket per subscription (its usage key), refilled at the plan's
+// RateLimit per second up to its BurstLimit.
+type throttle struct {
+	rate  rate.Limit
+	burst int
+	mu    sync.Mutex
+	by    map[string]*rate.Limiter
+}
+
+func (t *throttle) allow(subscription string) bool {
+	t.mu.Lock()
+	l := t.by[subscription]
+	if l == nil {
+		l = rate.NewLimiter(t.rate, t.burst)
+		t.by[subscription] = l
+	}
+	t.mu.Unlock()
+	return l.Allow()
 }
 
 // authorizerCache holds the authorizer's answers per key value, as API
@@ -150,6 +174,9 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request, rt *route, params ma
 		authCtx, refusal, status := a.authorize(r.Context(), ev)
 		if refusal != "" {
 			return a.respond(w, refusal, status)
+		}
+		if a.throttle != nil && !a.throttle.allow(fmt.Sprint(authCtx["subscriptionId"])) {
+			return a.respond(w, "THROTTLED", http.StatusTooManyRequests)
 		}
 		ev.RequestContext.Authorizer = authCtx
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"golang.org/x/time/rate"
 
 	"github.com/digital-citizenship/functions/pkg/apigateway/controlplane"
 	"github.com/digital-citizenship/functions/pkg/awstest"
@@ -352,6 +353,14 @@ func newAPI(tmpl *sam.Template, st *sam.Stack, fns []sam.Function, runtimes map[
 	ttl, _ := strconv.Atoi(st.Resolve(asMap(def["Identity"])["ReauthorizeEvery"]))
 	a := &api{authorizer: runtimes[authFn], functions: runtimes, gateway: map[string]string{}, logs: logs,
 		authCache: &authorizerCache{ttl: time.Duration(ttl) * time.Second, answers: map[string]cachedAnswer{}}}
+	for _, id := range tmpl.OfType("AWS::ApiGateway::UsagePlan") {
+		th := asMap(tmpl.Resources[id].Properties["Throttle"])
+		r, _ := strconv.ParseFloat(st.Resolve(th["RateLimit"]), 64)
+		b, _ := strconv.Atoi(st.Resolve(th["BurstLimit"]))
+		if r > 0 && b > 0 {
+			a.throttle = &throttle{rate: rate.Limit(r), burst: b, by: map[string]*rate.Limiter{}}
+		}
+	}
 	if a.authorizer == nil {
 		return nil, errors.New("template.yaml: the Api has no DefaultAuthorizer function")
 	}

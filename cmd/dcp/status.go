@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+
+	"github.com/digital-citizenship/functions/pkg/campaign"
+)
+
+func statusCmd(o *options) *cobra.Command {
+	var resultsPath string
+	var perSecond float64
+	var concurrency int
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "status --results FILE",
+		Short: "Show what became of the messages of a results file, and write it back",
+		Long: `Read the status of every message of a results file written by dcp send (the sending service's
+subscription key), write each one's status, rejection reason and e-mail, push and webhook
+statuses back into the file, and print a summary: messages processed, rejected (by reason),
+and per channel sent, failed and expired.
+
+With --wait DURATION, poll again until every message and channel is final, or the time is up.`,
+		Example: `  dcp status --results tari-2026.csv.results.csv
+  dcp status --results tari-2026.csv.results.csv --wait 5m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.check(); err != nil {
+				return err
+			}
+			records, err := campaign.ReadResults(resultsPath)
+			if err != nil {
+				return err
+			}
+			if len(records) == 0 {
+				return fmt.Errorf("%s has no results", resultsPath)
+			}
+			c := campaign.Client{API: o.api, Key: o.key, HTTP: o.http(), Attempts: 10, Throttled: &campaign.Counter{},
+				Limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
+			deadline := time.Now().Add(wait)
+			for {
+				n := 0
+				for _, r := range records {
+					if r.MessageID != "" {
+						n++
+					}
+				}
+				p := newProgress(cmd.ErrOrStderr(), n, "polling", c.Throttled)
+				err := campaign.Poll(cmd.Context(), c, records, concurrency, p)
+				p.finish()
+				if werr := campaign.WriteResults(resultsPath, records); werr != nil {
+					return werr
+				}
+				if err != nil {
+					if cmd.Context().Err() != nil {
+						return exitError{exitInterrupted, "interrupted; the statuses read so far are in " + resultsPath}
+					}
+					return err
+				}
+				s := campaign.Summarize(records)
+				if s.Pending == 0 || !time.Now().Before(deadline) {
+					fmt.Fprint(cmd.OutOrStdout(), s.String())
+					return nil
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d messages not final yet; polling again\n", s.Pending)
+				select {
+				case <-cmd.Context().Done():
+					return exitError{exitInterrupted, "interrupted; the statuses read so far are in " + resultsPath}
+				case <-time.After(2 * time.Second):
+				}
+			}
+		},
+	}
+	cmd.Flags().StringVar(&resultsPath, "results", "", "the results file written by dcp send (required)")
+	cmd.Flags().Float64Var(&perSecond, "rate", 20, "at most this many requests per second")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "requests in flight at once")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "poll again until every message is final, for at most this long (e.g. 5m)")
+	_ = cmd.MarkFlagRequired("results")
+	return cmd
+}

@@ -1,0 +1,121 @@
+package campaign
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const md = "Gentile cittadino, è disponibile il nuovo avviso di pagamento della TARI per il 2026: paga entro la scadenza."
+
+func TestRead_ReportsEveryBadRowWithItsLine(t *testing.T) {
+	csv := "fiscal_code,subject,markdown,amount,notice_number\n" +
+		"SPNDNL80R13C555X,Avviso TARI 2026,\"" + md + "\",,\n" +
+		"not-a-code,Avviso TARI 2026,\"" + md + "\",,\n" +
+		"\n" +
+		"spndnl80r13c555x,short,\"" + md + "\",,\n" +
+		"SPNDNL80R13C555X,Avviso TARI 2026,\"" + md + "\",12x,\n" +
+		"SPNDNL80R13C555X,Avviso TARI 2026,\"" + md + "\",1200,012345678901234567\n" +
+		"SPNDNL80R13C555X,Avviso TARI 2026\n"
+	rows, bad, err := Read(strings.NewReader(csv), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{3: "not a fiscal code", 5: "subject", 6: "amount", 8: "2 fields"}
+	if len(bad) != len(want) {
+		t.Fatalf("bad rows %v", bad)
+	}
+	for _, b := range bad {
+		if !strings.Contains(b.Reason, want[b.Line]) {
+			t.Errorf("line %d: %q, want it to mention %q", b.Line, b.Reason, want[b.Line])
+		}
+	}
+	if len(rows) != 2 || rows[0].Line != 2 || rows[1].Line != 7 || !strings.Contains(string(rows[1].Body), `"amount":1200`) {
+		t.Fatalf("rows %+v", rows)
+	}
+	// Keys: deterministic for the same file, different per row and per file.
+	again, _, _ := Read(strings.NewReader(csv), nil)
+	other, _, _ := Read(strings.NewReader(csv+"\n"), nil)
+	if again[0].Key != rows[0].Key || rows[0].Key == rows[1].Key || other[0].Key == rows[0].Key {
+		t.Fatalf("keys %s %s %s %s", rows[0].Key, again[0].Key, rows[1].Key, other[0].Key)
+	}
+}
+
+func TestRead_Template(t *testing.T) {
+	tmpl, err := ParseTemplate("TARI {{year}}: avviso di pagamento\nGentile {{name}}, è disponibile l'avviso della TARI {{year}}. " + md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, bad, err := Read(strings.NewReader("fiscal_code,name,year\nSPNDNL80R13C555X,Daniele,2026\n"), &tmpl)
+	if err != nil || len(bad) != 0 || len(rows) != 1 || !strings.Contains(string(rows[0].Body), "Gentile Daniele") ||
+		!strings.Contains(string(rows[0].Body), `"subject":"TARI 2026: avviso di pagamento"`) {
+		t.Fatalf("%v %v %+v", err, bad, rows)
+	}
+	_, bad, _ = Read(strings.NewReader("fiscal_code,name\nSPNDNL80R13C555X,Daniele\n"), &tmpl)
+	if len(bad) != 1 || !strings.Contains(bad[0].Reason, "year") {
+		t.Fatalf("missing column: %v", bad)
+	}
+}
+
+// TestClient_Retries429 follows Retry-After and backs off on 5xx; a 400 is
+// final.
+func TestClient_Retries429(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(429)
+		case 2:
+			w.WriteHeader(429)
+		case 3:
+			w.WriteHeader(503)
+		case 4:
+			if r.Header.Get("Idempotency-Key") != "k" {
+				t.Errorf("key %q", r.Header.Get("Idempotency-Key"))
+			}
+			w.WriteHeader(201)
+			_, _ = w.Write([]byte(`{"id":"01M"}`))
+		default:
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte(`{"title":"Invalid","detail":"no","status":400}`))
+		}
+	}))
+	defer srv.Close()
+	throttled := &Counter{}
+	c := Client{API: srv.URL, Key: "x", Attempts: 5, MaxWait: 50 * time.Millisecond, Throttled: throttled}
+	rs, err := Send(context.Background(), c, []Row{{Line: 2, Key: "k"}}, 1, nil)
+	if err != nil || len(rs) != 1 || rs[0].MessageID != "01M" || throttled.N() != 2 {
+		t.Fatalf("%v %+v, throttled %d", err, rs, throttled.N())
+	}
+	rs, _ = Send(context.Background(), c, []Row{{Line: 3, Key: "k2"}}, 1, nil)
+	if len(rs) != 1 || rs[0].Error != "HTTP 400 Invalid: no" || calls.Load() != 5 {
+		t.Fatalf("%+v after %d calls", rs, calls.Load())
+	}
+}
+
+func TestResults_JournalSurvivesAPartialLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = j.Add(Result{Line: 2, FiscalCode: "A", MessageID: "01A"})
+	_ = j.Add(Result{Line: 3, FiscalCode: "B", Error: "HTTP 400"})
+	_ = j.Add(Result{Line: 3, FiscalCode: "B", MessageID: "01B"}) // a resumed run
+	_ = j.Close()
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	_, _ = f.WriteString("4,C,\"01")
+	_ = f.Close()
+	recs, err := ReadResults(path)
+	if err != nil || len(recs) != 2 || recs[1].MessageID != "01B" {
+		t.Fatalf("%v %+v", err, recs)
+	}
+}
