@@ -99,6 +99,6 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 			body, _ := json.Marshal(map[string]string{"key_type": kt})
 			return call(cmd, "PUT", "/adm/services/"+args[0]+"/keys", body, 200)
 		}}
-	cmd.AddCommand(service, groups, subscription, key)
+	cmd.AddCommand(bootstrapCmd(), service, groups, subscription, key)
 	return cmd
 }
