@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -259,6 +260,14 @@ func TestLocalStack_Channels(t *testing.T) {
 	s.validateEmail(t, "citizen-new@example.com")
 	if _, done = send("Nuovo indirizzo"); channelsOf(done)["email"] != "SENT" || emailsTo("citizen-new@example.com") != 1 {
 		t.Fatalf("after the address changed: %s", done.raw)
+	}
+	// The functions' EMF metrics, summed up by the local stack every few seconds.
+	deadline = time.Now().Add(15 * time.Second)
+	for !regexp.MustCompile(`metrics: .*email sent [1-9].*push sent [1-9].*webhook sent [1-9].*email accepted→sent p50`).MatchString(s.logs.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics summary line in the logs")
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	// No personal data in the logs: fiscal codes, addresses, device tokens.
 	logs := s.logs.String()

@@ -13,11 +13,13 @@ import (
 	"github.com/digital-citizenship/functions/pkg/config"
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
 func main() {
 	cfg, env := config.MustLoad("MESSAGES_TABLE")
-	d := messages.Dispatcher{Store: store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]), Now: time.Now}
+	d := messages.Dispatcher{Store: store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]), Now: time.Now,
+		Metrics: metrics.Stdout}
 	lambda.Start(queue.Consumer[messages.NotificationEvent]{Handle: d.Fail, Log: slog.Default()}.HandleBatch)
 }

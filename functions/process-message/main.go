@@ -14,6 +14,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/config"
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
@@ -30,6 +31,7 @@ func main() {
 		Webhook:  os.Getenv("WEBHOOK_CHANNEL_URL") != "",
 		Platform: os.Getenv("PLATFORM_SERVICE_ID"),
 		Now:      time.Now,
+		Metrics:  metrics.Stdout,
 	}
 	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURL: env["CREATED_MESSAGES_QUEUE_URL"], Handle: p.Process, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)

@@ -16,6 +16,7 @@ import (
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/emails/markdown"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/ses"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
@@ -30,8 +31,9 @@ func main() {
 			Render: markdown.Render,
 			From:   env["MAIL_FROM"],
 		},
-		Lease: config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
-		Now:   time.Now,
+		Lease:   config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
+		Now:     time.Now,
+		Metrics: metrics.Stdout,
 	}
 	c := queue.Consumer[messages.NotificationEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["EMAIL_QUEUE_URL"], Handle: d.Notify, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)

@@ -15,6 +15,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/config"
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/sns"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
@@ -29,8 +30,9 @@ func main() {
 			Publisher:     sns.Push{API: awssns.NewFromConfig(cfg)},
 			Installations: store.NewInstallations(db, env["PROFILES_TABLE"]),
 		},
-		Lease: config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
-		Now:   time.Now,
+		Lease:   config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
+		Now:     time.Now,
+		Metrics: metrics.Stdout,
 	}
 	c := queue.Consumer[messages.NotificationEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["PUSH_QUEUE_URL"], Handle: d.Notify, Log: slog.Default(),
 		Parallel: 4}

@@ -15,6 +15,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/config"
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
@@ -25,8 +26,9 @@ func main() {
 		Store:   store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]),
 		Sender: messages.WebhookSender{URL: env["WEBHOOK_CHANNEL_URL"],
 			Client: &http.Client{Timeout: config.Seconds("WEBHOOK_TIMEOUT_SECONDS", 10*time.Second)}},
-		Lease: config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
-		Now:   time.Now,
+		Lease:   config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
+		Now:     time.Now,
+		Metrics: metrics.Stdout,
 	}
 	c := queue.Consumer[messages.NotificationEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["WEBHOOK_QUEUE_URL"], Handle: d.Notify, Log: slog.Default(),
 		Parallel: 10} // a batch waits one timeout at most

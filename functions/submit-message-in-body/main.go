@@ -13,6 +13,7 @@ import (
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
@@ -23,6 +24,7 @@ func main() {
 		Store:   store.NewMessages(db, env["MESSAGES_TABLE"]),
 		Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]},
 		Now:     time.Now,
+		Metrics: metrics.Stdout,
 	}
 	apigateway.Start(httpapi.NewMux(httpapi.SubmitMessageInBody(store.NewServices(db, env["SERVICES_TABLE"]), sub)))
 }

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/ids"
+
+	"github.com/digital-citizenship/functions/pkg/metrics"
 )
 
 // runtime is one function as Lambda runs it: up to max execution
@@ -35,6 +37,8 @@ type runtime struct {
 	memory  int
 	timeout time.Duration
 	logs    *log.Logger
+	// tally, when set, gets the function's EMF metric lines.
+	tally *tally
 
 	slots chan struct{}     // one per environment allowed (the concurrency cap)
 	idle  chan *environment // warm environments waiting for work
@@ -233,6 +237,12 @@ func (r *runtime) pipe(out io.Reader) {
 	s.Buffer(make([]byte, 64<<10), 1<<20)
 	for s.Scan() {
 		line := s.Text()
+		if r.tally != nil && strings.HasPrefix(line, "{") && strings.Contains(line, `"_aws"`) {
+			if l, ok := metrics.Parse(line); ok {
+				r.tally.add(l)
+				continue
+			}
+		}
 		if op, ok := strings.CutPrefix(line, `{"aws_request":"`); ok {
 			r.mu.Lock()
 			r.stats.Requests[strings.TrimSuffix(op, `"}`)]++

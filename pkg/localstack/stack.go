@@ -85,6 +85,8 @@ type Stack struct {
 	Webhook *WebhookReceiver
 
 	runtimes map[string]*runtime
+	// tally sums the functions' metrics for the summary line.
+	tally *tally
 	// scheduleMu runs scheduled invocations one at a time.
 	scheduleMu sync.Mutex
 	mappings   map[string]*mappingStats // by function
@@ -100,7 +102,7 @@ type Stack struct {
 func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	start := time.Now()
 	logs := log.New(o.Logs, "", log.Ltime)
-	s = &Stack{Endpoints: o.Endpoints, runtimes: map[string]*runtime{}, mappings: map[string]*mappingStats{}}
+	s = &Stack{Endpoints: o.Endpoints, runtimes: map[string]*runtime{}, mappings: map[string]*mappingStats{}, tally: newTally()}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -154,6 +156,7 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 			limit = min(limit, f.Reserved)
 		}
 		rt := newRuntime(f.LogicalID, bin, env, f.MemorySize, time.Duration(f.Timeout)*time.Second, limit, logs)
+		rt.tally = s.tally
 		s.cleanup = append(s.cleanup, rt.stop)
 		s.runtimes[f.LogicalID] = rt
 	}
@@ -165,6 +168,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	s.api.control = httputil.NewSingleHostReverseProxy(moto)
 	s.api.local = s.controls()
 	s.startMappings(fns, logs)
+	mctx, stopMetrics := context.WithCancel(context.Background())
+	s.cleanup = append(s.cleanup, stopMetrics)
+	go s.tally.report(mctx, 5*time.Second, logs)
 	s.srv = &http.Server{Handler: s.api, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(l) }()
 	s.Ready = time.Since(start)

@@ -337,3 +337,42 @@ func TestDispatch_RecordRetriedAfterSend(t *testing.T) {
 		t.Fatalf("%d e-mails, channel %+v", len(p.mailer.Sent), m.Channels[messages.Email])
 	}
 }
+
+type recordedMetric struct {
+	name  string
+	value float64
+	dims  map[string]string
+}
+
+type recorder struct{ got []recordedMetric }
+
+func (r *recorder) Emit(name, _ string, value float64, dims map[string]string) {
+	r.got = append(r.got, recordedMetric{name, value, dims})
+}
+
+// TestMetrics: a message accepted, processed and its e-mail sent emit
+// one metric each, and the delivery latency.
+func TestMetrics(t *testing.T) {
+	p := newPipeline()
+	rec := &recorder{}
+	p.proc.Metrics, p.notifier.Metrics = rec, rec
+	_ = p.profiles.Create(context.Background(), profiles.Profile{FiscalCode: fc, IsInboxEnabled: true, Email: "a@b.it", IsEmailValidated: true}, nil)
+	ev := p.submit(t, messages.NewMessage{Content: content})
+	if err := p.proc.Process(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	var ne messages.NotificationEvent
+	if err := json.Unmarshal(p.emails.Sent[0], &ne); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.notifier.Notify(context.Background(), ne); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range rec.got {
+		names = append(names, m.name+" "+m.dims["Outcome"]+m.dims["Channel"])
+	}
+	if got := strings.Join(names, ", "); got != "Messages PROCESSED, Notifications SENTEMAIL, DeliveryLatency EMAIL" {
+		t.Fatalf("metrics %s", got)
+	}
+}

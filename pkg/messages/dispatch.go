@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/problem"
 )
 
@@ -66,6 +67,9 @@ type Dispatcher struct {
 	Sender  Sender
 	Lease   time.Duration
 	Now     func() time.Time
+	// Metrics, when set, hears of each final status (and the time from
+	// acceptance to SENT).
+	Metrics metrics.Sink
 }
 
 // Notify handles one NotificationEvent of the dispatcher's channel. It
@@ -120,6 +124,13 @@ func (d Dispatcher) final(ctx context.Context, em EventMessage, s ChannelStatus,
 	err := d.Store.SetChannelStatus(ctx, em.FiscalCode, em.ID, d.Channel, s, reason, d.Now())
 	if err != nil && !errors.Is(err, problem.ErrConflict) {
 		return fmt.Errorf("set %s status %s: %w", d.Channel, s, err)
+	}
+	if err == nil && d.Metrics != nil {
+		d.Metrics.Emit(metrics.Notifications, "Count", 1, map[string]string{"Channel": d.Channel, "Outcome": string(s)})
+		if s == ChannelSent && !em.CreatedAt.IsZero() {
+			d.Metrics.Emit(metrics.DeliveryLatency, "Milliseconds", float64(d.Now().Sub(em.CreatedAt).Milliseconds()),
+				map[string]string{"Channel": d.Channel})
+		}
 	}
 	return nil
 }

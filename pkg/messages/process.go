@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
 )
@@ -23,6 +24,8 @@ type Processor struct {
 	// downloads): the citizen's per-service preferences do not stop it.
 	Platform string
 	Now      func() time.Time
+	// Metrics, when set, hears of each message PROCESSED or REJECTED.
+	Metrics metrics.Sink
 }
 
 // ReasonUndeliverable is the e-mail channel's FAILED reason for an address
@@ -100,6 +103,7 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	if err != nil {
 		return p.throttle(ctx, em, fmt.Errorf("deliver: %w", err))
 	}
+	metrics.Count(p.Metrics, metrics.Messages, map[string]string{"Outcome": string(Processed)})
 	// The message is PROCESSED already; a failed send is retried as a whole
 	// and Deliver is idempotent, so each channel is queued at least once
 	// (and sent at most once: each channel claims its send).
@@ -131,6 +135,9 @@ func (p Processor) reject(ctx context.Context, em EventMessage, reason string) e
 	err := p.Store.SetStatus(ctx, em.FiscalCode, em.ID, Rejected, reason, p.Now())
 	if err != nil && !errors.Is(err, problem.ErrConflict) {
 		return fmt.Errorf("reject: %w", err)
+	}
+	if err == nil {
+		metrics.Count(p.Metrics, metrics.Messages, map[string]string{"Outcome": string(Rejected), "Reason": RejectionCode(reason)})
 	}
 	return nil
 }

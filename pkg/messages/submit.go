@@ -12,6 +12,7 @@ import (
 
 	"github.com/digital-citizenship/functions/pkg/auth"
 	"github.com/digital-citizenship/functions/pkg/ids"
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/services"
 )
@@ -24,6 +25,8 @@ type Submitter struct {
 	Store   Store
 	Created Queue
 	Now     func() time.Time
+	// Metrics, when set, hears of each message accepted (not of replays).
+	Metrics metrics.Sink
 }
 
 // Submission is one submitMessageforUser call, already decoded.
@@ -100,6 +103,7 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 		return "", problem.Wrap(problem.Unavailable, err, "Service unavailable",
 			"The message could not be queued for delivery; it was not sent. Retry later.")
 	}
+	metrics.Count(u.Metrics, metrics.Messages, map[string]string{"Outcome": string(Accepted)})
 	return m.ID, nil
 }
 
