@@ -1,0 +1,114 @@
+package sam
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func repoTemplate(t *testing.T) (string, *Template) {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	path := filepath.Join(filepath.Dir(file), "..", "..", "template.yaml")
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(text), tmpl
+}
+
+// TestMonitoring reads template.yaml: its generated monitoring is up to
+// date, every work queue has an alarm on the age of its oldest message and
+// one on its dead-letter queue, every function an alarm on its errors and
+// throttles, and every alarm notifies the AlarmTopicArn topic.
+func TestMonitoring(t *testing.T) {
+	text, tmpl := repoTemplate(t)
+	if got, want := MonitoringSection(text), tmpl.Monitoring(); got != want {
+		t.Fatal("template.yaml's monitoring is out of date: run go generate ./pkg/sam")
+	}
+	// alarmsOn maps "namespace metric dimension-target" to the alarms.
+	alarmsOn := map[string][]string{}
+	for _, id := range tmpl.OfType("AWS::CloudWatch::Alarm") {
+		p := tmpl.Resources[id].Properties
+		if !strings.Contains(strings.Join(flatten(p["AlarmActions"]), " "), "AlarmTopicArn") {
+			t.Errorf("alarm %s notifies no one: %v", id, p["AlarmActions"])
+		}
+		add := func(ns, metric string, dims any) {
+			for _, d := range list(dims) {
+				alarmsOn[ns+" "+metric+" "+refTarget(asMap(d)["Value"])] = append(alarmsOn[ns+" "+metric+" "+refTarget(asMap(d)["Value"])], id)
+			}
+		}
+		add(str(p["Namespace"]), str(p["MetricName"]), p["Dimensions"])
+		for _, m := range list(p["Metrics"]) {
+			ms := asMap(asMap(asMap(m)["MetricStat"])["Metric"])
+			add(str(ms["Namespace"]), str(ms["MetricName"]), ms["Dimensions"])
+		}
+	}
+	work, dlq := tmpl.Queues()
+	if len(work) == 0 {
+		t.Fatal("no queues found")
+	}
+	for _, q := range work {
+		if len(alarmsOn["AWS/SQS ApproximateAgeOfOldestMessage "+q]) == 0 {
+			t.Errorf("queue %s has no alarm on the age of its oldest message", q)
+		}
+		if dlq[q] == "" {
+			t.Errorf("queue %s has no dead-letter queue", q)
+		} else if len(alarmsOn["AWS/SQS ApproximateNumberOfMessagesVisible "+dlq[q]]) == 0 {
+			t.Errorf("dead-letter queue %s has no alarm", dlq[q])
+		}
+	}
+	for _, f := range tmpl.Functions() {
+		if len(alarmsOn["AWS/Lambda Errors "+f.LogicalID]) == 0 || len(alarmsOn["AWS/Lambda Throttles "+f.LogicalID]) == 0 {
+			t.Errorf("function %s has no alarm on its errors and throttles", f.LogicalID)
+		}
+	}
+	for _, want := range []string{"AWS/ApiGateway 5XXError ", "AWS/SES Reputation.BounceRate ", "AWS/SES Reputation.ComplaintRate "} {
+		found := false
+		for k := range alarmsOn {
+			found = found || strings.HasPrefix(k, want)
+		}
+		for _, id := range tmpl.OfType("AWS::CloudWatch::Alarm") {
+			p := tmpl.Resources[id].Properties
+			found = found || str(p["Namespace"])+" "+str(p["MetricName"])+" " == want
+		}
+		if !found {
+			t.Errorf("no alarm on %s", want)
+		}
+	}
+	if len(tmpl.OfType("AWS::CloudWatch::Dashboard")) != 1 {
+		t.Error("no dashboard")
+	}
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func flatten(v any) []string {
+	switch x := v.(type) {
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for k, e := range x {
+			out = append(out, k)
+			out = append(out, flatten(e)...)
+		}
+		return out
+	case string:
+		return []string{x}
+	}
+	return nil
+}
