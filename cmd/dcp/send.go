@@ -77,13 +77,18 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 			if err != nil {
 				return fmt.Errorf("%s: %w", resultsPath, err)
 			}
-			done := map[int]bool{}
+			done := map[int]campaign.Record{}
 			for _, r := range before {
-				done[r.Line] = r.MessageID != ""
+				done[r.Line] = r
 			}
 			var todo []campaign.Row
 			for _, r := range rows {
-				if !done[r.Line] {
+				d, ok := done[r.Line]
+				if ok && d.FiscalCode != r.FiscalCode {
+					return fmt.Errorf("%s does not match %s (line %d is another citizen's): the file changed since; give a new --results",
+						resultsPath, csvPath, r.Line)
+				}
+				if d.MessageID == "" {
 					todo = append(todo, r)
 				}
 			}
@@ -103,6 +108,9 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 			p.journal = journal
 			results, err := campaign.Send(cmd.Context(), c, todo, concurrency, p)
 			p.finish()
+			if p.err != nil {
+				return fmt.Errorf("the results file: %w", p.err)
+			}
 			all := map[int]campaign.Record{}
 			for _, r := range before {
 				all[r.Line] = r

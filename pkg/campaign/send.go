@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -222,6 +221,3 @@ func describe(r Response) string {
 	}
 	return strings.ReplaceAll(fmt.Sprintf("HTTP %d %s: %s", r.Status, title, detail), "\n", "; ")
 }
-
-// ErrInterrupted is returned when a run stops before every row is done.
-var ErrInterrupted = errors.New("interrupted")
