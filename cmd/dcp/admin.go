@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/digital-citizenship/functions/pkg/campaign"
 )
 
 // adminCmd wraps the admin API: each subcommand is one call, its answer
@@ -25,8 +23,7 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 		if err := o.check(); err != nil {
 			return err
 		}
-		c := campaign.Client{API: o.api, Key: o.key, HTTP: o.http(), Attempts: 5}
-		res, err := c.Do(cmd.Context(), method, path, body, nil)
+		res, err := o.client(0, 5).Do(cmd.Context(), method, path, body, nil)
 		if err != nil {
 			return err
 		}

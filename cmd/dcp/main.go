@@ -20,6 +20,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+
+	"github.com/digital-citizenship/functions/pkg/campaign"
 )
 
 // exitInterrupted is the exit status of a run stopped by Ctrl-C.
@@ -61,7 +64,21 @@ func (o *options) check() error {
 	return nil
 }
 
-func (o *options) http() *http.Client { return &http.Client{Timeout: o.timeout} }
+// client calls the API, at most perSecond requests a second (none: no
+// pace), trying each one attempts times.
+func (o *options) client(perSecond float64, attempts int) campaign.Client {
+	c := campaign.Client{API: o.api, Key: o.key, HTTP: &http.Client{Timeout: o.timeout}, Attempts: attempts, Throttled: &campaign.Counter{}}
+	if perSecond > 0 {
+		c.Limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+	}
+	return c
+}
+
+// paceFlags are the flags of the commands that send many requests.
+func paceFlags(cmd *cobra.Command, perSecond *float64, concurrency *int, defaultRate float64) {
+	cmd.Flags().Float64Var(perSecond, "rate", defaultRate, "at most this many requests per second")
+	cmd.Flags().IntVar(concurrency, "concurrency", 8, "requests in flight at once")
+}
 
 func root() *cobra.Command {
 	o := &options{}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/time/rate"
 
 	"github.com/digital-citizenship/functions/pkg/campaign"
 )
@@ -101,10 +100,8 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 				return err
 			}
 			defer journal.Close()
-			throttled := &campaign.Counter{}
-			c := campaign.Client{API: o.api, Key: o.key, HTTP: o.http(), Attempts: attempts, Throttled: throttled,
-				Limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
-			p := newProgress(out, len(todo), "sending", throttled)
+			c := o.client(perSecond, attempts)
+			p := newProgress(out, len(todo), "sending", c.Throttled)
 			p.journal = journal
 			results, err := campaign.Send(cmd.Context(), c, todo, concurrency, p)
 			p.finish()
@@ -147,8 +144,7 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 	cmd.Flags().StringVar(&csvPath, "csv", "", "the CSV file (required)")
 	cmd.Flags().StringVar(&templatePath, "template", "", "a template file: the subject on the first line, the markdown after it")
 	cmd.Flags().StringVar(&resultsPath, "results", "", "the results file (default: <csv>.results.csv)")
-	cmd.Flags().Float64Var(&perSecond, "rate", 10, "at most this many requests per second")
-	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "requests in flight at once")
+	paceFlags(cmd, &perSecond, &concurrency, 10)
 	cmd.Flags().IntVar(&attempts, "attempts", 10, "tries of one request (429, 5xx, network errors) before its row fails")
 	_ = cmd.MarkFlagRequired("csv")
 	return cmd

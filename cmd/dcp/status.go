@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/time/rate"
 
 	"github.com/digital-citizenship/functions/pkg/campaign"
 )
@@ -38,8 +37,7 @@ With --wait DURATION, poll again until every message and channel is final, or th
 			if len(records) == 0 {
 				return fmt.Errorf("%s has no results", resultsPath)
 			}
-			c := campaign.Client{API: o.api, Key: o.key, HTTP: o.http(), Attempts: 10, Throttled: &campaign.Counter{},
-				Limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
+			c := o.client(perSecond, 10)
 			deadline := time.Now().Add(wait)
 			for {
 				n := 0
@@ -75,8 +73,7 @@ With --wait DURATION, poll again until every message and channel is final, or th
 		},
 	}
 	cmd.Flags().StringVar(&resultsPath, "results", "", "the results file written by dcp send (required)")
-	cmd.Flags().Float64Var(&perSecond, "rate", 20, "at most this many requests per second")
-	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "requests in flight at once")
+	paceFlags(cmd, &perSecond, &concurrency, 20)
 	cmd.Flags().DurationVar(&wait, "wait", 0, "poll again until every message is final, for at most this long (e.g. 5m)")
 	_ = cmd.MarkFlagRequired("results")
 	return cmd

@@ -51,8 +51,6 @@ type RowError struct {
 	Reason string
 }
 
-func (e RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
-
 // Template is a subject and a markdown with {{column}} placeholders.
 type Template struct{ Subject, Markdown string }
 
@@ -200,9 +198,7 @@ func build(line int, v map[string]string, tmpl *Template, fileHash string) (Row,
 	// The API's own validation, so that a row it would refuse is reported
 	// now, before anything is sent.
 	if _, _, err := messages.ParseNewMessage(raw); err != nil {
-		return fail("%s", strings.ReplaceAll(problemDetail(err), "\n", "; "))
+		return fail("%s", strings.ReplaceAll(problem.As(err).Detail, "\n", "; "))
 	}
 	return Row{Line: line, FiscalCode: fc, Body: raw, Key: fmt.Sprintf("dcp:%s:%d", fileHash, line)}, nil
 }
-
-func problemDetail(err error) string { return problem.As(err).Detail }

@@ -88,7 +88,8 @@ func (c Client) Do(ctx context.Context, method, path string, body []byte, header
 			break
 		}
 		if wait < 0 { // no advice: back off
-			wait = min(c.maxWait(), time.Duration(float64(250*time.Millisecond)*float64(int(1)<<min(i, 10))*(0.5+rand.Float64())))
+			backoff := 250 * time.Millisecond << min(i, 10) // doubling from a quarter second
+			wait = time.Duration(float64(backoff) * (0.5 + rand.Float64()))
 		}
 		select {
 		case <-ctx.Done():

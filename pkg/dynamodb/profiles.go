@@ -222,28 +222,26 @@ func (s *Profiles) Recipient(ctx context.Context, fiscalCode string) (profiles.R
 	var validated string
 	found := false
 	for _, av := range res.Items {
-		sk, _ := av[attrSK].(*types.AttributeValueMemberS)
-		switch {
-		case sk == nil:
-		case sk.Value == devicesSK:
+		switch sk := skOf(av); {
+		case sk == devicesSK:
 			r.Devices = devicesOf(av)
-		case sk.Value == preferencesSK:
+		case sk == preferencesSK:
 			if r.Preferences, err = preferencesOf(av); err != nil {
 				return profiles.Recipient{}, err
 			}
-		case sk.Value == emailSK:
+		case sk == emailSK:
 			var it emailItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return profiles.Recipient{}, err
 			}
 			validated = it.Validated
-		case sk.Value == undeliverableSK:
+		case sk == undeliverableSK:
 			var it undeliverableItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return profiles.Recipient{}, err
 			}
 			r.Undeliverable = &profiles.Undeliverable{Address: it.Address, Reason: it.Reason}
-		case strings.HasPrefix(sk.Value, versionPfx) && !found:
+		case strings.HasPrefix(sk, versionPfx) && !found:
 			var it profileItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return profiles.Recipient{}, err

@@ -26,19 +26,19 @@ type UserData struct{ t table }
 func NewUserData(api API, name string) *UserData { return &UserData{table{api, name}} }
 
 type requestItem struct {
-	PK         string `dynamodbav:"pk"`
-	SK         string `dynamodbav:"sk"`
-	ID         string `dynamodbav:"id"`
-	FiscalCode string `dynamodbav:"fiscal_code"`
-	Choice     string `dynamodbav:"choice"`
-	Status     string `dynamodbav:"status"`
-	CreatedAt  string `dynamodbav:"created_at"`
-	UpdatedAt  string `dynamodbav:"updated_at"`
-	DueAt      string `dynamodbav:"due_at"`
-	Attempts   int    `dynamodbav:"attempts"`
-	Reason     string `dynamodbav:"reason,omitempty"`
-	Archive    string `dynamodbav:"archive,omitempty"`
-	Confirmed  bool   `dynamodbav:"confirmed"`
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"`
+	ID         string    `dynamodbav:"id"`
+	FiscalCode string    `dynamodbav:"fiscal_code"`
+	Choice     string    `dynamodbav:"choice"`
+	Status     string    `dynamodbav:"status"`
+	CreatedAt  time.Time `dynamodbav:"created_at"`
+	UpdatedAt  time.Time `dynamodbav:"updated_at"`
+	DueAt      time.Time `dynamodbav:"due_at"`
+	Attempts   int       `dynamodbav:"attempts"`
+	Reason     string    `dynamodbav:"reason,omitempty"`
+	Archive    string    `dynamodbav:"archive,omitempty"`
+	Confirmed  bool      `dynamodbav:"confirmed"`
 }
 
 type dueItem struct {
@@ -49,13 +49,9 @@ type dueItem struct {
 	ID         string `dynamodbav:"id"`
 }
 
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-func unstamp(s string) time.Time { t, _ := time.Parse(time.RFC3339Nano, s); return t }
-
 func (it requestItem) request() userdata.Request {
 	return userdata.Request{ID: it.ID, FiscalCode: it.FiscalCode, Choice: it.Choice, Status: it.Status,
-		CreatedAt: unstamp(it.CreatedAt), UpdatedAt: unstamp(it.UpdatedAt), DueAt: unstamp(it.DueAt),
+		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, DueAt: it.DueAt,
 		Attempts: it.Attempts, Reason: it.Reason, Archive: it.Archive, Confirmed: it.Confirmed}
 }
 
@@ -71,8 +67,8 @@ func (s *UserData) Request(ctx context.Context, fiscalCode, choice string) (user
 // Open implements userdata.Store: the request, on condition that none of
 // its choice is open, and its index entry, in one transaction.
 func (s *UserData) Open(ctx context.Context, r userdata.Request) error {
-	it := requestItem{userDataPK(r.FiscalCode), r.Choice, r.ID, r.FiscalCode, r.Choice, r.Status, stamp(r.CreatedAt),
-		stamp(r.UpdatedAt), stamp(r.DueAt), r.Attempts, r.Reason, r.Archive, r.Confirmed}
+	it := requestItem{userDataPK(r.FiscalCode), r.Choice, r.ID, r.FiscalCode, r.Choice, r.Status, r.CreatedAt.UTC(),
+		r.UpdatedAt.UTC(), r.DueAt.UTC(), r.Attempts, r.Reason, r.Archive, r.Confirmed}
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return err
@@ -138,7 +134,7 @@ func (s *UserData) Due(ctx context.Context, choice string, now time.Time, n int)
 func (s *UserData) Update(ctx context.Context, r userdata.Request, from ...string) error {
 	upd := expression.Set(expression.Name("status"), expression.Value(r.Status)).
 		Set(expression.Name("attempts"), expression.Value(r.Attempts)).
-		Set(expression.Name("updated_at"), expression.Value(stamp(r.UpdatedAt))).
+		Set(expression.Name("updated_at"), expression.Value(r.UpdatedAt.UTC())).
 		Set(expression.Name("confirmed"), expression.Value(r.Confirmed))
 	for name, v := range map[string]string{"reason": r.Reason, "archive": r.Archive} {
 		if v != "" {
@@ -147,14 +143,12 @@ func (s *UserData) Update(ctx context.Context, r userdata.Request, from ...strin
 			upd = upd.Remove(expression.Name(name))
 		}
 	}
-	statuses := make([]expression.OperandBuilder, len(from))
-	for i, f := range from {
-		statuses[i] = expression.Value(f)
-	}
 	cond := expression.Name("id").Equal(expression.Value(r.ID))
-	if len(statuses) == 1 {
-		cond = cond.And(expression.Name("status").Equal(expression.Value(from[0])))
-	} else if len(statuses) > 1 {
+	if len(from) > 0 {
+		statuses := make([]expression.OperandBuilder, len(from))
+		for i, f := range from {
+			statuses[i] = expression.Value(f)
+		}
 		cond = cond.And(expression.Name("status").In(statuses[0], statuses[1:]...))
 	}
 	in, err := s.t.updateInput(userDataPK(r.FiscalCode), r.Choice, upd, cond)

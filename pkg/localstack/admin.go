@@ -12,9 +12,6 @@ import (
 	"github.com/digital-citizenship/functions/pkg/subscriptions"
 )
 
-// AdminServiceID is the service (and subscription) of the bootstrap admin.
-const AdminServiceID = subscriptions.AdminServiceID
-
 // provisionAdmin creates the bootstrap administrator with key as its
 // primary key, as dcp admin bootstrap does on a deployment (the same code);
 // it keeps what exists already (the emulator may outlive one run).
@@ -26,7 +23,7 @@ func provisionAdmin(ctx context.Context, cfg aws.Config, st *sam.Stack, plan sub
 	case err != nil:
 		return err
 	case created:
-		logs.Printf("admin subscription %q for %s provisioned with ADMIN_KEY and every group", AdminServiceID, email)
+		logs.Printf("admin subscription %q for %s provisioned with ADMIN_KEY and every group", subscriptions.AdminServiceID, email)
 	default:
 		logs.Printf("admin subscription exists already; its keys are unchanged")
 	}

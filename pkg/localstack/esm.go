@@ -160,17 +160,24 @@ func (m mapping) invoke(ctx context.Context, msgs []types.Message) {
 
 // schedule emulates a Schedule event (EventBridge): the function is
 // invoked every period, one invocation at a time, until ctx ends.
-func (s *Stack) schedule(ctx context.Context, id string, every time.Duration, logs *log.Logger) {
-	t := time.NewTicker(every)
+func (s *Stack) schedule(ctx context.Context, id string, period time.Duration, logs *log.Logger) {
+	every(ctx, period, func() {
+		if _, err := s.RunScheduled(ctx, id); err != nil && ctx.Err() == nil {
+			logs.Printf("%s: scheduled invocation failed: %v", id, err)
+		}
+	})
+}
+
+// every runs f every period until ctx ends.
+func every(ctx context.Context, period time.Duration, f func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.RunScheduled(ctx, id); err != nil && ctx.Err() == nil {
-				logs.Printf("%s: scheduled invocation failed: %v", id, err)
-			}
+			f()
 		}
 	}
 }

@@ -73,17 +73,10 @@ func (t *tally) line() (string, bool) {
 }
 
 // report logs the summary every period while metrics come in.
-func (t *tally) report(ctx context.Context, every time.Duration, logs *log.Logger) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if l, ok := t.line(); ok {
-				logs.Printf("metrics: %s", l)
-			}
+func (t *tally) report(ctx context.Context, period time.Duration, logs *log.Logger) {
+	every(ctx, period, func() {
+		if l, ok := t.line(); ok {
+			logs.Printf("metrics: %s", l)
 		}
-	}
+	})
 }

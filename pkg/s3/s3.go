@@ -5,7 +5,6 @@ package s3
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -65,17 +64,4 @@ func (b Bucket) DeletePrefix(ctx context.Context, prefix string) error {
 		}
 	}
 	return nil
-}
-
-// Exists reports whether key is in the bucket (what a test checks).
-func (b Bucket) Exists(ctx context.Context, key string) (bool, error) {
-	_, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.Name, Key: &key})
-	if err == nil {
-		return true, nil
-	}
-	var nf *types.NotFound
-	if errors.As(err, &nf) {
-		return false, nil
-	}
-	return false, err
 }

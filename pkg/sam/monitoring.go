@@ -173,8 +173,8 @@ func WithMonitoring(text, section string) (string, error) {
 	return text[:i+1] + section + "\n" + text[i+1:], nil
 }
 
-// MonitoringSection returns the generated section of the template text.
-func MonitoringSection(text string) string {
+// monitoringSection returns the generated section of the template text.
+func monitoringSection(text string) string {
 	i, j := strings.Index(text, MonitoringBegin), strings.Index(text, MonitoringEnd)
 	if i < 0 || j < i {
 		return ""

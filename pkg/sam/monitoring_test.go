@@ -29,7 +29,7 @@ func repoTemplate(t *testing.T) (string, *Template) {
 // throttles, and every alarm notifies the AlarmTopicArn topic.
 func TestMonitoring(t *testing.T) {
 	text, tmpl := repoTemplate(t)
-	if got, want := MonitoringSection(text), tmpl.Monitoring(); got != want {
+	if got, want := monitoringSection(text), tmpl.Monitoring(); got != want {
 		t.Fatal("template.yaml's monitoring is out of date: run go generate ./pkg/sam")
 	}
 	// alarmsOn maps "namespace metric dimension-target" to the alarms.

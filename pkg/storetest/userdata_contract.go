@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,27 +55,9 @@ func UserDataContract(t *testing.T, st userdata.Store) {
 		t.Fatalf("due later: %s", d)
 	}
 	// Processors race for the download: one takes it.
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := dl
-			r.Status, r.Attempts = userdata.WIP, 1
-			errs[i] = st.Update(ctx, r, userdata.Pending)
-		}()
-	}
-	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		if err == nil {
-			wins++
-		} else if problem.KindOf(err) != problem.Conflict {
-			t.Fatalf("a racing processor got %v", err)
-		}
-	}
-	if wins != 1 {
+	claim := dl
+	claim.Status, claim.Attempts = userdata.WIP, 1
+	if wins := race(t, 4, problem.ErrConflict, func() error { return st.Update(ctx, claim, userdata.Pending) }); wins != 1 {
 		t.Fatalf("%d processors took one request", wins)
 	}
 	dl.Status, dl.Attempts, dl.Archive = userdata.Closed, 1, "exports/x/01DL.json"
