@@ -17,6 +17,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/config"
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/s3"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 	"github.com/digital-citizenship/functions/pkg/userdata"
@@ -40,7 +41,7 @@ func main() {
 		Files:    s3.New(cfg, env["USER_DATA_BUCKET"]),
 		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
 		Submitter: messages.Submitter{Store: store.NewMessages(db, env["MESSAGES_TABLE"]),
-			Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]}, Now: time.Now},
+			Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]}, Now: time.Now, Metrics: metrics.Stdout},
 		Service: svc,
 		Now:     time.Now,
 		Log:     slog.Default(),

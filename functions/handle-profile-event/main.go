@@ -20,6 +20,7 @@ import (
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/emailvalidation"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/profiles"
 	"github.com/digital-citizenship/functions/pkg/ses"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
@@ -37,7 +38,7 @@ func main() {
 	profs := store.NewProfiles(db, env["PROFILES_TABLE"])
 	w := welcome.Handler{Profiles: profs, Marks: profs, Service: svc, Wait: time.Minute, Now: time.Now,
 		Submitter: messages.Submitter{Store: store.NewMessages(db, env["MESSAGES_TABLE"]),
-			Created: queue.Queue{API: q, URL: env["CREATED_MESSAGES_QUEUE_URL"]}, Now: time.Now}}
+			Created: queue.Queue{API: q, URL: env["CREATED_MESSAGES_QUEUE_URL"]}, Now: time.Now, Metrics: metrics.Stdout}}
 	v := emailvalidation.Starter{Store: profs, Profiles: profs, From: env["MAIL_FROM"], PublicURL: env["PUBLIC_API_URL"],
 		Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
 		Wait:   time.Minute, Now: time.Now}
