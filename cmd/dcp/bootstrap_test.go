@@ -44,6 +44,7 @@ Resources:
 // the usage plan; a second run changes nothing and shows no key.
 func TestAdminBootstrap(t *testing.T) {
 	endpoint := awstest.Endpoint(t)
+	awstest.ClearEnv(t) // the shell's profile, CA bundle or endpoints are not the test's
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", "local")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")

@@ -48,13 +48,25 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 func startStack(t *testing.T, adminKey string, args ...string) *stack {
 	t.Helper()
-	root, bin := awstest.RepoRoot(t), awstest.BuildFunctions(t)
-	// Port 0: the stack picks a free port and names it in its ready line.
-	eps := awstest.LocalEndpoints(t)
-	stackName := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
-	s := &stack{endpoint: eps.AWS, logs: &syncBuffer{}, name: stackName}
+	return startStackOn(t, awstest.LocalEndpoints(t), adminKey, args...)
+}
+
+// startStackOn runs the stack on the emulators (or proxies) at eps.
+func startStackOn(t *testing.T, eps awstest.Endpoints, adminKey string, args ...string) *stack {
+	t.Helper()
 	env := eps.Env()
 	env["ADMIN_KEY"], env["LOCAL_API_ADDR"], env["LOCAL_WEBHOOK_ADDR"] = adminKey, "127.0.0.1:0", "127.0.0.1:0"
+	return launchStack(t, func(k string) string { return env[k] }, args...)
+}
+
+// launchStack runs cmd/local's run with getenv as its environment and waits
+// for its ready line; the stack's endpoint is the moto_server it names.
+func launchStack(t *testing.T, getenv func(string) string, args ...string) *stack {
+	t.Helper()
+	root, bin := awstest.RepoRoot(t), awstest.BuildFunctions(t)
+	// Port 0: the stack picks a free port and names it in its ready line.
+	stackName := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1e6)
+	s := &stack{logs: &syncBuffer{}, name: stackName}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -62,8 +74,7 @@ func startStack(t *testing.T, adminKey string, args ...string) *stack {
 		// (later -param flags win): tests poll faster than a client should.
 		base := []string{"-template", filepath.Join(root, "template.yaml"), "-bin", bin, "-stack", stackName,
 			"-param", "ThrottleRateLimit=100000", "-param", "ThrottleBurstLimit=100000"}
-		done <- run(ctx, append(base, args...),
-			func(k string) string { return env[k] }, s.logs)
+		done <- run(ctx, append(base, args...), getenv, s.logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -74,10 +85,10 @@ func startStack(t *testing.T, adminKey string, args ...string) *stack {
 			dumpLogs(t, root, s.logs.String())
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := readyLine.FindStringSubmatch(s.logs.String()); m != nil {
-			s.api = m[1]
+			s.api, s.endpoint = m[1], m[2]
 			return s
 		}
 		select {
@@ -86,7 +97,7 @@ func startStack(t *testing.T, adminKey string, args ...string) *stack {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	t.Fatalf("local stack not serving after 60s:\n%s", s.logs)
+	t.Fatalf("local stack not serving after 90s:\n%s", s.logs)
 	return nil
 }
 
@@ -102,7 +113,7 @@ func dumpLogs(t *testing.T, root, logs string) {
 	t.Logf("local stack logs in %s; the last %d lines:\n%s", file, min(len(lines), 12), strings.Join(lines[max(0, len(lines)-12):], "\n"))
 }
 
-var readyLine = regexp.MustCompile(`serving the API on (http://127\.0\.0\.1:\d+) `)
+var readyLine = regexp.MustCompile(`serving the API on (http://127\.0\.0\.1:\d+) .*SQS/SES/SNS (\S+);`)
 
 type reply struct {
 	status int

@@ -191,13 +191,12 @@ func newFaultRig(t *testing.T) *faultRig {
 	eps := awstest.LocalEndpoints(t)
 	r := &faultRig{moto: startFaultProxy(t, eps.AWS), ddb: startFaultProxy(t, eps.DynamoDB), citizen: "SPNDNL80R13C555X",
 		sentAt: map[string]time.Time{}, recordedAt: map[string]time.Time{}}
-	t.Setenv("AWS_ENDPOINT_URL", r.moto.url())
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", r.ddb.url())
 	// A short lease and a quick webhook timeout: a crashed attempt's
 	// redelivery (after the queue's visibility timeout, at least the
 	// functions' timeout, so never while the attempt runs) finds its claim
 	// expired.
-	r.stack = startStack(t, faultAdmin, "-param", "ClaimLeaseSeconds=3", "-param", "WebhookTimeoutSeconds=2")
+	r.stack = startStackOn(t, awstest.Endpoints{AWS: r.moto.url(), DynamoDB: r.ddb.url()}, faultAdmin,
+		"-param", "ClaimLeaseSeconds=3", "-param", "WebhookTimeoutSeconds=2")
 	r.stack.endpoint = eps.AWS // the emulator itself, for what it recorded
 	r.moto.observe = func(req *http.Request, body []byte, status int) {
 		if strings.HasSuffix(req.URL.Path, "/outbound-emails") && status == 200 {

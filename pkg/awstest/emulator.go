@@ -1,7 +1,9 @@
 // Package awstest gives tests real AWS-protocol endpoints: the official
-// DynamoDB Local for DynamoDB (AWS_ENDPOINT_URL_DYNAMODB, or one it starts)
-// and moto_server for SQS, SES, SNS and API Gateway (AWS_ENDPOINT_URL, or
-// one it starts), with the project's tables and queues from template.yaml.
+// DynamoDB Local for DynamoDB and moto_server for SQS, SES, SNS, S3 and API
+// Gateway, started on free ports, with the project's tables and queues from
+// template.yaml. Tests never use the AWS_* variables of the shell that runs
+// them: a developer's endpoints, profile or credentials cannot make a test
+// reach anything but the emulators it started.
 package awstest
 
 import (
@@ -10,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,6 +87,12 @@ func startWithRetry(port int, start func(port int) (*Emulator, error)) (*Emulato
 // says the endpoint on port answers.
 func startProcess(cmd *exec.Cmd, port int, name string, ready func(endpoint string) bool) (*Emulator, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Nothing of the developer's AWS settings reaches an emulator.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	var stderr strings.Builder
 	if cmd.Stderr == nil {
 		cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
@@ -165,13 +174,38 @@ func (e Endpoints) Env() map[string]string {
 }
 
 // Config returns an SDK configuration that sends DynamoDB requests to
-// e.DynamoDB and every other service's to e.AWS, as the SDK does with
-// AWS_ENDPOINT_URL_DYNAMODB beside AWS_ENDPOINT_URL.
+// e.DynamoDB and every other service's to e.AWS, resolved exactly as a
+// function given e.Env() resolves them (config.PinEndpoints), whatever the
+// process environment holds.
 func (e Endpoints) Config() aws.Config {
-	cfg := Config(e.AWS)
 	env := e.Env()
-	cfg.ConfigSources = []any{config.EndpointSource{Getenv: func(k string) string { return env[k] }}}
-	return cfg
+	return aws.Config{
+		Region:         Region,
+		Credentials:    credentials.NewStaticCredentialsProvider("local", "local", ""),
+		ServiceOptions: []func(string, any){config.PinEndpoints(func(k string) string { return env[k] })},
+	}
+}
+
+// Check refuses given endpoints that are not emulators' URLs: malformed, or
+// an AWS service endpoint (amazonaws.com, api.aws), where the local tools
+// would act on a real account. Empty ones (to be started) pass.
+func (e Endpoints) Check() error {
+	for name, v := range e.Env() {
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s=%q is not an http(s) URL of an emulator", name, v)
+		}
+		h := strings.ToLower(u.Hostname())
+		for _, domain := range []string{"amazonaws.com", "amazonaws.com.cn", "api.aws"} {
+			if h == domain || strings.HasSuffix(h, "."+domain) {
+				return fmt.Errorf("%s=%s is AWS itself: the local stack talks only to emulators (unset it, or point it at one)", name, v)
+			}
+		}
+	}
+	return nil
 }
 
 var (
@@ -180,13 +214,10 @@ var (
 	sharedOnce, sharedDynamoDBOnce sync.Once
 )
 
-// Endpoint returns AWS_ENDPOINT_URL or the endpoint of a moto_server shared
-// by the tests of this package; Main stops it.
+// Endpoint returns the endpoint of a moto_server shared by the tests of
+// this package; Main stops it.
 func Endpoint(t testing.TB) string {
 	t.Helper()
-	if e := os.Getenv("AWS_ENDPOINT_URL"); e != "" {
-		return e
-	}
 	sharedOnce.Do(func() { shared, sharedErr = StartMoto(0) })
 	if sharedErr != nil {
 		t.Fatal(sharedErr)
@@ -194,13 +225,10 @@ func Endpoint(t testing.TB) string {
 	return shared.Endpoint
 }
 
-// DynamoDBEndpoint returns AWS_ENDPOINT_URL_DYNAMODB or the endpoint of a
-// DynamoDB Local shared by the tests of this package; Main stops it.
+// DynamoDBEndpoint returns the endpoint of a DynamoDB Local shared by the
+// tests of this package; Main stops it.
 func DynamoDBEndpoint(t testing.TB) string {
 	t.Helper()
-	if e := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); e != "" {
-		return e
-	}
 	root := RepoRoot(t)
 	sharedDynamoDBOnce.Do(func() { sharedDynamoDB, sharedDynamoDBErr = StartDynamoDBLocal(CacheDir(root), 0) })
 	if sharedDynamoDBErr != nil {
@@ -232,6 +260,9 @@ func Main(m interface{ Run() int }) {
 			e.Stop()
 		}
 	}
+	if built != "" {
+		_ = os.RemoveAll(built)
+	}
 	os.Exit(code)
 }
 
@@ -256,6 +287,19 @@ func Stack(t testing.TB) (aws.Config, *sam.Stack) {
 	return cfg, st
 }
 
+// ClearEnv unsets, for the test, every AWS_* variable of the shell that runs
+// it, for tests of code that reads the process environment as a deployed
+// program does (dcp's credential chain, cmd/local).
+func ClearEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			t.Setenv(k, "") // restored after the test
+			_ = os.Unsetenv(k)
+		}
+	}
+}
+
 // RepoRoot returns the folder holding go.mod.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
@@ -277,14 +321,29 @@ func RepoRoot(t testing.TB) string {
 
 // BuildFunctions builds every function of the tree for this machine, with
 // the deployed build's tags, into a temporary folder (one binary per
-// function, named after its folder) and returns the folder.
+// function, named after its folder) and returns the folder. The build is
+// done once per test binary (linking 42 binaries takes seconds); Main
+// removes it.
 func BuildFunctions(t testing.TB) string {
 	t.Helper()
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin+"/", "./functions/...")
-	build.Dir, build.Env = RepoRoot(t), append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build functions: %v\n%s", err, out)
+	builtOnce.Do(func() {
+		if built, builtErr = os.MkdirTemp("", "functions-"); builtErr != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", built+"/", "./functions/...")
+		build.Dir, build.Env = RepoRoot(t), append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			builtErr = fmt.Errorf("build functions: %v\n%s", err, out)
+		}
+	})
+	if builtErr != nil {
+		t.Fatal(builtErr)
 	}
-	return bin
+	return built
 }
+
+var (
+	built     string
+	builtErr  error
+	builtOnce sync.Once
+)

@@ -11,6 +11,14 @@
 // variables: AWS_ENDPOINT_URL, and AWS_ENDPOINT_URL_<SERVICE> beside it
 // (AWS_ENDPOINT_URL_DYNAMODB), which is how the local stack points functions
 // at its emulators.
+//
+// Every setting comes from the getenv a caller passes, never from the
+// process environment behind its back: each service client's endpoint is
+// pinned when the client is made (PinEndpoints). The SDK's own resolution
+// would look at the process environment and, with AWS_ENDPOINT_URL set
+// there but not AWS_ENDPOINT_URL_DYNAMODB, send DynamoDB to the global
+// endpoint whatever the configuration said: the local stack's own clients
+// then wrote to one emulator while its functions read another.
 package config
 
 import (
@@ -20,6 +28,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -81,10 +90,7 @@ func AWS(getenv func(string) string) (aws.Config, error) {
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return creds, nil
 		}),
-		ConfigSources: []any{EndpointSource{Getenv: getenv}},
-	}
-	if e := getenv("AWS_ENDPOINT_URL"); e != "" {
-		cfg.BaseEndpoint = aws.String(e)
+		ServiceOptions: []func(string, any){PinEndpoints(getenv)},
 	}
 	if getenv("AWS_REQUEST_LOG") == "1" {
 		cfg.APIOptions = append(cfg.APIOptions, LogRequests(os.Stdout))
@@ -107,18 +113,37 @@ func LogRequests(w io.Writer) func(*middleware.Stack) error {
 	}
 }
 
-// EndpointSource resolves a service's own endpoint variable,
-// AWS_ENDPOINT_URL_<SERVICE ID> (upper case, spaces as underscores), as the
-// SDK's shared configuration does. Service clients consult it through
-// aws.Config.ConfigSources.
-type EndpointSource struct {
-	Getenv func(string) string
+// ServiceEndpoint returns the endpoint getenv sets for the service whose
+// SDK id is sdkID, as the SDK documents the variables: its own
+// AWS_ENDPOINT_URL_<SERVICE ID> (upper case, spaces as underscores), else
+// AWS_ENDPOINT_URL, else "" (AWS's own endpoint).
+func ServiceEndpoint(getenv func(string) string, sdkID string) string {
+	if v := getenv("AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_"))); v != "" {
+		return v
+	}
+	return getenv("AWS_ENDPOINT_URL")
 }
 
-// GetServiceBaseEndpoint returns the endpoint set for the service sdkID.
-func (s EndpointSource) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
-	v := s.Getenv("AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
-	return v, v != "", nil
+// PinEndpoints is an aws.Config.ServiceOptions entry that sets every
+// service client's BaseEndpoint to ServiceEndpoint(getenv, its id), or
+// clears it, after the SDK's own resolution: what the process environment
+// holds has no say.
+func PinEndpoints(getenv func(string) string) func(string, any) {
+	return func(sdkID string, options any) {
+		v := reflect.ValueOf(options)
+		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+			return
+		}
+		f := v.Elem().FieldByName("BaseEndpoint")
+		if !f.IsValid() || !f.CanSet() || f.Type() != reflect.TypeFor[*string]() {
+			return
+		}
+		if e := ServiceEndpoint(getenv, sdkID); e != "" {
+			f.Set(reflect.ValueOf(&e))
+		} else {
+			f.SetZero()
+		}
+	}
 }
 
 // MustLoad is Load for main: it exits on failure.

@@ -108,6 +108,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 			s.Close()
 		}
 	}()
+	if err := s.Endpoints.Check(); err != nil {
+		return s, err
+	}
 	if err := s.startEmulators(o, logs); err != nil {
 		return s, err
 	}
