@@ -292,6 +292,15 @@ func TestLocalStack_EndToEnd(t *testing.T) {
 		t.Fatalf("the emulator recorded %d such e-mails, want exactly 1", found)
 	}
 
+	// A body in ISO-8859-1, as a client sends it: API Gateway (and the local
+	// API) hand it over with U+FFFD in place of the invalid byte, and it is
+	// refused with a 400 that says why; nothing is created.
+	latin1 := "{\"content\":{\"subject\":\"Avviso della Citt\xe0 di Roma\",\"markdown\":" + fmt.Sprintf("%q", markdown) + "}}"
+	bad := s.must(t, 400, key, "POST", "/api/v1/messages/"+citizen, latin1)
+	if bad.header.Get("Content-Type") != "application/problem+json" || !strings.Contains(fmt.Sprint(bad.body["detail"]), "not valid UTF-8") {
+		t.Fatalf("an ISO-8859-1 body: %s", bad.raw)
+	}
+
 	// A citizen without a profile: the message is REJECTED, nothing is sent.
 	rejected := s.must(t, 201, key, "POST", "/api/v1/messages/RSSMRA80A01H501U", msg)
 	s.waitFor(t, key, rejected.header.Get("Location"), func(r reply) bool { return r.body["status"] == "REJECTED" })

@@ -74,13 +74,16 @@ func TestHardening_Text(t *testing.T) {
 	}
 	md := strings.Repeat("Lorem ipsum ", 10)
 	for name, b := range map[string]string{
-		"subject with LF":         body("A subject\nline", md),
-		"subject with CR":         body("A subject\rline", md),
-		"subject with NUL":        body("A subject\x00line", md),
-		"subject with U+2028":     body("A subject\u2028line", md),
-		"markdown with NUL":       body("A subject line", md+"\x00"),
-		"markdown with ESC":       body("A subject line", md+"\x1b[31m"),
-		"body not UTF-8":          `{"content":{"subject":"A subject \xff\xfe","markdown":"` + md + `"}}`,
+		"subject with LF":     body("A subject\nline", md),
+		"subject with CR":     body("A subject\rline", md),
+		"subject with NUL":    body("A subject\x00line", md),
+		"subject with U+2028": body("A subject\u2028line", md),
+		"markdown with NUL":   body("A subject line", md+"\x00"),
+		"markdown with ESC":   body("A subject line", md+"\x1b[31m"),
+		"body not UTF-8":      `{"content":{"subject":"A subject \xff\xfe","markdown":"` + md + `"}}`,
+		"body in ISO-8859-1":  `{"content":{"subject":"Citt\xe0 di Roma, avviso","markdown":"` + md + `"}}`,
+		// What API Gateway hands over for the body above.
+		"body with U+FFFD":        `{"content":{"subject":"Citt` + "\ufffd" + ` di Roma, avviso","markdown":"` + md + `"}}`,
 		"121 units with an emoji": body(strings.Repeat("a", 119)+"🎉", md),
 	} {
 		t.Run(name, func(t *testing.T) { wantProblem(t, w.do(t, c, "POST", path, b), 400, "Invalid NewMessage") })
@@ -90,6 +93,10 @@ func TestHardening_Text(t *testing.T) {
 	}
 	// The original counted String.length: six emoji are 12 units, valid
 	// (10 to 120); four are 8, too short; markdown keeps its line breaks.
+	// The character itself, escaped, is text like any other.
+	if r := w.do(t, c, "POST", path, `{"content":{"subject":"A subject \\ufffd","markdown":"`+md+`"}}`); r.Status != 201 {
+		t.Fatalf("an escaped U+FFFD: %d %s", r.Status, r.Raw)
+	}
 	if r := w.do(t, c, "POST", path, body("🎉🎉🎉🎉🎉🎉", md+"\n\n* item\r\n\tend")); r.Status != 201 {
 		t.Fatalf("six emoji: %d %s", r.Status, r.Raw)
 	}

@@ -4,6 +4,7 @@
 package validate
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,13 +44,20 @@ func (r *Report) Err() error {
 //
 // A body that is not valid UTF-8 is a 400 too: the decoder would otherwise
 // replace the bad bytes silently, and the stored text would not be what
-// the client sent.
+// the client sent. Through API Gateway the function never sees the bad
+// bytes: a body that is not a binary media type is handed over as text,
+// each invalid sequence already replaced by U+FFFD. So a body carrying
+// U+FFFD (unescaped) is refused the same way, whichever way it came: the
+// replacement character is the mark of text sent in another encoding
+// (ISO-8859-1 "à" is one invalid byte), and a citizen would read "Citt�".
+// A client that means the character can send it escaped, "\ufffd".
 func DecodeJSON(data []byte, v any, title string) error {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return problem.New(problem.Invalid, title, "value is not a JSON object: the request body is empty")
 	}
-	if !utf8.Valid(data) {
-		return problem.New(problem.Invalid, title, "value is not valid UTF-8")
+	if !utf8.Valid(data) || bytes.ContainsRune(data, utf8.RuneError) {
+		return problem.New(problem.Invalid, title, "value is not valid UTF-8 (send the body in UTF-8: text in ISO-8859-1 or "+
+			"Windows-1252 arrives with U+FFFD in place of its accented letters)")
 	}
 	err := json.Unmarshal(data, v)
 	if err == nil {
