@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -28,6 +30,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/digital-citizenship/functions/pkg/awstest"
+	"github.com/digital-citizenship/functions/pkg/messages"
 )
 
 // faultProxy stands between the functions and an emulator: it passes
@@ -47,6 +50,9 @@ type faultProxy struct {
 	inject func(r *http.Request, body []byte) (status int, header http.Header, answer string, abort bool)
 	// observe sees every request passed on and its answer's status.
 	observe func(r *http.Request, body []byte, status int)
+	// lose, when it says so, passes the request on and loses the answer:
+	// the write lands, the sender sees its connection cut.
+	lose func(r *http.Request, body []byte) bool
 	// sending counts the sends (SES, SNS Publish) in flight; cut, those
 	// that going down cut off: their outcome is unknown to the sender.
 	sending, cut atomic.Int32
@@ -110,6 +116,12 @@ func (p *faultProxy) set(inject func(*http.Request, []byte) (int, http.Header, s
 	p.inject = inject
 }
 
+func (p *faultProxy) setLose(lose func(*http.Request, []byte) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lose = lose
+}
+
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -121,8 +133,12 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	p.mu.Lock()
-	inject, observe := p.inject, p.observe
+	inject, observe, lose := p.inject, p.observe, p.lose
 	p.mu.Unlock()
+	if lose != nil && lose(r, body) {
+		p.proxy.ServeHTTP(httptest.NewRecorder(), r)
+		panic(http.ErrAbortHandler)
+	}
 	if inject != nil {
 		if status, header, answer, abort := inject(r, body); abort {
 			panic(http.ErrAbortHandler) // the connection drops without an answer
@@ -196,7 +212,7 @@ func newFaultRig(t *testing.T) *faultRig {
 	// functions' timeout, so never while the attempt runs) finds its claim
 	// expired.
 	r.stack = startStackOn(t, awstest.Endpoints{AWS: r.moto.url(), DynamoDB: r.ddb.url()}, faultAdmin,
-		"-param", "ClaimLeaseSeconds=3", "-param", "WebhookTimeoutSeconds=2")
+		"-param", "ClaimLeaseSeconds=3", "-param", "WebhookTimeoutSeconds=2", "-param", "RequeueAfterSeconds=2")
 	r.stack.endpoint = eps.AWS // the emulator itself, for what it recorded
 	r.moto.observe = func(req *http.Request, body []byte, status int) {
 		if strings.HasSuffix(req.URL.Path, "/outbound-emails") && status == 200 {
@@ -302,6 +318,27 @@ func (r *faultRig) load(t *testing.T, tag string, n int, fault func()) map[strin
 	}
 	wg.Wait()
 	return accepted
+}
+
+// submitOnce submits n messages the way a client that does not retry
+// does, with an Idempotency-Key or without, and returns the answers'
+// statuses and the accepted messages' locations by id.
+func (r *faultRig) submitOnce(t *testing.T, tag string, n int, keyed bool) (map[int]int, map[string]string) {
+	t.Helper()
+	statuses, accepted := map[int]int{}, map[string]string{}
+	for i := range n {
+		body := fmt.Sprintf(`{"content":{"subject":"Avviso %s %03d","markdown":%q}}`, tag, i, markdown)
+		headers := []string{}
+		if keyed {
+			headers = []string{"Idempotency-Key", fmt.Sprintf("%s-%s-%d", r.name, tag, i)}
+		}
+		res := r.call(t, r.key, "POST", "/api/v1/messages/"+r.citizen, body, headers...)
+		statuses[res.status]++
+		if res.status == 201 {
+			accepted[ulid.FindString(res.header.Get("Location"))] = res.header.Get("Location")
+		}
+	}
+	return statuses, accepted
 }
 
 // settle waits until every accepted message is in a final status on every
@@ -532,6 +569,107 @@ func TestFaults(t *testing.T) {
 		check(t, c, int(killed.Load()))
 		if killed.Load() == 0 {
 			t.Error("no process was killed")
+		}
+	})
+	t.Run("answers of conditional writes lost", func(t *testing.T) {
+		// The first conditional write of each kind lands, and its answer is
+		// lost (a cut connection): the SDK retries it, and the retry must
+		// know its own write. Before, a claim's retry found the channel
+		// "claimed by another attempt" and waited out the lease, and a
+		// submission's retried PutItem answered 500 for a stored message
+		// that then stayed ACCEPTED.
+		from := len(r.logs.String())
+		var mu sync.Mutex
+		lost := map[string]int{}
+		r.ddb.setLose(func(req *http.Request, body []byte) bool {
+			kind := awstest.ConditionalWrite(req, body)
+			mu.Lock()
+			defer mu.Unlock()
+			lost[kind]++
+			return kind != "" && lost[kind] == 1
+		})
+		defer r.ddb.setLose(nil)
+		r.must(t, 200, faultAdmin, "PUT", "/adm/services/faults", `{"service_id":"faults","service_name":"TARI","organization_name":"Comune di Roma",
+			"department_name":"Tributi","organization_fiscal_code":"02438750586","authorized_cidrs":[],"authorized_recipients":[],
+			"max_allowed_payment_amount":60000}`)
+		v := r.must(t, 200, faultAdmin, "GET", "/api/v1/profiles/"+r.citizen, "").body["version"]
+		r.must(t, 200, faultAdmin, "POST", "/api/v1/profiles/"+r.citizen, fmt.Sprintf(`{"email":"citizen-faults@example.com",
+			"is_inbox_enabled":true,"is_webhook_enabled":true,"preferred_languages":["it_IT"],"version":%v}`, v))
+		keyed, acc := r.submitOnce(t, "lost-keyed", 10, true)
+		plain, more := r.submitOnce(t, "lost-plain", 10, false)
+		maps.Copy(acc, more)
+		if keyed[201] != 10 || plain[201] != 10 {
+			t.Errorf("submissions answered %v with an Idempotency-Key, %v without; want 201 each", keyed, plain)
+		}
+		c := r.settle(t, acc)
+		for id, loc := range acc {
+			read := r.must(t, 200, faultAdmin, "PUT", loc+"/message-status", `{"change_type":"reading","is_read":true}`)
+			if read.body["version"] != float64(1) {
+				t.Errorf("message %s read once: %s", id, read.raw)
+			}
+			break
+		}
+		logs := r.logs.String()[from:]
+		waits := strings.Count(logs, messages.ErrClaimed.Error())
+		mu.Lock()
+		kinds := 0
+		for k, n := range lost {
+			if k != "" {
+				kinds++
+				if n < 2 {
+					t.Errorf("%s: no retry after its answer was lost", k)
+				}
+			}
+		}
+		mu.Unlock()
+		r.print(t, "answers of conditional writes lost", c, fmt.Sprintf("; kinds of write whose first answer was lost %d; claims that waited for a lease %d", kinds, waits))
+		check(t, c, 0)
+		if waits > 0 {
+			t.Errorf("%d deliveries waited out a lease their own claim held", waits)
+		}
+		if kinds < 8 {
+			t.Errorf("only %d kinds of conditional write lost an answer", kinds)
+		}
+	})
+	t.Run("submit-message killed between its write and its queue message", func(t *testing.T) {
+		// The process dies after the message's PutItem and before its
+		// SendMessage: the client gets a 502 and, without a key, does not
+		// retry. requeue-messages finds the message still ACCEPTED after
+		// RequeueAfterSeconds (2 s here) and queues it again.
+		var kills atomic.Int32
+		var mu sync.Mutex
+		var orphans []string
+		r.ddb.setLose(func(req *http.Request, body []byte) bool {
+			if req.Header.Get("X-Amz-Target") != "DynamoDB_20120810.PutItem" || !bytes.Contains(body, []byte(`"MSG#`)) || kills.Add(1) > 2 {
+				return false
+			}
+			mu.Lock()
+			orphans = append(orphans, ulid.FindString(string(body)))
+			mu.Unlock()
+			if res, err := http.Post(r.api+"/_local/functions/SubmitMessageFunction/kill", "", nil); err == nil {
+				res.Body.Close()
+			}
+			return true
+		})
+		statuses, acc := r.submitOnce(t, "orphan", 5, false)
+		r.ddb.setLose(nil)
+		if statuses[502] != 2 || statuses[201] != 3 {
+			t.Fatalf("answers %v, want 2 502s (the process killed) and 3 201s", statuses)
+		}
+		for _, id := range orphans {
+			loc := "/api/v1/messages/" + r.citizen + "/" + id
+			if st := r.must(t, 200, r.key, "GET", loc, "").body["status"]; st != "ACCEPTED" {
+				t.Fatalf("orphan %s is %v before the requeue", id, st)
+			}
+			acc[id] = loc
+		}
+		time.Sleep(2500 * time.Millisecond) // RequeueAfterSeconds
+		r.must(t, 200, "", "POST", "/_local/functions/RequeueMessagesFunction/run", "")
+		c := r.settle(t, acc)
+		r.print(t, "submit-message killed after its write", c, fmt.Sprintf("; orphans queued again by requeue-messages %d", len(orphans)))
+		check(t, c, 0)
+		if c.Statuses["email:SENT"] != c.Accepted {
+			t.Errorf("not every message delivered: %v", c.Statuses)
 		}
 	})
 	t.Run("push endpoint disabled", func(t *testing.T) {

@@ -21,6 +21,9 @@
 //	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels
 //	               INBOX#<fiscal code>        SENDER#<id>     a service that wrote to the citizen
 //	               IDEM#<service>#<key hash>  #               an Idempotency-Key (expires_at TTL)
+//
+//	MessagesTable  AcceptedIndex (keys only): accepted_shard ACCEPTED#<00-15>, requeue_at (epoch seconds):
+//	               the messages still ACCEPTED, by the time from which requeue-messages counts.
 package dynamodb
 
 import "fmt"
@@ -33,6 +36,17 @@ const (
 	messagePfx  = "MSG#"
 	senderPfx   = "SENDER#"
 	attrExpires = "expires_at"
+	// attrWriteToken marks the conditional put that created an item, so
+	// that an SDK retry of that put knows it for its own (table.create).
+	attrWriteToken = "write_token"
+	// attrStatusToken marks the citizen's last change of a message's status
+	// (read, archived), so that a retry of it is not counted twice.
+	attrStatusToken = "status_token"
+
+	acceptedIndex     = "AcceptedIndex"
+	acceptedPfx       = "ACCEPTED#"
+	attrAcceptedShard = "accepted_shard"
+	attrRequeueAt     = "requeue_at"
 )
 
 func userPK(email string) string          { return "USER#" + email }

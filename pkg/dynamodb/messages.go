@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -28,8 +29,10 @@ type channelItem struct {
 	UpdatedAt     *time.Time `dynamodbav:"updated_at,omitempty"`
 	AddressSource string     `dynamodbav:"address_source,omitempty"`
 	Reason        string     `dynamodbav:"reason,omitempty"`
-	// AttemptedMS is the claim of a delivery attempt (epoch milliseconds).
-	AttemptedMS int64 `dynamodbav:"attempted_ms,omitempty"`
+	// AttemptedMS is the claim of a delivery attempt (epoch milliseconds)
+	// and Attempt its token: a retried claim knows its own by it.
+	AttemptedMS int64  `dynamodbav:"attempted_ms,omitempty"`
+	Attempt     string `dynamodbav:"attempt,omitempty"`
 	// Delivered are the targets that accepted (push installations).
 	Delivered []string `dynamodbav:"delivered,omitempty,stringset"`
 }
@@ -53,6 +56,13 @@ type messageItem struct {
 	IsArchived      bool                   `dynamodbav:"is_archived,omitempty"`
 	StatusVersion   int                    `dynamodbav:"status_version,omitempty"`
 	StatusUpdatedAt *time.Time             `dynamodbav:"status_updated_at,omitempty"`
+	DefaultEmail    string                 `dynamodbav:"default_email,omitempty"`
+	// While the message is ACCEPTED (never received by process-message) it
+	// is in AcceptedIndex: its shard, and the time from which requeue-
+	// messages counts (creation, then each requeue; epoch seconds).
+	AcceptedShard string `dynamodbav:"accepted_shard,omitempty"`
+	RequeueAt     int64  `dynamodbav:"requeue_at,omitempty"`
+	Requeues      int    `dynamodbav:"requeues,omitempty"`
 }
 
 type senderItem struct {
@@ -73,17 +83,19 @@ type idempotencyItem struct {
 	ExpiresAt int64 `dynamodbav:"expires_at"`
 }
 
-// Create implements messages.Store.
+// Create implements messages.Store. The message enters AcceptedIndex, which
+// it leaves once process-message receives it.
 func (s *Messages) Create(ctx context.Context, m messages.Message, idem *messages.Idempotency) error {
-	put, err := s.t.createInput(messageItem{PK: inboxPK(m.FiscalCode), SK: messageSK(m.ID), ID: m.ID,
+	it := messageItem{PK: inboxPK(m.FiscalCode), SK: messageSK(m.ID), ID: m.ID,
 		FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID, SenderUserID: m.SenderUserID,
-		TimeToLive: m.TimeToLive, CreatedAt: m.CreatedAt, Pending: true, Content: m.Content, Status: string(m.Status), StatusAt: m.StatusAt})
+		TimeToLive: m.TimeToLive, CreatedAt: m.CreatedAt, Pending: true, Content: m.Content, Status: string(m.Status),
+		StatusAt: m.StatusAt, DefaultEmail: m.DefaultEmail, AcceptedShard: acceptedShard(m.ID), RequeueAt: m.CreatedAt.Unix()}
+	if idem == nil {
+		return wrap("create message", s.t.create(ctx, it))
+	}
+	put, err := s.t.createInput(it)
 	if err != nil {
 		return err
-	}
-	if idem == nil {
-		_, err = s.t.api.PutItem(ctx, putItemInput(put))
-		return wrap("create message", conflictOn(err))
 	}
 	av, err := attributevalue.MarshalMap(idempotencyItem{idempotencyPK(idem.ServiceID, idem.KeyHash), metaSK,
 		idem.BodyHash, idem.FiscalCode, idem.MessageID, idem.ExpiresAt.Unix()})
@@ -131,7 +143,8 @@ func (it messageItem) message() messages.Message {
 		SenderUserID: it.SenderUserID, TimeToLive: it.TimeToLive, CreatedAt: it.CreatedAt, Pending: it.Pending,
 		Content: it.Content, Status: messages.Status(it.Status), StatusAt: it.StatusAt,
 		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{},
-		IsRead: it.IsRead, IsArchived: it.IsArchived, StatusVersion: it.StatusVersion}
+		IsRead: it.IsRead, IsArchived: it.IsArchived, StatusVersion: it.StatusVersion, DefaultEmail: it.DefaultEmail,
+		Requeues: it.Requeues}
 	if it.StatusUpdatedAt != nil {
 		m.StatusUpdatedAt = *it.StatusUpdatedAt
 	} else {
@@ -159,12 +172,13 @@ func notFinal(extra ...messages.Status) expression.ConditionBuilder {
 
 // SetStatus implements messages.Store.
 func (s *Messages) SetStatus(ctx context.Context, fiscalCode, id string, st messages.Status, reason string, at time.Time) error {
-	upd := expression.Set(expression.Name("status"), expression.Value(st)).
-		Set(expression.Name("status_at"), expression.Value(at))
+	upd := leaveAccepted(expression.Set(expression.Name("status"), expression.Value(st)).
+		Set(expression.Name("status_at"), expression.Value(at)))
 	if reason != "" {
 		upd = upd.Set(expression.Name("rejection_reason"), expression.Value(reason))
 	}
-	return wrap("set message status", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, notFinal()))
+	return wrap("set message status", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, notFinal(),
+		holds("status", st, "status_at", at)))
 }
 
 // Deliver implements messages.Store.
@@ -177,7 +191,7 @@ func (s *Messages) Deliver(ctx context.Context, m messages.Message, sender messa
 		}
 		channels[name] = it
 	}
-	upd := expression.Set(expression.Name("content"), expression.Value(m.Content)).
+	upd := leaveAccepted(expression.Set(expression.Name("content"), expression.Value(m.Content))).
 		Set(expression.Name("pending"), expression.Value(false)).
 		Set(expression.Name("status"), expression.Value(messages.Processed)).
 		Set(expression.Name("status_at"), expression.Value(sender.LastNotificationAt)).
@@ -203,44 +217,59 @@ func channelOpen(channel string) expression.ConditionBuilder {
 }
 
 // ClaimChannel implements messages.Store: one conditional update that
-// stamps the attempt and returns the channel, so that the targets earlier
-// attempts delivered to come without a read.
+// stamps the attempt with a token of its own and returns the channel, so
+// that the targets earlier attempts delivered to come without a read. When
+// the condition fails, DynamoDB hands back the item as it is: a claim that
+// holds our token is our own, landed by an attempt of this request whose
+// answer was lost (the SDK retried it), and is ours to use.
 func (s *Messages) ClaimChannel(ctx context.Context, fiscalCode, id, channel string, at time.Time, lease time.Duration) (messages.Claim, error) {
 	attempted := expression.Name("channels." + channel + ".attempted_ms")
+	token := newWriteToken()
 	cond := channelOpen(channel).And(expression.AttributeNotExists(attempted).
 		Or(attempted.LessThan(expression.Value(at.Add(-lease).UnixMilli()))))
-	item, err := s.t.updateItem(ctx, inboxPK(fiscalCode), messageSK(id), expression.Set(attempted, expression.Value(at.UnixMilli())),
-		cond, types.ReturnValueAllNew)
-	if errors.Is(err, problem.ErrConflict) {
-		// Final, or held by another attempt: the rare path reads to tell.
-		m, gerr := s.Get(ctx, fiscalCode, id)
-		if gerr != nil && !errors.Is(gerr, problem.ErrNotFound) {
-			return messages.Claim{}, wrap("claim channel", gerr)
-		}
-		if c, ok := m.Channels[channel]; ok && (c.Status == "" || c.Status == messages.ChannelThrottled) {
-			return messages.Claim{}, messages.ErrClaimed
-		}
+	in, err := s.t.updateInput(inboxPK(fiscalCode), messageSK(id), expression.Set(attempted, expression.Value(at.UnixMilli())).
+		Set(expression.Name("channels."+channel+".attempt"), expression.Value(token)), cond)
+	if err != nil {
+		return messages.Claim{}, err
+	}
+	out, err := s.t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
+		UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
+		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+		ReturnValues: types.ReturnValueAllNew, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
 		return messages.Claim{}, wrap("claim channel", err)
 	}
-	if err != nil {
-		return messages.Claim{}, wrap("claim channel", err)
+	var item map[string]types.AttributeValue
+	if ccf != nil {
+		item = ccf.Item // the message as it is: final, held by another attempt, or claimed by us
+	} else {
+		item = out.Attributes
 	}
 	var it messageItem
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return messages.Claim{}, err
 	}
-	return messages.Claim{Delivered: it.Channels[channel].Delivered}, nil
+	c, ok := it.Channels[channel]
+	switch {
+	case ccf == nil || ok && c.Attempt == token:
+		return messages.Claim{Delivered: c.Delivered}, nil
+	case ok && (c.Status == "" || c.Status == string(messages.ChannelThrottled)):
+		return messages.Claim{}, messages.ErrClaimed
+	}
+	return messages.Claim{}, wrap("claim channel", conflictOn(err)) // final, or no such channel
 }
 
 // SetChannelStatus implements messages.Store.
 func (s *Messages) SetChannelStatus(ctx context.Context, fiscalCode, id, channel string, st messages.ChannelStatus, reason string, at time.Time) error {
 	upd := expression.Set(expression.Name("channels."+channel+".status"), expression.Value(st)).
 		Set(expression.Name("channels."+channel+".updated_at"), expression.Value(at)).
-		Remove(expression.Name("channels." + channel + ".attempted_ms"))
+		Remove(expression.Name("channels." + channel + ".attempted_ms")).Remove(expression.Name("channels." + channel + ".attempt"))
 	if reason != "" {
 		upd = upd.Set(expression.Name("channels."+channel+".reason"), expression.Value(reason))
 	}
-	return wrap("set channel status", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel)))
+	return wrap("set channel status", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel),
+		holds("channels."+channel+".status", st, "channels."+channel+".updated_at", at)))
 }
 
 // RecordDelivered implements messages.Store.
@@ -250,7 +279,7 @@ func (s *Messages) RecordDelivered(ctx context.Context, fiscalCode, id, channel 
 	}
 	set := &types.AttributeValueMemberSS{Value: targets}
 	upd := expression.Add(expression.Name("channels."+channel+".delivered"), expression.Value(set))
-	return wrap("record delivered", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel)))
+	return wrap("record delivered", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel), nil))
 }
 
 func putItemInput(p *types.Put) *dynamodb.PutItemInput {
@@ -265,10 +294,14 @@ func wrap(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// ChangeStatus implements messages.Store.
+// ChangeStatus implements messages.Store. The change carries a token of its
+// own, and a change whose token is already there is not made again: an SDK
+// retry of a change that landed adds nothing to the version.
 func (s *Messages) ChangeStatus(ctx context.Context, fiscalCode, id string, ch messages.StatusChange, at time.Time) (messages.Message, error) {
+	token := newWriteToken()
 	upd := expression.Add(expression.Name("status_version"), expression.Value(1)).
-		Set(expression.Name("status_updated_at"), expression.Value(at))
+		Set(expression.Name("status_updated_at"), expression.Value(at)).
+		Set(expression.Name(attrStatusToken), expression.Value(token))
 	if ch.IsRead != nil {
 		upd = upd.Set(expression.Name("is_read"), expression.Value(*ch.IsRead))
 	}
@@ -276,8 +309,9 @@ func (s *Messages) ChangeStatus(ctx context.Context, fiscalCode, id string, ch m
 		upd = upd.Set(expression.Name("is_archived"), expression.Value(*ch.IsArchived))
 	}
 	item, err := s.t.updateItem(ctx, inboxPK(fiscalCode), messageSK(id), upd,
-		expression.AttributeExists(expression.Name(attrPK)).And(expression.Name("pending").Equal(expression.Value(false))),
-		types.ReturnValueAllNew)
+		expression.AttributeExists(expression.Name(attrPK)).And(expression.Name("pending").Equal(expression.Value(false))).
+			And(expression.AttributeNotExists(expression.Name(attrStatusToken)).Or(expression.Name(attrStatusToken).NotEqual(expression.Value(token)))),
+		types.ReturnValueAllNew, holds(attrStatusToken, token))
 	if errors.Is(err, problem.ErrConflict) {
 		return messages.Message{}, fmt.Errorf("change message status: %w", problem.ErrNotFound)
 	}
@@ -339,3 +373,66 @@ func (s *Messages) Senders(ctx context.Context, fiscalCode string, r paging.Requ
 }
 
 var _ messages.Store = (*Messages)(nil)
+
+// acceptedShards spreads AcceptedIndex over partitions: every message
+// enters it and leaves it, and one partition takes 1,000 writes a second.
+const acceptedShards = 16
+
+// acceptedShard is the AcceptedIndex partition of message id, from the
+// random end of its ULID.
+func acceptedShard(id string) string {
+	n := 0
+	if id != "" {
+		n = int(id[len(id)-1]) % acceptedShards
+	}
+	return fmt.Sprintf("%s%02d", acceptedPfx, n)
+}
+
+// leaveAccepted takes a message out of AcceptedIndex as its status leaves
+// ACCEPTED.
+func leaveAccepted(upd expression.UpdateBuilder) expression.UpdateBuilder {
+	return upd.Remove(expression.Name(attrAcceptedShard)).Remove(expression.Name(attrRequeueAt))
+}
+
+// Stale implements messages.Store: a query per shard of AcceptedIndex (keys
+// only), then the messages themselves, which are rare.
+func (s *Messages) Stale(ctx context.Context, due time.Time, limit int) ([]messages.Message, error) {
+	var out []messages.Message
+	for shard := range acceptedShards {
+		if len(out) >= limit {
+			break
+		}
+		kc := expression.Key(attrAcceptedShard).Equal(expression.Value(fmt.Sprintf("%s%02d", acceptedPfx, shard))).
+			And(expression.Key(attrRequeueAt).LessThanEqual(expression.Value(due.Unix())))
+		e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.t.api.Query(ctx, &dynamodb.QueryInput{TableName: &s.t.name, IndexName: aws.String(acceptedIndex),
+			KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			Limit: aws.Int32(int32(limit - len(out)))})
+		if err != nil {
+			return nil, wrap("find stale messages", err)
+		}
+		for _, k := range res.Items {
+			var it messageItem
+			if err := s.t.get(ctx, stringAttr(k, attrPK), stringAttr(k, attrSK), &it); errors.Is(err, problem.ErrNotFound) {
+				continue // gone since (an erasure)
+			} else if err != nil {
+				return nil, wrap("read a stale message", err)
+			}
+			if it.Status == string(messages.Accepted) {
+				out = append(out, it.message())
+			}
+		}
+	}
+	return out, nil
+}
+
+// MarkRequeued implements messages.Store.
+func (s *Messages) MarkRequeued(ctx context.Context, fiscalCode, id string, requeues int, next time.Time) error {
+	upd := expression.Set(expression.Name(attrRequeueAt), expression.Value(next.Unix())).
+		Set(expression.Name("requeues"), expression.Value(requeues))
+	cond := expression.Name("status").Equal(expression.Value(messages.Accepted)).And(expression.AttributeExists(expression.Name(attrAcceptedShard)))
+	return wrap("mark requeued", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, cond, nil))
+}

@@ -374,7 +374,7 @@ func (s *Profiles) Started(ctx context.Context, fiscalCode string) (string, erro
 func (s *Profiles) MarkStarted(ctx context.Context, fiscalCode, key, tokenID string) error {
 	err := s.t.update(ctx, profilePK(fiscalCode), emailSK, expression.Set(expression.Name("started"), expression.Value(key)).
 		Add(expression.Name(attrTokens), expression.Value(&types.AttributeValueMemberSS{Value: []string{tokenID}})),
-		expression.ConditionBuilder{})
+		expression.ConditionBuilder{}, nil)
 	if err != nil {
 		return fmt.Errorf("mark e-mail validation started: %w", err)
 	}

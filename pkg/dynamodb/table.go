@@ -2,8 +2,12 @@ package dynamodb
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -62,15 +66,57 @@ func (t table) put(ctx context.Context, item any) error {
 
 // create puts item (which carries its pk and sk) unless an item with that key
 // exists; problem.ErrConflict if it does.
+//
+// The put carries a token of its own (attrWriteToken). The SDK retries a
+// request whose answer it did not get (a cut connection, a 5xx, a bad
+// CRC32); when the first attempt had landed, the retry fails its condition
+// on the very item it wrote. DynamoDB hands that item back with the failure
+// (ReturnValuesOnConditionCheckFailure): its token is ours, and the create
+// is a success, not a conflict.
 func (t table) create(ctx context.Context, item any) error {
 	in, err := t.createInput(item)
 	if err != nil {
 		return err
 	}
+	token := newWriteToken()
+	in.Item[attrWriteToken] = &types.AttributeValueMemberS{Value: token}
 	_, err = t.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.name, Item: in.Item,
 		ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames,
-		ExpressionAttributeValues: in.ExpressionAttributeValues})
+		ExpressionAttributeValues: in.ExpressionAttributeValues, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) && stringAttr(ccf.Item, attrWriteToken) == token {
+		return nil // our own earlier attempt
+	}
 	return conflictOn(err)
+}
+
+// newWriteToken returns a token that tells one write from every other.
+func newWriteToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go >= 1.24)
+	return hex.EncodeToString(b[:])
+}
+
+// attrAt returns item's attribute at path (names separated by dots,
+// through maps), nil if there is none.
+func attrAt(item map[string]types.AttributeValue, path string) types.AttributeValue {
+	names := strings.Split(path, ".")
+	for _, n := range names[:len(names)-1] {
+		m, ok := item[n].(*types.AttributeValueMemberM)
+		if !ok {
+			return nil
+		}
+		item = m.Value
+	}
+	return item[names[len(names)-1]]
+}
+
+// stringAttr returns item's string attribute at path, "" if there is none.
+func stringAttr(item map[string]types.AttributeValue, path string) string {
+	if v, ok := attrAt(item, path).(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
 }
 
 func (t table) createInput(item any) (*types.Put, error) {
@@ -105,28 +151,59 @@ func (t table) latest(ctx context.Context, pk string, out any) error {
 	return attributevalue.UnmarshalMap(res.Items[0], out)
 }
 
+// ownWrite tells, from an item as it is after a write's condition failed,
+// that this very write made it so: its first attempt landed, its answer was
+// lost, and the SDK's retry failed the condition on the result (see
+// create). Such a write succeeded.
+type ownWrite func(item map[string]types.AttributeValue) bool
+
 // update applies an update expression to an existing item under cond;
-// problem.ErrConflict when cond fails.
-func (t table) update(ctx context.Context, pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) error {
-	_, err := t.updateItem(ctx, pk, sk, upd, cond, types.ReturnValueNone)
+// problem.ErrConflict when cond fails, unless own (when set) recognises the
+// write's own earlier attempt.
+func (t table) update(ctx context.Context, pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder, own ownWrite) error {
+	_, err := t.updateItem(ctx, pk, sk, upd, cond, types.ReturnValueNone, own)
 	return err
 }
 
-// updateItem is update returning the item's attributes as ret says.
+// updateItem is update returning the item's attributes as ret says (the
+// whole item as it is, when own recognised an earlier attempt).
 func (t table) updateItem(ctx context.Context, pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder,
-	ret types.ReturnValue) (map[string]types.AttributeValue, error) {
+	ret types.ReturnValue, own ownWrite) (map[string]types.AttributeValue, error) {
 	in, err := t.updateInput(pk, sk, upd, cond)
 	if err != nil {
 		return nil, err
 	}
-	out, err := t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
+	input := &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
 		UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
 		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
-		ReturnValues: ret})
+		ReturnValues: ret}
+	if own != nil {
+		input.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	}
+	out, err := t.api.UpdateItem(ctx, input)
+	var ccf *types.ConditionalCheckFailedException
+	if own != nil && errors.As(err, &ccf) && own(ccf.Item) {
+		return ccf.Item, nil
+	}
 	if err != nil {
 		return nil, conflictOn(err)
 	}
 	return out.Attributes, nil
+}
+
+// holds returns an ownWrite that recognises an item whose attributes at
+// the given paths (names separated by dots, through maps) hold the values,
+// marshalled as the write marshalled them: a status and its time, say.
+func holds(pathValues ...any) ownWrite {
+	return func(item map[string]types.AttributeValue) bool {
+		for i := 0; i+1 < len(pathValues); i += 2 {
+			want, err := attributevalue.Marshal(pathValues[i+1])
+			if err != nil || !reflect.DeepEqual(attrAt(item, pathValues[i].(string)), want) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 func (t table) updateInput(pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (*types.Update, error) {
@@ -143,6 +220,9 @@ func (t table) updateInput(pk, sk string, upd expression.UpdateBuilder, cond exp
 }
 
 // transact writes items at once; problem.ErrConflict if a condition failed.
+// A transaction needs no token of ours: the SDK gives each call a
+// ClientRequestToken, the same on its retries, and DynamoDB answers a retry
+// of a transaction that succeeded with success (for 10 minutes).
 func (t table) transact(ctx context.Context, items ...types.TransactWriteItem) error {
 	_, err := t.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var tce *types.TransactionCanceledException

@@ -288,8 +288,9 @@ func (h *Holdings) Export(ctx context.Context, fiscalCode string) (map[string][]
 		}
 		delete(m, attrPK)
 		delete(m, attrSK)
-		delete(m, attrTokens)
-		delete(m, "started")
+		for _, bookkeeping := range []string{attrTokens, "started", attrWriteToken, attrStatusToken, attrAcceptedShard, attrRequeueAt, "requeues"} {
+			delete(m, bookkeeping)
+		}
 		out[it.kind] = append(out[it.kind], m)
 	}
 	return out, nil

@@ -119,6 +119,11 @@ type Message struct {
 	IsArchived      bool
 	StatusVersion   int
 	StatusUpdatedAt time.Time
+	// DefaultEmail is the sender's default address, kept so that the
+	// message can be queued again as it was submitted.
+	DefaultEmail string
+	// Requeues counts the times requeue-messages queued it again.
+	Requeues int
 }
 
 // SenderService records that a service wrote to a citizen.
@@ -182,6 +187,14 @@ type Store interface {
 	ChangeStatus(ctx context.Context, fiscalCode, id string, ch StatusChange, at time.Time) (Message, error)
 	// Senders lists the services that wrote to a citizen, by service id.
 	Senders(ctx context.Context, fiscalCode string, r paging.Request) (paging.Page[SenderService], error)
+	// Stale returns up to limit ACCEPTED messages (never received by
+	// process-message) due for a requeue at or before due: created then, or
+	// re-queued with a next time then.
+	Stale(ctx context.Context, due time.Time, limit int) ([]Message, error)
+	// MarkRequeued records that an ACCEPTED message was queued again, for
+	// the requeues-th time, and is due next at next; problem.ErrConflict if
+	// it is no longer ACCEPTED.
+	MarkRequeued(ctx context.Context, fiscalCode, id string, requeues int, next time.Time) error
 }
 
 // InboxFilter selects messages of an inbox listing.

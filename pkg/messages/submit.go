@@ -78,7 +78,7 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 	m := Message{
 		ID: ids.ULID(now), FiscalCode: s.FiscalCode, SenderServiceID: s.Service.ServiceID,
 		SenderUserID: s.Caller.UserID, TimeToLive: s.Message.TimeToLive, CreatedAt: now,
-		Pending: true, Status: Accepted, StatusAt: now, Content: &content,
+		Pending: true, Status: Accepted, StatusAt: now, Content: &content, DefaultEmail: s.Message.DefaultEmail,
 	}
 	var idem *Idempotency
 	if s.IdempotencyKey != "" {
@@ -93,7 +93,7 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 	if err != nil {
 		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while creating Message")
 	}
-	if err := u.Created.Send(ctx, createdEvent(m, s)); err != nil {
+	if err := u.Created.Send(ctx, createdEvent(m, s.Service)); err != nil {
 		// The message can never be processed: make that visible at once, and
 		// let a retry with the same Idempotency-Key really retry.
 		_ = u.Store.SetStatus(ctx, m.FiscalCode, m.ID, Failed, "", u.Now())
@@ -127,7 +127,8 @@ func (u Submitter) replay(ctx context.Context, want Idempotency, s Submission) (
 		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while reading the Message")
 	}
 	if m.Status == Accepted {
-		if err := u.Created.Send(ctx, createdEvent(m, s)); err != nil {
+		m.DefaultEmail = s.Message.DefaultEmail // the same body, so the same address
+		if err := u.Created.Send(ctx, createdEvent(m, s.Service)); err != nil {
 			return "", problem.Wrap(problem.Unavailable, err, "Service unavailable",
 				"The message could not be queued for delivery; retry later with the same Idempotency-Key.")
 		}
@@ -135,18 +136,21 @@ func (u Submitter) replay(ctx context.Context, want Idempotency, s Submission) (
 	return got.MessageID, nil
 }
 
-func createdEvent(m Message, s Submission) CreatedEvent {
-	svc := s.Service
+// createdEvent is what process-message needs of a message: the stored
+// message (its content included) and its sender.
+func createdEvent(m Message, svc services.Service) CreatedEvent {
 	ev := CreatedEvent{
-		Content: s.Message.Content,
 		Message: EventMessage{ID: m.ID, FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID,
 			SenderUserID: m.SenderUserID, TimeToLiveSeconds: m.TimeToLive, CreatedAt: m.CreatedAt},
 		SenderMetadata: SenderMetadata{DepartmentName: svc.DepartmentName, OrganizationFiscalCode: svc.OrganizationFiscalCode,
 			OrganizationName: svc.OrganizationName, ServiceName: svc.ServiceName},
 		ServiceVersion: svc.Version,
 	}
-	if s.Message.DefaultEmail != "" {
-		ev.DefaultAddresses = &DefaultAddresses{Email: s.Message.DefaultEmail}
+	if m.Content != nil {
+		ev.Content = *m.Content
+	}
+	if m.DefaultEmail != "" {
+		ev.DefaultAddresses = &DefaultAddresses{Email: m.DefaultEmail}
 	}
 	return ev
 }

@@ -7,8 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // API is the part of the SQS client the package uses.
@@ -34,4 +36,27 @@ func (q Queue) Send(ctx context.Context, event any) error {
 		return fmt.Errorf("send to queue: %w", err)
 	}
 	return nil
+}
+
+// Backlog reads how many messages wait in one queue.
+type Backlog struct {
+	API interface {
+		GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+	}
+	URL string
+}
+
+// Visible returns the queue's visible messages (SQS's approximate count:
+// neither in flight nor delayed).
+func (b Backlog) Visible(ctx context.Context) (int, error) {
+	out, err := b.API.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &b.URL,
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages}})
+	if err != nil {
+		return 0, fmt.Errorf("read queue attributes: %w", err)
+	}
+	n, err := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+	if err != nil {
+		return 0, fmt.Errorf("read queue attributes: ApproximateNumberOfMessages: %w", err)
+	}
+	return n, nil
 }

@@ -48,10 +48,16 @@ func TestQueueAndConsumer(t *testing.T) {
 	url := st.Refs["CreatedMessagesQueue"]
 	q := Queue{API: c, URL: url}
 	ctx := context.Background()
+	if n, err := (Backlog{API: c, URL: url}).Visible(ctx); n != 0 || err != nil {
+		t.Fatalf("backlog of an empty queue: %d, %v", n, err)
+	}
 	for _, ev := range []event{{ID: "ok"}, {ID: "retry", Fail: true}, {}} {
 		if err := q.Send(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if n, err := (Backlog{API: c, URL: url}).Visible(ctx); n != 3 || err != nil {
+		t.Fatalf("backlog: %d, %v; want 3", n, err)
 	}
 	msgs := receive(t, c, url, 1)
 	if len(msgs) != 3 {

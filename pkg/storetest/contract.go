@@ -357,6 +357,47 @@ func MessagesContract(t *testing.T, st messages.Store) {
 		is(t, st.SetStatus(ctx, m.FiscalCode, m.ID, messages.Rejected, "x", now), problem.ErrConflict)
 	})
 
+	t.Run("requeue", func(t *testing.T) {
+		old := m
+		old.ID, old.FiscalCode, old.CreatedAt, old.DefaultEmail = "01Q", "BBBBBB00B00B000B", now.Add(-time.Hour), "default@example.com"
+		fresh, done := old, old
+		fresh.ID, fresh.CreatedAt = "01S", now
+		done.ID = "01T"
+		for _, x := range []messages.Message{old, fresh, done} {
+			ok(t, st.Create(ctx, x, nil))
+		}
+		ok(t, st.SetStatus(ctx, done.FiscalCode, done.ID, messages.Throttled, "", now)) // received: never stale
+		stale := func(due time.Time) map[string]messages.Message {
+			t.Helper()
+			got, err := st.Stale(ctx, due, 100)
+			ok(t, err)
+			out := map[string]messages.Message{}
+			for _, x := range got {
+				if x.FiscalCode == old.FiscalCode {
+					out[x.ID] = x
+				}
+			}
+			return out
+		}
+		got := stale(now.Add(-time.Minute))
+		if len(got) != 1 || got["01Q"].Content == nil || got["01Q"].Content.Subject != "submitted subject" ||
+			got["01Q"].DefaultEmail != "default@example.com" || got["01Q"].Requeues != 0 {
+			t.Fatalf("stale a minute ago: %+v", got)
+		}
+		ok(t, st.MarkRequeued(ctx, old.FiscalCode, old.ID, 1, now.Add(10*time.Minute)))
+		if got := stale(now.Add(-time.Second)); len(got) != 0 {
+			t.Fatalf("stale after a requeue: %+v", got)
+		}
+		if got := stale(now.Add(11 * time.Minute)); len(got) != 2 || got["01Q"].Requeues != 1 || got["01S"].ID == "" {
+			t.Fatalf("stale in 11 minutes: %+v", got)
+		}
+		ok(t, st.SetStatus(ctx, old.FiscalCode, old.ID, messages.Rejected, messages.ReasonNoProfile, now))
+		is(t, st.MarkRequeued(ctx, old.FiscalCode, old.ID, 2, now), problem.ErrConflict)
+		if got := stale(now.Add(11 * time.Minute)); len(got) != 1 || got["01S"].ID == "" {
+			t.Fatalf("stale after processing: %+v", got)
+		}
+	})
+
 	t.Run("final statuses stick", func(t *testing.T) {
 		r := m
 		r.ID = "01R"

@@ -288,11 +288,14 @@ type Messages struct {
 	// claims and delivered are the channels' attempts.
 	claims    map[claimKey]time.Time
 	delivered map[claimKey][]string
+	// requeueAt is when each message was created or last queued again.
+	requeueAt map[string]time.Time
 }
 
 func (s *Messages) init() {
 	if s.m == nil {
 		s.m, s.senders, s.idem = map[string]messages.Message{}, map[string]messages.SenderService{}, map[string]messages.Idempotency{}
+		s.requeueAt = map[string]time.Time{}
 	}
 }
 
@@ -314,6 +317,34 @@ func (s *Messages) Create(_ context.Context, m messages.Message, idem *messages.
 	}
 	m.Channels = map[string]messages.Channel{}
 	s.m[k] = m
+	s.requeueAt[k] = m.CreatedAt
+	return nil
+}
+
+// Stale implements messages.Store.
+func (s *Messages) Stale(_ context.Context, due time.Time, limit int) ([]messages.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []messages.Message
+	for _, k := range slices.Sorted(maps.Keys(s.m)) {
+		if m := s.m[k]; m.Status == messages.Accepted && !s.requeueAt[k].After(due) && len(out) < limit {
+			m.Channels = maps.Clone(m.Channels)
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// MarkRequeued implements messages.Store.
+func (s *Messages) MarkRequeued(_ context.Context, fc, id string, requeues int, next time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.m[fc+"/"+id]
+	if !ok || m.Status != messages.Accepted {
+		return problem.ErrConflict
+	}
+	m.Requeues = requeues
+	s.m[fc+"/"+id], s.requeueAt[fc+"/"+id] = m, next
 	return nil
 }
 
