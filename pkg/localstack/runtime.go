@@ -130,14 +130,9 @@ func (r *runtime) invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-r.slots }()
-	var env *environment
-	select {
-	case env = <-r.idle:
-	default:
-		var err error
-		if env, err = r.start(); err != nil {
-			return nil, err
-		}
+	env, err := r.acquire()
+	if err != nil {
+		return nil, err
 	}
 	began := time.Now()
 	out, err, reusable := env.invoke(ctx, payload)
@@ -158,6 +153,26 @@ func (r *runtime) invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		env.stop()
 	}
 	return out, err
+}
+
+// acquire returns an idle environment, or a new one. An idle environment
+// whose process died meanwhile (killed, as a host failure would) is
+// replaced, as Lambda replaces it: no invocation goes to a dead one.
+func (r *runtime) acquire() (*environment, error) {
+	for {
+		select {
+		case env := <-r.idle:
+			select {
+			case <-env.exited:
+				env.stop()
+				continue
+			default:
+				return env, nil
+			}
+		default:
+			return r.start()
+		}
+	}
 }
 
 // start launches a new environment and waits for its init to finish (its
@@ -417,12 +432,15 @@ func isTimeout(err error) bool {
 // processes it killed.
 func (r *runtime) kill() int {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
+	var killed []*environment
 	for e := range r.all {
 		if e.cmd != nil && e.cmd.Process != nil && syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL) == nil {
-			n++
+			killed = append(killed, e)
 		}
 	}
-	return n
+	r.mu.Unlock()
+	for _, e := range killed { // gone when the caller hears of it
+		<-e.exited
+	}
+	return len(killed)
 }

@@ -109,6 +109,21 @@ func TestRuntime_FailuresAreContained(t *testing.T) {
 	if st := rt.snapshot(); st.Timeouts != 1 || st.Errors != 3 {
 		t.Fatalf("stats %+v", st)
 	}
+	// Killed while idle, as a host failure would: the next invocations go to
+	// new environments, never to the dead ones.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() { pid(t, rt, "sleep") })
+	}
+	wg.Wait()
+	if n := rt.kill(); n != 2 {
+		t.Fatalf("killed %d environments, want the 2 idle ones", n)
+	}
+	for range 3 {
+		if got := pid(t, rt, ""); got == after {
+			t.Fatal("an invocation went to a killed environment")
+		}
+	}
 }
 
 // TestAPI_FunctionFailures: a function's error is a 502 and its timeout a
