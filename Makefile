@@ -10,7 +10,7 @@ MAX_BYTES := 15728640
 # Every bootstrap is at most 1.6 times hello-world's (cmd/bench/hello, same flags).
 MAX_RATIO := 1.6
 
-.PHONY: build run test vet unit sizes lint deploy clean bench
+.PHONY: build run test vet unit sizes lint deploy deploy-check clean bench
 
 # Deployable binaries: linux/arm64, one folder per function with its bootstrap.
 build:
@@ -57,8 +57,14 @@ sizes: build .build/bench/hello-arm64/bootstrap
 lint:
 	cfn-lint template.yaml
 
+# A deployment rehearsal: the bootstraps packaged as sam package does, the
+# template transformed by aws-sam-translator and created in moto's
+# CloudFormation, every resource checked (cmd/deploycheck; README, "Deploy").
+deploy-check: build
+	$(GO) run ./cmd/deploycheck -template template.yaml -lambda .build/lambda
+
 # The fault tests' counts (cmd/local/faults_test.go writes them) close the run.
-test: vet lint unit sizes
+test: vet lint unit sizes deploy-check
 	@echo "fault tests (every accepted message final, what each got):"; cat .build/faults.txt
 
 # The numbers (README, "Performance and cost"): prints a table, writes .build/bench/bench-*.json.
