@@ -2,6 +2,7 @@
 #   make run     the whole system on this machine (DynamoDB Local, moto_server, every function)
 #   make test    every test (vet, unit, adapters on the emulators, end to end, budgets)
 #   make bench   the numbers: throughput, latency, requests, init, sizes, memory, cost
+#   make soak    a 15-minute run at half the pipeline's ceiling and a burst: latency, memory, nothing lost
 
 GO        ?= go
 FLAGS      = -tags lambda.norpc -trimpath -ldflags "-s -w"
@@ -10,7 +11,7 @@ MAX_BYTES := 15728640
 # Every bootstrap is at most 1.6 times hello-world's (cmd/bench/hello, same flags).
 MAX_RATIO := 1.6
 
-.PHONY: build run test vet unit sizes lint deploy deploy-check clean bench
+.PHONY: build run test vet unit sizes lint deploy deploy-check clean bench soak
 
 # Deployable binaries: linux/arm64, one folder per function with its bootstrap.
 build:
@@ -63,14 +64,22 @@ lint:
 deploy-check: build
 	$(GO) run ./cmd/deploycheck -template template.yaml -lambda .build/lambda
 
-# The fault tests' counts (cmd/local/faults_test.go writes them) close the run.
+# The fault tests' counts and the IAM check's coverage (cmd/local writes
+# them) close the run.
 test: vet lint unit sizes deploy-check
 	@echo "fault tests (every accepted message final, what each got):"; cat .build/faults.txt
+	@cat .build/iam.txt
 
 # The numbers (README, "Performance and cost"): prints a table, writes .build/bench/bench-*.json.
 bench: .build/local build .build/bench/hello-arm64/bootstrap
 	.build/local/bench -template template.yaml -bin .build/local -lambda .build/lambda \
 	  -hello .build/local/hello -hello-arm64 .build/bench/hello-arm64/bootstrap
+
+# The soak (README, "Performance and cost"): about 17 minutes; not in make test.
+# SOAK_FLAGS="-soak-steady 2m" shortens it.
+SOAK_FLAGS ?=
+soak: .build/local
+	.build/local/bench -soak -template template.yaml -bin .build/local $(SOAK_FLAGS)
 
 deploy: build
 	sam build && sam deploy

@@ -55,6 +55,7 @@ func (c client) must(want int, method, path, body, key string) (map[string]any, 
 type submission struct {
 	citizen, id string
 	latency     time.Duration
+	subject     string // make soak's, to find its e-mail
 }
 
 // submit sends n messages at the given concurrency (or, with rate > 0, at

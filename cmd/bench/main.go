@@ -93,6 +93,8 @@ type options struct {
 	template, bin, lambda, hello, helloARM, out string
 	messages, concurrency, rounds               int
 	static                                      bool
+	soak                                        soakPlan
+	soakOnly                                    bool
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -108,6 +110,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.concurrency, "concurrency", localstack.DefaultConcurrency, "execution environments per function")
 	fs.IntVar(&o.rounds, "rounds", 15, "cold starts per function (and as many of hello-world, alternating)")
 	fs.BoolVar(&o.static, "static", false, "only init, sizes and requests per function: no load")
+	fs.BoolVar(&o.soakOnly, "soak", false, "make soak instead: a long run at half the pipeline's ceiling, then a burst at three times")
+	fs.DurationVar(&o.soak.steady, "soak-steady", 15*time.Minute, "the soak's steady phase")
+	fs.DurationVar(&o.soak.burst, "soak-burst", 30*time.Second, "the soak's burst")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,6 +151,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	c.key = key
+	if o.soakOnly {
+		return soak(ctx, s, c, citizens, o.soak, out)
+	}
 
 	done = step("AWS requests on the path of one delivered e-mail")
 	if rep.OneEmail, err = onePath(ctx, s, c, citizens); err != nil {

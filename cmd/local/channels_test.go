@@ -46,6 +46,29 @@ func (s *stack) pushes(t *testing.T) map[string][]string {
 	return out
 }
 
+// endpointTokens returns the tokens of every platform endpoint in the
+// emulator's SNS.
+func (s *stack) endpointTokens(t *testing.T) map[string]bool {
+	t.Helper()
+	c := sns.NewFromConfig(awstest.Config(s.endpoint))
+	apps, err := c.ListPlatformApplications(context.Background(), &sns.ListPlatformApplicationsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, app := range apps.PlatformApplications {
+		eps, err := c.ListEndpointsByPlatformApplication(context.Background(), &sns.ListEndpointsByPlatformApplicationInput{
+			PlatformApplicationArn: app.PlatformApplicationArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range eps.Endpoints {
+			out[e.Attributes["Token"]] = true
+		}
+	}
+	return out
+}
+
 // webhookCall is one call the local app backend received.
 type webhookCall struct {
 	Headers map[string]string `json:"headers"`
@@ -194,6 +217,13 @@ func TestLocalStack_Channels(t *testing.T) {
 	if len(calls) != 1 || calls[0].Body.Message.ID != id || calls[0].Body.Message.FiscalCode != citizen ||
 		calls[0].Headers["Content-Type"] != "application/json" {
 		t.Fatalf("webhook calls %+v", calls)
+	}
+
+	// The app reinstalled on the pixel: the same installation, a new token.
+	// The old endpoint goes, and the next message reaches the new one.
+	s.must(t, 200, admin, "PUT", "/api/v1/installations/pixel-1", `{"fiscal_code":"`+citizen+`","platform":"fcm","push_channel":"fcm-token-pixel-1b"}`)
+	if tokens := s.endpointTokens(t); tokens["fcm-token-pixel-1"] || !tokens["fcm-token-pixel-1b"] {
+		t.Fatalf("endpoints after a new token: %v", tokens)
 	}
 
 	// One device leaves: the next message reaches the other only.

@@ -60,7 +60,8 @@ func TestLocalStack_CitizensLife(t *testing.T) {
 		t.Fatalf("new profile %s", p.raw)
 	}
 	// The address is validated through the link e-mailed to it (in English
-	// first); the link works once.
+	// first; the app asks for a new one); the link works once.
+	s.must(t, 202, admin, "POST", "/api/v1/profiles/"+citizen+"/email-validation-process", "")
 	page := s.validateEmail(t, "life@example.com")
 	if !strings.HasPrefix(page.header.Get("Content-Type"), "text/html") || !strings.Contains(page.raw, "Indirizzo e-mail confermato") {
 		t.Fatalf("validation page %s", page.raw)
@@ -128,6 +129,15 @@ func TestLocalStack_CitizensLife(t *testing.T) {
 		t.Fatalf("archived %s", r.raw)
 	}
 
+	// The original app backend knows blocks only: blocking e-mail from the
+	// service changes its preference.
+	s.must(t, 200, admin, "POST", "/api/v1/profiles/"+citizen, `{"email":"life@example.com","is_inbox_enabled":true,
+		"preferred_languages":["en_GB"],"blocked_inbox_or_channels":{"anagrafe":["EMAIL"]},"version":1}`)
+	if pref := s.must(t, 200, admin, "GET", "/api/v1/profiles/"+citizen+"/services/anagrafe/preferences", ""); pref.body["is_email_enabled"] != false ||
+		pref.body["is_inbox_enabled"] != true {
+		t.Fatalf("preference after a block %s", pref.raw)
+	}
+
 	// A test citizen for integrators, welcomed too.
 	dev := "TESTER00A00Y000X"
 	s.must(t, 400, admin, "POST", "/adm/development-profiles/"+citizen, `{"email":"tester@example.com"}`)
@@ -163,7 +173,9 @@ func TestLocalStack_CitizensLife(t *testing.T) {
 	}
 
 	// The erasure: aborted once, then carried out after its grace period,
-	// confirmed by e-mail to the validated address first.
+	// confirmed by e-mail to the validated address first; the citizen's
+	// devices go with it.
+	s.must(t, 200, admin, "PUT", "/api/v1/installations/life-phone", `{"fiscal_code":"`+citizen+`","platform":"fcm","push_channel":"fcm-token-life"}`)
 	del := s.must(t, 200, admin, "POST", udp, `{"choice":"DELETE"}`)
 	if del.body["status"] != "PENDING" || del.body["due_at"] == nil {
 		t.Fatalf("delete %s", del.raw)
@@ -204,6 +216,9 @@ func TestLocalStack_CitizensLife(t *testing.T) {
 	}
 	if confirmed != 1 {
 		t.Fatalf("%d confirmations of the erasure, want 1", confirmed)
+	}
+	if s.endpointTokens(t)["fcm-token-life"] {
+		t.Fatal("the citizen's push endpoint survived the erasure")
 	}
 	// The test citizen is still there.
 	s.must(t, 200, admin, "GET", "/api/v1/profiles/"+dev, "")

@@ -23,7 +23,9 @@ import (
 	"github.com/digital-citizenship/functions/pkg/subscriptions"
 )
 
-func TestMain(m *testing.M) { awstest.Main(m) }
+// TestMain runs the tests with every stack's AWS calls recorded, then
+// checks them all against the functions' IAM policies (iam_test.go).
+func TestMain(m *testing.M) { awstest.Main(iamChecked{m}) }
 
 // stack is the local stack running in-process for a test, with the real
 // function binaries built from this tree.
@@ -73,7 +75,8 @@ func launchStack(t *testing.T, getenv func(string) string, args ...string) *stac
 		// The usage plan's throttling is lifted unless a test sets it
 		// (later -param flags win): tests poll faster than a client should.
 		base := []string{"-template", filepath.Join(root, "template.yaml"), "-bin", bin, "-stack", stackName,
-			"-param", "ThrottleRateLimit=100000", "-param", "ThrottleBurstLimit=100000"}
+			"-param", "ThrottleRateLimit=100000", "-param", "ThrottleBurstLimit=100000",
+			"-iam-report", filepath.Join(iamReports, stackName+".json")}
 		done <- run(ctx, append(base, args...), getenv, s.logs)
 	}()
 	t.Cleanup(func() {
@@ -93,6 +96,7 @@ func launchStack(t *testing.T, getenv func(string) string, args ...string) *stac
 		}
 		select {
 		case err := <-done:
+			done <- nil // for the cleanup
 			t.Fatalf("local stack stopped: %v\n%s", err, s.logs)
 		case <-time.After(100 * time.Millisecond):
 		}

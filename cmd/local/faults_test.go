@@ -136,7 +136,8 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	inject, observe, lose := p.inject, p.observe, p.lose
 	p.mu.Unlock()
 	if lose != nil && lose(r, body) {
-		p.proxy.ServeHTTP(httptest.NewRecorder(), r)
+		// The write lands even if its sender is gone meanwhile (killed).
+		p.proxy.ServeHTTP(httptest.NewRecorder(), r.WithContext(context.WithoutCancel(r.Context())))
 		panic(http.ErrAbortHandler)
 	}
 	if inject != nil {
@@ -162,7 +163,11 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var ulid = regexp.MustCompile(`[0-9A-HJKMNP-TV-Z]{26}`)
+var (
+	ulid = regexp.MustCompile(`[0-9A-HJKMNP-TV-Z]{26}`)
+	// messageKey is a message's sort key in a DynamoDB request.
+	messageKey = regexp.MustCompile(`MSG#[0-9A-HJKMNP-TV-Z]{26}`)
+)
 
 // faultCounts is what one fault test found once every message settled.
 type faultCounts struct {
@@ -644,7 +649,7 @@ func TestFaults(t *testing.T) {
 				return false
 			}
 			mu.Lock()
-			orphans = append(orphans, ulid.FindString(string(body)))
+			orphans = append(orphans, strings.TrimPrefix(messageKey.FindString(string(body)), "MSG#"))
 			mu.Unlock()
 			if res, err := http.Post(r.api+"/_local/functions/SubmitMessageFunction/kill", "", nil); err == nil {
 				res.Body.Close()
@@ -654,7 +659,7 @@ func TestFaults(t *testing.T) {
 		statuses, acc := r.submitOnce(t, "orphan", 5, false)
 		r.ddb.setLose(nil)
 		if statuses[502] != 2 || statuses[201] != 3 {
-			t.Fatalf("answers %v, want 2 502s (the process killed) and 3 201s", statuses)
+			t.Fatalf("answers %v, want 2 502s (the process killed) and 3 201s; %d message writes seen, orphans %v", statuses, kills.Load(), orphans)
 		}
 		for _, id := range orphans {
 			loc := "/api/v1/messages/" + r.citizen + "/" + id
@@ -670,6 +675,100 @@ func TestFaults(t *testing.T) {
 		check(t, c, 0)
 		if c.Statuses["email:SENT"] != c.Accepted {
 			t.Errorf("not every message delivered: %v", c.Statuses)
+		}
+	})
+	t.Run("the platform's submissions refused, then their records lost", func(t *testing.T) {
+		// The created-messages queue refuses for a while: a citizen's welcome
+		// (handle-profile-event), a data download (export-user-data) and
+		// submissions with the fiscal code in the body each store their
+		// message, fail to queue it, mark it FAILED and release its key;
+		// every one is retried and delivered once the queue is back.
+		refuse := func(req *http.Request, body []byte) (int, http.Header, string, bool) {
+			if req.Header.Get("X-Amz-Target") != "AmazonSQS.SendMessage" || !bytes.Contains(body, []byte("CreatedMessagesQueue")) {
+				return 0, nil, "", false
+			}
+			return 400, http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Query-Error": {"RequestThrottled;Sender"}},
+				`{"__type":"RequestThrottled","message":"Rate exceeded"}`, false
+		}
+		r.moto.set(refuse)
+		newcomer := "FAULTS80A01Y000X"
+		r.must(t, 200, faultAdmin, "POST", "/adm/development-profiles/"+newcomer, `{"email":"newcomer-faults@example.com"}`)
+		udp := "/api/v1/user-data-processing/" + r.citizen
+		r.must(t, 200, faultAdmin, "POST", udp, `{"choice":"DOWNLOAD"}`)
+		r.runScheduled(t, "ExportUserDataFunction")
+		// Both forms of submission, with a key: each refused one is FAILED and
+		// its key released, so that the client's retry really retries.
+		inBody := fmt.Sprintf(`{"fiscal_code":%q,"content":{"subject":"Avviso nel corpo","markdown":%q}}`, r.citizen, markdown)
+		inPath := fmt.Sprintf(`{"content":{"subject":"Avviso nel percorso","markdown":%q}}`, markdown)
+		r.must(t, 503, r.key, "POST", "/api/v1/messages", inBody, "Idempotency-Key", r.name+"-in-body")
+		r.must(t, 503, r.key, "POST", "/api/v1/messages/"+r.citizen, inPath, "Idempotency-Key", r.name+"-in-path")
+		if st := r.must(t, 200, faultAdmin, "GET", udp+"/DOWNLOAD", "").body["status"]; st == "CLOSED" {
+			t.Fatalf("a download closed while its message could not be queued")
+		}
+		// The queue is back; then the welcome's mark and the download's
+		// record fail once more each (three throttled attempts): the retries
+		// submit again and get the first messages back (the replay).
+		var marks, closes atomic.Int32
+		r.ddb.set(func(req *http.Request, body []byte) (int, http.Header, string, bool) {
+			mark := req.Header.Get("X-Amz-Target") == "DynamoDB_20120810.PutItem" && bytes.Contains(body, []byte(`"WELCOME#`)) && marks.Add(1) <= 3
+			closed := req.Header.Get("X-Amz-Target") == "DynamoDB_20120810.TransactWriteItems" && bytes.Contains(body, []byte(`"UDP#`)) &&
+				bytes.Contains(body, []byte(`{"S":"CLOSED"}`)) && closes.Add(1) <= 3
+			if !mark && !closed {
+				return 0, nil, "", false
+			}
+			return 400, http.Header{"Content-Type": {"application/x-amz-json-1.0"}}, `{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}`, false
+		})
+		r.moto.set(nil)
+		r.runScheduled(t, "ExportUserDataFunction") // submits, then fails to record CLOSED
+		r.runScheduled(t, "ExportUserDataFunction") // replays the submission, records CLOSED
+		for deadline := time.Now().Add(60 * time.Second); marks.Load() < 3 && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond) // the welcome's retry comes after its back-off
+		}
+		r.ddb.set(nil)
+		if st := r.must(t, 200, faultAdmin, "GET", udp+"/DOWNLOAD", "").body["status"]; st != "CLOSED" {
+			t.Fatalf("download %v after the queue came back", st)
+		}
+		for _, retry := range []struct{ path, body, key string }{{"/api/v1/messages", inBody, "-in-body"}, {"/api/v1/messages/" + r.citizen, inPath, "-in-path"}} {
+			created := r.must(t, 201, r.key, "POST", retry.path, retry.body, "Idempotency-Key", r.name+retry.key)
+			r.waitFor(t, r.key, created.header.Get("Location"), func(x reply) bool { return channelsOf(x)["email"] == "SENT" })
+		}
+		r.inboxFrom(t, faultAdmin, newcomer, "io-platform", 2)
+		downloads := 0 // among the newest messages of the inbox, once processed
+		for deadline := time.Now().Add(30 * time.Second); downloads == 0 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			for _, it := range r.must(t, 200, faultAdmin, "GET", "/api/v1/messages/"+r.citizen, "").body["items"].([]any) {
+				if it.(map[string]any)["sender_service_id"] != "io-platform" {
+					continue
+				}
+				m := r.must(t, 200, faultAdmin, "GET", "/api/v1/messages/"+r.citizen+"/"+fmt.Sprint(it.(map[string]any)["id"]), "")
+				if c, _ := m.body["message"].(map[string]any)["content"].(map[string]any); strings.Contains(fmt.Sprint(c["markdown"]), "/exports/") {
+					downloads++
+				}
+			}
+		}
+		if marks.Load() < 3 || closes.Load() < 3 || downloads != 1 {
+			t.Fatalf("marks refused %d, records refused %d, download messages %d; want 3, 3, 1", marks.Load(), closes.Load(), downloads)
+		}
+		fmt.Fprintf(r.report, "%-34s the welcome, a download and two submissions refused by the queue, then the welcome's mark and the download's record refused: 2 welcome messages, 1 download message, every one delivered once\n",
+			"platform's submissions refused:")
+	})
+	t.Run("SNS refusing", func(t *testing.T) {
+		refuse := func(req *http.Request, body []byte) (int, http.Header, string, bool) {
+			if !bytes.Contains(body, []byte("Action=Publish&")) {
+				return 0, nil, "", false
+			}
+			return 400, http.Header{"Content-Type": {"text/xml"}},
+				`<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`, false
+		}
+		acc := r.load(t, "sns", 10, func() {
+			r.moto.set(refuse)
+			time.Sleep(5 * time.Second)
+			r.moto.set(nil)
+		})
+		c := r.settle(t, acc)
+		r.print(t, "SNS refusing for 5s", c, "")
+		check(t, c, 0)
+		if c.Statuses["push:SENT"] != c.Accepted {
+			t.Errorf("pushes not all SENT after SNS came back: %v", c.Statuses)
 		}
 	})
 	t.Run("push endpoint disabled", func(t *testing.T) {

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -34,7 +35,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) (err error) {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	o := localstack.Options{Logs: out}
 	fs.StringVar(&o.Template, "template", "template.yaml", "SAM template")
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		o.Params[k] = val
 		return nil
 	})
+	iamReport := fs.String("iam-report", "", "record every AWS call of every function and, on stopping, write to this `file` the "+
+		"check of each against the function's IAM policy in the template (JSON)")
 	conc, _ := strconv.Atoi(envOr(getenv, "LOCAL_CONCURRENCY", strconv.Itoa(localstack.DefaultConcurrency)))
 	fs.IntVar(&o.Concurrency, "concurrency", conc, "execution environments per function at most (env LOCAL_CONCURRENCY); ReservedConcurrentExecutions caps it further")
 	if err := fs.Parse(args); err != nil {
@@ -61,11 +64,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	o.Endpoints = awstest.Endpoints{AWS: getenv("AWS_ENDPOINT_URL"), DynamoDB: getenv("AWS_ENDPOINT_URL_DYNAMODB")}
 	o.AdminKey, o.AdminEmail = getenv("ADMIN_KEY"), envOr(getenv, "ADMIN_EMAIL", "admin@io.example.it")
+	o.AuditIAM = *iamReport != ""
 	s, err := localstack.Start(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if o.AuditIAM {
+		defer func() {
+			if werr := writeIAMReport(s, *iamReport); werr != nil && err == nil {
+				err = werr
+			}
+		}()
+	}
 	fmt.Fprintf(out, "serving the API on %s (%d functions, up to %d environments each; DynamoDB %s, SQS/SES/SNS %s; webhook %s) after %.1fs; Ctrl-C stops\n",
 		s.URL, len(s.Template.Functions()), o.Concurrency, s.Endpoints.DynamoDB, s.Endpoints.AWS, s.Resources.Params["WebhookUrl"], s.Ready.Seconds())
 	<-ctx.Done()
@@ -78,4 +89,18 @@ func envOr(getenv func(string) string, name, def string) string {
 		return v
 	}
 	return def
+}
+
+// writeIAMReport checks the stack's calls against the policies and writes
+// the report as JSON to file.
+func writeIAMReport(s *localstack.Stack, file string) error {
+	rep, err := s.AuditIAM()
+	if err != nil {
+		return fmt.Errorf("IAM check: %w", err)
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, b, 0o644)
 }

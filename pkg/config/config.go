@@ -23,6 +23,7 @@ package config
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Env holds the validated environment variables of a function.
@@ -99,18 +101,114 @@ func AWS(getenv func(string) string) (aws.Config, error) {
 }
 
 // LogRequests is SDK middleware that writes one line per HTTP request sent
-// (retries included), {"aws_request":"<service>.<operation>"}, to w. The
-// local stack sets AWS_REQUEST_LOG=1 and counts these lines per function:
-// that is how the bench measures the requests a message costs. The lines
-// carry no request content.
+// (retries included) to w:
+//
+//	{"aws_request":"<service>.<operation>","method":"POST","path":"/","params":{"TableName":["..."]}}
+//
+// The local stack sets AWS_REQUEST_LOG=1 and reads these lines per
+// function: the bench counts the requests a message costs, and the IAM
+// check evaluates each call against the function's policy. params holds
+// only the input fields that name what a call acts on (Audited), by their
+// path in the input: never keys, bodies, addresses or other content. A
+// presigned request (an S3 link the function hands out) is written once,
+// with "presigned":true: it is not sent, but acts with the function's role.
 func LogRequests(w io.Writer) func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
+		err := s.Initialize.Add(middleware.InitializeMiddlewareFunc("AuditParams", func(ctx context.Context, in middleware.InitializeInput,
+			next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(middleware.WithStackValue(ctx, auditKey{}, AuditParams(in.Parameters)), in)
+		}), middleware.Before)
+		if err != nil {
+			return err
+		}
+		// A presigned request (an S3 link) is never sent by the function, but
+		// acts with its role: it is written too, marked. Presigning replaces
+		// the signing step and stops there, so its line is written first.
+		_, signs := s.Finalize.Get("Signing")
+		position := middleware.After
+		if !signs {
+			position = middleware.Before
+		}
 		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("LogRequests", func(ctx context.Context, in middleware.FinalizeInput,
 			next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			fmt.Fprintf(w, "{\"aws_request\":\"%s.%s\"}\n", awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
+			line := struct {
+				Op        string              `json:"aws_request"`
+				Method    string              `json:"method,omitempty"`
+				Path      string              `json:"path,omitempty"`
+				Params    map[string][]string `json:"params,omitempty"`
+				Presigned bool                `json:"presigned,omitempty"`
+			}{Op: awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx), Presigned: !signs}
+			if req, ok := in.Request.(*smithyhttp.Request); ok {
+				line.Method, line.Path = req.Method, req.URL.EscapedPath()
+			}
+			line.Params, _ = middleware.GetStackValue(ctx, auditKey{}).(map[string][]string)
+			b, _ := json.Marshal(line)
+			fmt.Fprintf(w, "%s\n", b)
 			return next.HandleFinalize(ctx, in)
-		}), middleware.After)
+		}), position)
 	}
+}
+
+type auditKey struct{}
+
+// Audited are the names of the SDK input fields that say what a call acts
+// on: tables and indexes, queues, buckets and object keys, topics and
+// endpoints, platform applications, the sender address and configuration
+// set of an e-mail (the platform's, never a recipient's).
+var Audited = map[string]bool{"TableName": true, "IndexName": true, "QueueUrl": true, "QueueName": true, "Bucket": true,
+	"Key": true, "Prefix": true, "TopicArn": true, "TargetArn": true, "EndpointArn": true, "PlatformApplicationArn": true,
+	"FromEmailAddress": true, "ConfigurationSetName": true}
+
+// AuditParams returns the Audited string fields of an SDK input, at any
+// depth, by their path (names joined by dots, list indexes left out), and
+// the keys of maps named RequestItems (tables).
+func AuditParams(input any) map[string][]string {
+	out := map[string][]string{}
+	var walk func(v reflect.Value, path string, depth int)
+	walk = func(v reflect.Value, path string, depth int) {
+		if depth > 6 {
+			return
+		}
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem(), path, depth)
+			}
+		case reflect.Struct:
+			for i := range v.NumField() {
+				f := v.Type().Field(i)
+				if !f.IsExported() {
+					continue
+				}
+				p := f.Name
+				if path != "" {
+					p = path + "." + f.Name
+				}
+				fv := v.Field(i)
+				switch {
+				case Audited[f.Name] && (fv.Kind() == reflect.String || fv.Kind() == reflect.Pointer && fv.Type().Elem().Kind() == reflect.String):
+					if s := reflect.Indirect(fv); s.IsValid() {
+						out[p] = append(out[p], s.String())
+					}
+				case f.Name == "RequestItems" && fv.Kind() == reflect.Map:
+					for _, k := range fv.MapKeys() {
+						out[p] = append(out[p], k.String())
+					}
+				default:
+					walk(fv, p, depth+1)
+				}
+			}
+		case reflect.Slice, reflect.Array:
+			if v.Type().Elem().Kind() == reflect.Uint8 {
+				return // bytes: content
+			}
+			for i := range v.Len() {
+				walk(v.Index(i), path, depth+1)
+			}
+		}
+	}
+	walk(reflect.ValueOf(input), "", 0)
+	return out
 }
 
 // ServiceEndpoint returns the endpoint getenv sets for the service whose

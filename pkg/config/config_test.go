@@ -1,14 +1,21 @@
 package config
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
@@ -68,5 +75,52 @@ func TestAWS_Endpoints(t *testing.T) {
 				t.Errorf("credentials %v (%v), region %s: want the getenv's", creds.AccessKeyID, err, cfg.Region)
 			}
 		})
+	}
+}
+
+// LogRequests writes what a call acts on, for the IAM check, and nothing
+// of what it carries: a transaction's tables by item kind, an e-mail's
+// sender and configuration set but not its recipient, a presigned link.
+func TestLogRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = io.WriteString(w, "{}")
+	}))
+	defer srv.Close()
+	var buf bytes.Buffer
+	cfg, err := AWS(func(k string) string {
+		return map[string]string{"AWS_REGION": "eu-south-1", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": srv.URL}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.APIOptions = append(cfg.APIOptions, LogRequests(&buf))
+	ctx := context.Background()
+	_, _ = dynamodb.NewFromConfig(cfg).TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Put: &ddbtypes.Put{TableName: aws.String("Profiles"), Item: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "PROFILE#SPNDNL80R13C555X"}}}},
+		{Update: &ddbtypes.Update{TableName: aws.String("Prefs"), Key: map[string]ddbtypes.AttributeValue{}, UpdateExpression: aws.String("SET a = :a")}}}})
+	_, _ = sesv2.NewFromConfig(cfg).SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("noreply@io.example.it"),
+		ConfigurationSetName: aws.String("set"), Destination: &sestypes.Destination{ToAddresses: []string{"citizen@example.com"}},
+		Content: &sestypes.EmailContent{Simple: &sestypes.Message{Subject: &sestypes.Content{Data: aws.String("Avviso TARI")},
+			Body: &sestypes.Body{Text: &sestypes.Content{Data: aws.String("Gentile cittadino")}}}}})
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3.NewPresignClient(c).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("exports/x.json")}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{`"aws_request":"DynamoDB.TransactWriteItems"`, `"TransactItems.Put.TableName":["Profiles"]`,
+		`"TransactItems.Update.TableName":["Prefs"]`, `"FromEmailAddress":["noreply@io.example.it"]`, `"ConfigurationSetName":["set"]`,
+		`"aws_request":"S3.GetObject"`, `"Key":["exports/x.json"]`, `"presigned":true`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in:\n%s", want, out)
+		}
+	}
+	for _, never := range []string{"SPNDNL80R13C555X", "citizen@example.com", "Avviso TARI"} {
+		if strings.Contains(out, never) {
+			t.Errorf("%q written:\n%s", never, out)
+		}
+	}
+	if n := strings.Count(out, `"presigned":true`); n != 1 {
+		t.Errorf("%d presigned lines, want the S3 link's only:\n%s", n, out)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/digital-citizenship/functions/pkg/iam"
 )
 
 // mapping emulates an SQS event source mapping: pollers receive batches of
@@ -85,6 +87,7 @@ func (m mapping) gather(ctx context.Context) []types.Message {
 			MessageAttributeNames:       []string{"All"},
 		})
 		m.count(func(s *mappingStats) { s.Receives++ })
+		m.fn.record(m.call("SQS.ReceiveMessage"))
 		if err != nil {
 			if ctx.Err() == nil {
 				m.logs.Printf("esm %s: receive failed: %v", m.fn.name, err)
@@ -101,6 +104,12 @@ func (m mapping) gather(ctx context.Context) []types.Message {
 		}
 	}
 	return msgs
+}
+
+// call is one of the mapping's own requests, which Lambda makes with the
+// function's role: the IAM check counts them as the function's.
+func (m mapping) call(op string) iam.Call {
+	return iam.Call{Operation: op, Method: "POST", Path: "/", Params: map[string][]string{"QueueUrl": {m.queueURL}}}
 }
 
 func (m mapping) count(f func(*mappingStats)) {
@@ -151,6 +160,7 @@ func (m mapping) invoke(ctx context.Context, msgs []types.Message) {
 		chunk := del[:min(len(del), 10)]
 		del = del[len(chunk):]
 		m.count(func(s *mappingStats) { s.Deletes++ })
+		m.fn.record(m.call("SQS.DeleteMessageBatch"))
 		if _, err := m.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &m.queueURL, Entries: chunk}); err != nil {
 			m.logs.Printf("esm %s: delete failed: %v", m.fn.name, err)
 		}

@@ -80,3 +80,12 @@ func (t *tally) report(ctx context.Context, period time.Duration, logs *log.Logg
 		}
 	})
 }
+
+// Latencies returns every accepted→SENT time (milliseconds) a channel's
+// sender reported so far, in the order they came (the DeliveryLatency
+// metric); lower case channel names, as "email".
+func (s *Stack) Latencies(channel string) []float64 {
+	s.tally.mu.Lock()
+	defer s.tally.mu.Unlock()
+	return append([]float64(nil), s.tally.latency[channel]...)
+}

@@ -17,9 +17,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/iam"
 	"github.com/digital-citizenship/functions/pkg/ids"
 
 	"github.com/digital-citizenship/functions/pkg/metrics"
@@ -47,6 +49,39 @@ type runtime struct {
 	all    map[*environment]bool
 	stats  runtimeStats
 	closed bool
+	// calls are the distinct AWS calls made with the function's role (its
+	// own and its event source mapping's), counted, for the IAM check.
+	calls map[string]*countedCall
+}
+
+type countedCall struct {
+	Call iam.Call
+	N    int
+}
+
+// record counts one AWS call made with the function's role.
+func (r *runtime) record(c iam.Call) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.calls == nil {
+		r.calls = map[string]*countedCall{}
+	}
+	k := c.Key()
+	if r.calls[k] == nil {
+		r.calls[k] = &countedCall{Call: c}
+	}
+	r.calls[k].N++
+}
+
+// recorded returns the function's distinct calls.
+func (r *runtime) recorded() []countedCall {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]countedCall, 0, len(r.calls))
+	for _, c := range r.calls {
+		out = append(out, *c)
+	}
+	return out
 }
 
 // runtimeStats is what the bench reads: cold starts and their init times,
@@ -79,6 +114,8 @@ type environment struct {
 	mu      sync.Mutex
 	current *invocation
 	initErr string
+	// killed is set by kill before its signal: the environment is dying.
+	killed atomic.Bool
 }
 
 type invocation struct {
@@ -167,6 +204,10 @@ func (r *runtime) acquire() (*environment, error) {
 				env.stop()
 				continue
 			default:
+				if env.killed.Load() {
+					env.stop()
+					continue
+				}
 				return env, nil
 			}
 		default:
@@ -258,11 +299,17 @@ func (r *runtime) pipe(out io.Reader) {
 				continue
 			}
 		}
-		if op, ok := strings.CutPrefix(line, `{"aws_request":"`); ok {
-			r.mu.Lock()
-			r.stats.Requests[strings.TrimSuffix(op, `"}`)]++
-			r.mu.Unlock()
-			continue
+		if strings.HasPrefix(line, `{"aws_request":"`) {
+			var c iam.Call
+			if err := json.Unmarshal([]byte(line), &c); err == nil {
+				if !c.Presigned { // not a request it sent
+					r.mu.Lock()
+					r.stats.Requests[c.Operation]++
+					r.mu.Unlock()
+				}
+				r.record(c)
+				continue
+			}
 		}
 		r.logs.Printf("%s | %s", r.name, line)
 	}
@@ -339,21 +386,49 @@ func (e *environment) invoke(ctx context.Context, payload []byte) ([]byte, error
 }
 
 // sampleRSS records the process's peak resident set (VmHWM, Linux).
+// rss returns the resident set (KiB) of each live environment's process.
+func (r *runtime) rss() []int {
+	r.mu.Lock()
+	envs := make([]*environment, 0, len(r.all))
+	for e := range r.all {
+		envs = append(envs, e)
+	}
+	r.mu.Unlock()
+	var out []int
+	for _, e := range envs {
+		if e.cmd == nil || e.cmd.Process == nil {
+			continue
+		}
+		if kib, ok := procStatus(e.cmd.Process.Pid, "VmRSS:"); ok {
+			out = append(out, kib)
+		}
+	}
+	return out
+}
+
+// procStatus reads one kB field of a process's /proc status.
+func procStatus(pid int, field string) (int, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kib, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return kib, err == nil
+		}
+	}
+	return 0, false
+}
+
 func (e *environment) sampleRSS() {
 	if e.cmd == nil || e.cmd.Process == nil {
 		return
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid))
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kib, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			e.rt.mu.Lock()
-			e.rt.stats.PeakRSSKiB = max(e.rt.stats.PeakRSSKiB, kib)
-			e.rt.mu.Unlock()
-		}
+	if kib, ok := procStatus(e.cmd.Process.Pid, "VmHWM:"); ok {
+		e.rt.mu.Lock()
+		e.rt.stats.PeakRSSKiB = max(e.rt.stats.PeakRSSKiB, kib)
+		e.rt.mu.Unlock()
 	}
 }
 
@@ -433,10 +508,14 @@ func isTimeout(err error) bool {
 func (r *runtime) kill() int {
 	r.mu.Lock()
 	var killed []*environment
-	for e := range r.all {
-		if e.cmd != nil && e.cmd.Process != nil && syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL) == nil {
+	for e := range r.all { // all marked first: none is handed out while the others die
+		if e.cmd != nil && e.cmd.Process != nil {
+			e.killed.Store(true)
 			killed = append(killed, e)
 		}
+	}
+	for _, e := range killed {
+		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
 	}
 	r.mu.Unlock()
 	for _, e := range killed { // gone when the caller hears of it

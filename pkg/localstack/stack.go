@@ -69,7 +69,10 @@ type Options struct {
 	// CountRequests makes every function report its AWS requests
 	// (AWS_REQUEST_LOG=1), which Stats then gives by operation.
 	CountRequests bool
-	Logs          io.Writer
+	// AuditIAM records every AWS call of every function (CountRequests too)
+	// for AuditIAM to check against the functions' policies.
+	AuditIAM bool
+	Logs     io.Writer
 }
 
 // Stack is a running local stack.
@@ -83,6 +86,8 @@ type Stack struct {
 	// Webhook is the local app backend's notify endpoint (nil when the
 	// WebhookUrl parameter names another).
 	Webhook *WebhookReceiver
+	// transformed is the template after the SAM transform (AuditIAM).
+	transformed *sam.Transformed
 
 	runtimes map[string]*runtime
 	// tally sums the functions' metrics for the summary line.
@@ -117,6 +122,12 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	s.Config = s.Endpoints.Config()
 	if s.Template, err = sam.Load(o.Template); err != nil {
 		return s, err
+	}
+	if o.AuditIAM {
+		if s.transformed, err = sam.Transform(o.Template, nil); err != nil {
+			return s, err
+		}
+		o.CountRequests = true
 	}
 	params, err := s.localParams(ctx, o, logs)
 	if err != nil {
@@ -318,6 +329,18 @@ func (s *Stack) Stats() map[string]FunctionStats {
 			m.mu.Unlock()
 		}
 		out[id] = fs
+	}
+	return out
+}
+
+// RSS returns, by function, the resident set (KiB) of each of its live
+// execution environments.
+func (s *Stack) RSS() map[string][]int {
+	out := map[string][]int{}
+	for id, rt := range s.runtimes {
+		if r := rt.rss(); len(r) > 0 {
+			out[id] = r
+		}
 	}
 	return out
 }

@@ -4,7 +4,6 @@
 # as `sam package` writes them). Prints the CloudFormation template as JSON.
 import json
 import logging
-import os
 import sys
 
 from samtranslator.translator.transform import transform
@@ -25,5 +24,4 @@ code = json.loads(sys.argv[2]) or {}
 for logical_id, resource in template["Resources"].items():
     if resource["Type"] == "AWS::Serverless::Function":
         resource["Properties"]["CodeUri"] = code.get(logical_id, "s3://placeholder/placeholder.zip")
-os.environ["AWS_DEFAULT_REGION"] = os.environ.get("SAM_REGION", "eu-south-1")
 json.dump(transform(template, {}, NoManagedPolicies()), sys.stdout, sort_keys=True)
