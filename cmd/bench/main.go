@@ -152,7 +152,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	c.key = key
 	if o.soakOnly {
-		return soak(ctx, s, c, citizens, o.soak, out)
+		return soak(ctx, s, c, citizens, o.soak, out, logFile.Name())
 	}
 
 	done = step("AWS requests on the path of one delivered e-mail")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -39,6 +40,8 @@ type soaker struct {
 	accepted []submission
 	minute   soakMinute // the current minute's
 	next     atomic.Int64
+	// firstError says what the first failed call got.
+	firstError string
 }
 
 // soakMinute is what one minute of the soak saw.
@@ -49,7 +52,7 @@ type soakMinute struct {
 
 // soak runs the plan through the local stack and prints a line a minute and
 // the totals: accepted, delivered, lost, duplicated.
-func soak(ctx context.Context, s *localstack.Stack, c client, citizens []string, plan soakPlan, out io.Writer) error {
+func soak(ctx context.Context, s *localstack.Stack, c client, citizens []string, plan soakPlan, out io.Writer, stackLog string) error {
 	fmt.Fprintln(out, "… the pipeline's ceiling: 300 messages, closed loop, from 201 to e-mail SENT")
 	p, _, err := pipeline(ctx, s, c, citizens, 300, 16, 0)
 	if err != nil {
@@ -63,6 +66,7 @@ func soak(ctx context.Context, s *localstack.Stack, c client, citizens []string,
 	fmt.Fprintln(out, "minute  phase   rate/s  submitted  submit p95  accepted→sent p95 / max  errors  RSS of each function's environments (MiB)")
 	latSeen := len(s.Latencies("email"))
 	errSeen := functionErrors(s)
+	invSeen := invocations(s)
 	var rssRows []map[string][]int
 	ticker := time.NewTicker(time.Minute)
 	defer ticker.Stop()
@@ -82,8 +86,19 @@ func soak(ctx context.Context, s *localstack.Stack, c client, citizens []string,
 		fresh := lat[latSeen:]
 		latSeen = len(lat)
 		fnErr := functionErrors(s)
-		rss := s.RSS()
-		rssRows = append(rssRows, rss)
+		// The functions this minute kept busy (the others idle, their
+		// memory the kernel's to reclaim).
+		inv := invocations(s)
+		rss := map[string][]int{}
+		for id, envs := range s.RSS() {
+			if inv[id] > invSeen[id] {
+				rss[id] = envs
+			}
+		}
+		invSeen = inv
+		if phase == "steady" {
+			rssRows = append(rssRows, rss)
+		}
 		fmt.Fprintf(out, "%6d  %-6s  %6.1f  %9d  %7.0f ms  %7.0f / %6.0f ms  %6d  %s\n", minute, phase, rate, m.submitted,
 			distribution(m.submitLatency).P95, pct(fresh, 0.95), pct(fresh, 1), m.errors+fnErr-errSeen, rssLine(rss))
 		errSeen = fnErr
@@ -111,7 +126,7 @@ func soak(ctx context.Context, s *localstack.Stack, c client, citizens []string,
 	}
 	report("drain", 0)
 	fmt.Fprintf(out, "… every accepted message final after %s; counting what reached the citizens\n", time.Since(start).Round(time.Second))
-	return k.totals(sent, rssRows)
+	return k.totals(sent, rssRows, stackLog)
 }
 
 // run submits at rate for dur, open loop: a submission starts at its time
@@ -141,7 +156,7 @@ func (k *soaker) run(ctx context.Context, rate float64, dur time.Duration) {
 func (k *soaker) submitOne(i int) {
 	fc := k.citizens[i%len(k.citizens)]
 	t0 := time.Now()
-	status, body, err := k.c.do("POST", "/api/v1/messages/"+fc, benchMessage(fmt.Sprintf("Soak %d", i)), k.c.key)
+	status, body, err := k.c.do("POST", "/api/v1/messages/"+fc, benchMessage(fmt.Sprintf("Avviso soak n. %d", i)), k.c.key)
 	lat := time.Since(t0)
 	k.mu.Lock()
 	k.minute.submitted++
@@ -149,9 +164,12 @@ func (k *soaker) submitOne(i int) {
 	ok := err == nil && status == http.StatusCreated
 	if !ok {
 		k.minute.errors++
+		if k.firstError == "" {
+			k.firstError = fmt.Sprintf("a submission answered %d %v (%v)", status, body, err)
+		}
 	} else {
 		id, _ := body["id"].(string)
-		k.accepted = append(k.accepted, submission{citizen: fc, id: id, latency: lat, subject: fmt.Sprintf("Soak %d", i)})
+		k.accepted = append(k.accepted, submission{citizen: fc, id: id, latency: lat, subject: fmt.Sprintf("Avviso soak n. %d", i)})
 	}
 	var read submission
 	if i%5 == 0 && len(k.accepted) > 0 {
@@ -198,14 +216,14 @@ func (k *soaker) waitFinal(ctx context.Context) (map[string]bool, error) {
 // totals counts the e-mails SES got by subject: delivered (SENT, and in
 // SES), duplicated (in SES more than once), lost (accepted, and not SENT or
 // not in SES).
-func (k *soaker) totals(sent map[string]bool, rssRows []map[string][]int) error {
+func (k *soaker) totals(sent map[string]bool, rssRows []map[string][]int, stackLog string) error {
 	bySubject, err := sesSubjects(k.s.Endpoints.AWS)
 	if err != nil {
 		return err
 	}
 	delivered, lost, duplicated := 0, 0, 0
 	for i := range int(k.next.Load()) + 1 {
-		if n := bySubject[fmt.Sprintf("Soak %d", i)]; n > 1 {
+		if n := bySubject[fmt.Sprintf("Avviso soak n. %d", i)]; n > 1 {
 			duplicated += n - 1
 		}
 	}
@@ -218,6 +236,17 @@ func (k *soaker) totals(sent map[string]bool, rssRows []map[string][]int) error 
 	}
 	fmt.Fprintf(k.out, "accepted %d, delivered %d, lost %d, duplicated %d (e-mails SES got more than once); %s\n",
 		len(k.accepted), delivered, lost, duplicated, rssDrift(rssRows))
+	// An event that found its channel held by another attempt is retried
+	// once the lease has passed: a duplicate event of a message being sent,
+	// or a delivery delayed by a lease when nothing else sends it.
+	if logs, err := os.ReadFile(stackLog); err == nil {
+		fmt.Fprintf(k.out, "notification events that found their channel held by another attempt: %d (a delivery that waited out "+
+			"a lease would show an accepted→sent above the lease, %s)\n", strings.Count(string(logs), messages.ErrClaimed.Error()),
+			messages.DefaultLease)
+	}
+	if k.firstError != "" {
+		fmt.Fprintf(k.out, "first error: %s\n", k.firstError)
+	}
 	return nil
 }
 
@@ -239,6 +268,14 @@ func sesSubjects(endpoint string) (map[string]int, error) {
 		out[m.Subject]++
 	}
 	return out, nil
+}
+
+func invocations(s *localstack.Stack) map[string]int {
+	out := map[string]int{}
+	for id, st := range s.Stats() {
+		out[id] = st.Invocations
+	}
+	return out
 }
 
 func functionErrors(s *localstack.Stack) int {
@@ -277,14 +314,15 @@ func rssLine(rss map[string][]int) string {
 	return strings.Join(parts, " · ")
 }
 
-// rssDrift is, over the minutes after the first two (warm-up), the largest
-// swing of any function's largest environment, relative to its mean.
+// rssDrift is, over the steady minutes after the first two (warm-up), the
+// largest swing of any busy function's largest environment, relative to its
+// mean.
 func rssDrift(rows []map[string][]int) string {
-	if len(rows) < 4 {
+	if len(rows) < 3 {
 		return "too short to judge RSS drift"
 	}
 	series := map[string][]float64{}
-	for _, row := range rows[2 : len(rows)-1] { // after warm-up, before the drain
+	for _, row := range rows[2:] {
 		for id, envs := range row {
 			series[id] = append(series[id], float64(slices.Max(envs)))
 		}
@@ -302,5 +340,5 @@ func rssDrift(rows []map[string][]int) string {
 			}
 		}
 	}
-	return fmt.Sprintf("RSS after warm-up within ±%.1f %% of each function's mean (widest: %s)", worst*100, which)
+	return fmt.Sprintf("RSS of the busy functions over the steady phase after warm-up within ±%.1f %% of each one's mean (widest: %s)", worst*100, which)
 }

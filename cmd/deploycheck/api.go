@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -68,9 +69,9 @@ func spellOut(api string, body map[string]any, resources map[string]any) ([]stri
 		return map[string]any{"Ref": id}
 	}
 	var methods []string
-	for _, path := range sortedKeys(paths) {
+	for _, path := range slices.Sorted(maps.Keys(paths)) {
 		ops, _ := paths[path].(map[string]any)
-		for _, verb := range sortedKeys(ops) {
+		for _, verb := range slices.Sorted(maps.Keys(ops)) {
 			op, _ := ops[verb].(map[string]any)
 			integ, _ := op["x-amazon-apigateway-integration"].(map[string]any)
 			if integ == nil {
@@ -113,15 +114,6 @@ func orDefault(v any, def any) any {
 		return def
 	}
 	return v
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // refTo returns the logical id v refers to ({"Ref": id} or {"Fn::GetAtt":

@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -59,7 +60,7 @@ var (
 func (r *rehearsal) check(ctx context.Context) error {
 	c := &checker{r: r}
 	resources := r.transformed.Resources()
-	for _, id := range sortedKeys(resources) {
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
 		typ := fmt.Sprint(resources[id]["Type"])
 		c.references(id, resources[id])
 		if _, gap := gapTypes[typ]; gap {
@@ -181,7 +182,7 @@ func (r *rehearsal) checkFunctions(ctx context.Context, c *checker) error {
 		for k, v := range cfg.Environment.Variables {
 			got[k] = fmt.Sprint(v)
 		}
-		for _, k := range sortedKeys(vars) {
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
 			want, ok := r.expect(vars[k])
 			switch {
 			case ok:

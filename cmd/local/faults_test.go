@@ -505,26 +505,41 @@ func TestFaults(t *testing.T) {
 		r.print(t, "30% of DynamoDB and SQS throttled", c, "")
 		check(t, c, 0)
 	})
-	t.Run("SES refusing", func(t *testing.T) {
-		refuse := func(req *http.Request, _ []byte) (int, http.Header, string, bool) {
-			if !strings.HasSuffix(req.URL.Path, "/outbound-emails") {
-				return 0, nil, "", false
+	// A provider refusing every send for 5 s: SES (e-mail), SNS (push).
+	for _, p := range []struct {
+		name, channel string
+		sends         func(*http.Request, []byte) bool
+		status        int
+		header        http.Header
+		answer        string
+	}{
+		{"SES", "email", func(req *http.Request, _ []byte) bool { return strings.HasSuffix(req.URL.Path, "/outbound-emails") },
+			429, http.Header{"Content-Type": {"application/json"}, "X-Amzn-Errortype": {"TooManyRequestsException"}},
+			`{"message":"Maximum sending rate exceeded."}`},
+		{"SNS", "push", func(_ *http.Request, body []byte) bool { return bytes.Contains(body, []byte("Action=Publish&")) },
+			400, http.Header{"Content-Type": {"text/xml"}},
+			`<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`},
+	} {
+		t.Run(p.name+" refusing", func(t *testing.T) {
+			refuse := func(req *http.Request, body []byte) (int, http.Header, string, bool) {
+				if !p.sends(req, body) {
+					return 0, nil, "", false
+				}
+				return p.status, p.header, p.answer, false
 			}
-			return 429, http.Header{"Content-Type": {"application/json"}, "X-Amzn-Errortype": {"TooManyRequestsException"}},
-				`{"message":"Maximum sending rate exceeded."}`, false
-		}
-		acc := r.load(t, "ses", 20, func() {
-			r.moto.set(refuse)
-			time.Sleep(5 * time.Second)
-			r.moto.set(nil)
+			acc := r.load(t, strings.ToLower(p.name), 20, func() {
+				r.moto.set(refuse)
+				time.Sleep(5 * time.Second)
+				r.moto.set(nil)
+			})
+			c := r.settle(t, acc)
+			r.print(t, p.name+" refusing for 5s", c, "")
+			check(t, c, 0)
+			if c.Statuses[p.channel+":SENT"] != c.Accepted {
+				t.Errorf("%s not all SENT after %s came back: %v", p.channel, p.name, c.Statuses)
+			}
 		})
-		c := r.settle(t, acc)
-		r.print(t, "SES refusing for 5s", c, "")
-		check(t, c, 0)
-		if c.Statuses["email:SENT"] != c.Accepted {
-			t.Errorf("e-mails not all SENT after SES came back: %v", c.Statuses)
-		}
-	})
+	}
 	for _, mode := range []string{"500", "hang", "refuse"} {
 		t.Run("webhook "+mode, func(t *testing.T) {
 			acc := r.load(t, "webhook-"+mode, 20, func() {
@@ -750,26 +765,6 @@ func TestFaults(t *testing.T) {
 		}
 		fmt.Fprintf(r.report, "%-34s the welcome, a download and two submissions refused by the queue, then the welcome's mark and the download's record refused: 2 welcome messages, 1 download message, every one delivered once\n",
 			"platform's submissions refused:")
-	})
-	t.Run("SNS refusing", func(t *testing.T) {
-		refuse := func(req *http.Request, body []byte) (int, http.Header, string, bool) {
-			if !bytes.Contains(body, []byte("Action=Publish&")) {
-				return 0, nil, "", false
-			}
-			return 400, http.Header{"Content-Type": {"text/xml"}},
-				`<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`, false
-		}
-		acc := r.load(t, "sns", 10, func() {
-			r.moto.set(refuse)
-			time.Sleep(5 * time.Second)
-			r.moto.set(nil)
-		})
-		c := r.settle(t, acc)
-		r.print(t, "SNS refusing for 5s", c, "")
-		check(t, c, 0)
-		if c.Statuses["push:SENT"] != c.Accepted {
-			t.Errorf("pushes not all SENT after SNS came back: %v", c.Statuses)
-		}
 	})
 	t.Run("push endpoint disabled", func(t *testing.T) {
 		c := sns.NewFromConfig(awstest.Config(r.endpoint))

@@ -87,12 +87,7 @@ func startWithRetry(port int, start func(port int) (*Emulator, error)) (*Emulato
 // says the endpoint on port answers.
 func startProcess(cmd *exec.Cmd, port int, name string, ready func(endpoint string) bool) (*Emulator, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// Nothing of the developer's AWS settings reaches an emulator.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd.Env = config.WithoutAWS(os.Environ()) // nothing of the developer's AWS settings reaches an emulator
 	var stderr strings.Builder
 	if cmd.Stderr == nil {
 		cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}

@@ -244,6 +244,19 @@ func PinEndpoints(getenv func(string) string) func(string, any) {
 	}
 }
 
+// WithoutAWS returns environ (KEY=value entries) without its AWS_*
+// variables: the environment of a helper process (an emulator, the SAM
+// transform) that a developer's AWS settings must not reach.
+func WithoutAWS(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, "AWS_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // MustLoad is Load for main: it exits on failure.
 func MustLoad(required ...string) (aws.Config, Env) {
 	cfg, env, err := Load(context.Background(), os.Getenv, required...)

@@ -282,11 +282,6 @@ func (s *Messages) RecordDelivered(ctx context.Context, fiscalCode, id, channel 
 	return wrap("record delivered", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel), nil))
 }
 
-func putItemInput(p *types.Put) *dynamodb.PutItemInput {
-	return &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
-		ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues}
-}
-
 func wrap(what string, err error) error {
 	if err == nil {
 		return nil

@@ -3,6 +3,7 @@ package localstack
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -124,7 +125,7 @@ func (s *Stack) AuditIAM() (*IAMReport, error) {
 	generic := strings.NewReplacer(s.Resources.Name+"-", "<stack>-").Replace
 	rep := &IAMReport{}
 	exercised := map[string]bool{}
-	for _, id := range sortedIDs(s.runtimes) {
+	for _, id := range slices.Sorted(maps.Keys(s.runtimes)) {
 		calls := s.runtimes[id].recorded()
 		if len(calls) > 0 {
 			rep.Functions = append(rep.Functions, id)
@@ -180,13 +181,4 @@ func (s *Stack) AuditIAM() (*IAMReport, error) {
 func iamManaged(name string) (iam.Policy, bool) {
 	p, err := iam.Managed(name)
 	return p, err == nil
-}
-
-func sortedIDs[V any](m map[string]V) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+
+	"github.com/digital-citizenship/functions/pkg/config"
 )
 
 //go:embed transform.py
@@ -54,12 +56,7 @@ func Transform(path string, codeURIs map[string]string) (*Transformed, error) {
 	cmd := exec.Command("python3", "-c", transformScript, path, string(code))
 	// The library makes a boto3 session, which reads AWS_PROFILE and the
 	// like: none of the developer's settings may break it.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "AWS_DEFAULT_REGION=eu-south-1")
+	cmd.Env = append(config.WithoutAWS(os.Environ()), "AWS_DEFAULT_REGION=eu-south-1")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
