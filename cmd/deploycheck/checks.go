@@ -427,6 +427,9 @@ func (r *rehearsal) checkTables(ctx context.Context, c *checker) error {
 		}
 		c.equal(id+" indexes", strings.Join(indexes, "; "), strings.Join(wantIndexes, "; "))
 		c.equal(id+" stream (none declared)", t.StreamSpecification == nil || !aws.ToBool(t.StreamSpecification.StreamEnabled), p["StreamSpecification"] == nil)
+		if ttl, ok := p["TimeToLiveSpecification"].(map[string]any); ok {
+			c.equal(id+" TTL (template)", fmt.Sprint(ttl["AttributeName"], " ", ttl["Enabled"]), "expires_at true")
+		}
 		c.equal(id+" encryption (template)", fmt.Sprint(p["SSESpecification"]), "map[SSEEnabled:true]")
 		c.equal(id+" point-in-time recovery (template)", fmt.Sprint(p["PointInTimeRecoverySpecification"]), "map[PointInTimeRecoveryEnabled:true]")
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 )
 
+// ManagedPrefix starts the ARN of every AWS managed policy.
+const ManagedPrefix = "arn:aws:iam::aws:policy/"
+
 // managed are the AWS managed policies SAM attaches to functions, as AWS
 // publishes them (IAM console, policy versions of 2024-2026): basic logging,
 // X-Ray for Tracing: Active, and the SQS poller's for SQS events.

@@ -124,7 +124,7 @@ func (s *Stack) AuditIAM() (*IAMReport, error) {
 	// reports of several stacks add up.
 	generic := strings.NewReplacer(s.Resources.Name+"-", "<stack>-").Replace
 	rep := &IAMReport{}
-	exercised := map[string]bool{}
+	exercised := map[string][]string{} // "<function> <policy>#<statement>": the actions it allowed
 	for _, id := range slices.Sorted(maps.Keys(s.runtimes)) {
 		calls := s.runtimes[id].recorded()
 		if len(calls) > 0 {
@@ -148,13 +148,14 @@ func (s *Stack) AuditIAM() (*IAMReport, error) {
 					continue
 				}
 				for _, m := range matches {
-					exercised[fmt.Sprintf("%s %s#%d %s", id, m.Policy, m.Statement, req.Action)] = true
+					k := fmt.Sprintf("%s %s#%d", id, m.Policy, m.Statement)
+					exercised[k] = append(exercised[k], req.Action)
 				}
 			}
 		}
 		for _, p := range policies[id] {
-			if _, isManaged := iamManaged(p.Name); isManaged {
-				continue
+			if strings.HasPrefix(p.Name, iam.ManagedPrefix) {
+				continue // AWS's, not the template's to trim
 			}
 			for i, st := range p.Statement {
 				for _, a := range st.Action {
@@ -162,12 +163,7 @@ func (s *Stack) AuditIAM() (*IAMReport, error) {
 					for _, r := range st.Resource {
 						g.Resource = append(g.Resource, generic(r))
 					}
-					for k := range exercised {
-						if prefix := id + " " + g.Statement + " "; len(k) > len(prefix) && k[:len(prefix)] == prefix &&
-							iam.ActionMatches(a, k[len(prefix):]) {
-							g.Exercised = true
-						}
-					}
+					g.Exercised = slices.ContainsFunc(exercised[id+" "+g.Statement], func(done string) bool { return iam.ActionMatches(a, done) })
 					rep.Grants = append(rep.Grants, g)
 				}
 			}
@@ -176,9 +172,4 @@ func (s *Stack) AuditIAM() (*IAMReport, error) {
 	sort.Strings(rep.Denied)
 	sort.Strings(rep.Unmapped)
 	return rep, nil
-}
-
-func iamManaged(name string) (iam.Policy, bool) {
-	p, err := iam.Managed(name)
-	return p, err == nil
 }
