@@ -20,11 +20,13 @@ import (
 func main() {
 	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL")
 	db := dynamodb.NewFromConfig(cfg)
+	msgs := store.NewMessages(db, env["MESSAGES_TABLE"])
 	sub := messages.Submitter{
-		Store:   store.NewMessages(db, env["MESSAGES_TABLE"]),
-		Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]},
-		Now:     time.Now,
-		Metrics: metrics.Stdout,
+		Store:    msgs,
+		Payments: msgs,
+		Created:  queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]},
+		Now:      time.Now,
+		Metrics:  metrics.Stdout,
 	}
 	apigateway.Start(httpapi.NewMux(httpapi.SubmitMessage(store.NewServices(db, env["SERVICES_TABLE"]), sub)))
 }

@@ -56,6 +56,8 @@ var (
 		"You are not allowed to issue production calls at this time.")
 	ErrDefaultAddressesForbidden = problem.New(problem.Forbidden, "Call forbidden",
 		"You are not allowed to send messages by providing default addresses.")
+	ErrAdvancedForbidden = problem.New(problem.Forbidden, "Call forbidden",
+		"You are not allowed to send messages with feature_level_type ADVANCED.")
 )
 
 // Authorize applies the original's first checks in their order: an anonymous

@@ -32,6 +32,11 @@ const (
 	DevelopmentProfileWrite    Group = "ApiDevelopmentProfileWrite"
 	// InstallationWrite registers citizens' devices for push (the app backend).
 	InstallationWrite Group = "ApiInstallationWrite"
+	// MessageWriteAdvanced sends ADVANCED messages: payment status,
+	// reminders, documents.
+	MessageWriteAdvanced Group = "ApiMessageWriteAdvanced"
+	// PaymentWrite reports payments (the payment system's receipts).
+	PaymentWrite Group = "ApiPaymentWrite"
 )
 
 // AllGroups lists every group the platform knows, in a stable order.
@@ -40,6 +45,7 @@ var AllGroups = []Group{
 	PublicServiceRead, PublicServiceList, ServiceByRecipientQuery, MessageRead,
 	MessageWrite, LimitedMessageWrite, MessageWriteDefaultAddress, MessageList,
 	InfoRead, DebugRead, UserAdmin, DevelopmentProfileWrite, InstallationWrite,
+	MessageWriteAdvanced, PaymentWrite,
 }
 
 // Known reports whether g is one of AllGroups (exact, case-sensitive match).

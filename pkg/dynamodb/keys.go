@@ -21,9 +21,11 @@
 //	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels
 //	               INBOX#<fiscal code>        SENDER#<id>     a service that wrote to the citizen
 //	               IDEM#<service>#<key hash>  #               an Idempotency-Key (expires_at TTL)
+//	               RECEIPT#<payee>#<notice>   #               a payment receipt (expires_at TTL, 30 days)
 //
 //	MessagesTable  AcceptedIndex (keys only): accepted_shard ACCEPTED#<00-15>, requeue_at (epoch seconds):
 //	               the messages still ACCEPTED, by the time from which requeue-messages counts.
+//	MessagesTable  PaymentIndex (keys only): payment_key <payee>#<notice>: the messages of a payment notice.
 package dynamodb
 
 import "fmt"
@@ -43,6 +45,8 @@ const (
 	// (read, archived), so that a retry of it is not counted twice.
 	attrStatusToken = "status_token"
 
+	paymentIndex      = "PaymentIndex"
+	attrPaymentKey    = "payment_key"
 	acceptedIndex     = "AcceptedIndex"
 	acceptedPfx       = "ACCEPTED#"
 	attrAcceptedShard = "accepted_shard"
@@ -61,6 +65,8 @@ func installationPK(id string) string     { return "INSTALLATION#" + id }
 func welcomePK(fiscalCode string) string  { return "WELCOME#" + fiscalCode }
 func tokenPK(id string) string            { return "TOKEN#" + id }
 func userDataPK(fiscalCode string) string { return "UDP#" + fiscalCode }
+func receiptPK(payee, notice string) string { return "RECEIPT#" + payee + "#" + notice }
+func paymentKey(payee, notice string) string { return payee + "#" + notice }
 
 // userDataDuePK is the partition of the index of open user-data requests
 // of a choice.
@@ -95,3 +101,12 @@ const visiblePK = "VISIBLE"
 func visibleSK(serviceID string) string { return servicePfx + serviceID }
 
 const servicePfx = "SERVICE#"
+
+// The reminders' index: an ADVANCED message with a due date is in it until
+// its last reminder, by the time of the next one.
+const (
+	reminderIndex   = "ReminderIndex"
+	remindPfx       = "REMIND#"
+	attrRemindShard = "remind_shard"
+	attrRemindAt    = "remind_at"
+)

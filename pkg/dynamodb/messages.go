@@ -63,6 +63,13 @@ type messageItem struct {
 	AcceptedShard string `dynamodbav:"accepted_shard,omitempty"`
 	RequeueAt     int64  `dynamodbav:"requeue_at,omitempty"`
 	Requeues      int    `dynamodbav:"requeues,omitempty"`
+	FeatureLevel  string `dynamodbav:"feature_level_type,omitempty"`
+	// A payment notice: its payee, PaymentIndex's key (payee#notice) and
+	// its status.
+	Payee         string     `dynamodbav:"payee,omitempty"`
+	PaymentKey    string     `dynamodbav:"payment_key,omitempty"`
+	PaymentStatus string     `dynamodbav:"payment_status,omitempty"`
+	PaidAt        *time.Time `dynamodbav:"paid_at,omitempty"`
 }
 
 type senderItem struct {
@@ -89,7 +96,11 @@ func (s *Messages) Create(ctx context.Context, m messages.Message, idem *message
 	it := messageItem{PK: inboxPK(m.FiscalCode), SK: messageSK(m.ID), ID: m.ID,
 		FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID, SenderUserID: m.SenderUserID,
 		TimeToLive: m.TimeToLive, CreatedAt: m.CreatedAt, Pending: true, Content: m.Content, Status: string(m.Status),
-		StatusAt: m.StatusAt, DefaultEmail: m.DefaultEmail, AcceptedShard: acceptedShard(m.ID), RequeueAt: m.CreatedAt.Unix()}
+		StatusAt: m.StatusAt, DefaultEmail: m.DefaultEmail, AcceptedShard: acceptedShard(m.ID), RequeueAt: m.CreatedAt.Unix(),
+		FeatureLevel: m.FeatureLevel, Payee: m.Payee, PaymentStatus: m.PaymentStatus}
+	if m.PaymentStatus != "" && m.Content != nil && m.Content.PaymentData != nil {
+		it.PaymentKey = paymentKey(m.Payee, m.Content.PaymentData.NoticeNumber)
+	}
 	if idem == nil {
 		return wrap("create message", s.t.create(ctx, it))
 	}
@@ -144,7 +155,10 @@ func (it messageItem) message() messages.Message {
 		Content: it.Content, Status: messages.Status(it.Status), StatusAt: it.StatusAt,
 		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{},
 		IsRead: it.IsRead, IsArchived: it.IsArchived, StatusVersion: it.StatusVersion, DefaultEmail: it.DefaultEmail,
-		Requeues: it.Requeues}
+		Requeues: it.Requeues, FeatureLevel: it.FeatureLevel, Payee: it.Payee, PaymentStatus: it.PaymentStatus}
+	if it.PaidAt != nil {
+		m.PaidAt = *it.PaidAt
+	}
 	if it.StatusUpdatedAt != nil {
 		m.StatusUpdatedAt = *it.StatusUpdatedAt
 	} else {
@@ -333,7 +347,7 @@ func (s *Messages) Inbox(ctx context.Context, fiscalCode string, r paging.Reques
 	}
 	summary := expression.NamesList(expression.Name("id"), expression.Name("fiscal_code"), expression.Name("sender_service_id"),
 		expression.Name("time_to_live"), expression.Name("created_at"), expression.Name("status"), expression.Name(attrSK),
-		expression.Name("is_read"), expression.Name("is_archived"))
+		expression.Name("is_read"), expression.Name("is_archived"), expression.Name("payment_status"))
 	items, next, err := s.t.page(ctx, inboxPK(fiscalCode), messagePfx, r, true, &visible, &summary)
 	if err != nil {
 		return paging.Page[messages.Message]{}, wrap("list inbox", err)

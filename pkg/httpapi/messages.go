@@ -147,3 +147,55 @@ func PutMessageStatus(svcs services.Store, st messages.Store, now func() time.Ti
 		return nil
 	})}
 }
+
+// PostPayment serves POST /api/v1/payments: the payment system reports that
+// a notice was paid, and the notice's messages are PAID. A repeated receipt
+// gets the same answer.
+func PostPayment(svcs services.Store, c messages.Cashier) Operation {
+	return Operation{"POST", "/api/v1/payments", public(svcs, []auth.Group{auth.PaymentWrite}, func(w http.ResponseWriter, r request) error {
+		body, err := readBody(r.Request)
+		if err != nil {
+			return err
+		}
+		rec, err := messages.ParseReceipt(body)
+		if err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		ans, err := c.Record(r.Context(), rec)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, ans)
+		return nil
+	})}
+}
+
+// PutPaymentStatus serves PUT /api/v1/messages/{fiscal_code}/{id}/payment-status:
+// the sender records that its notice was paid elsewhere.
+func PutPaymentStatus(svcs services.Store, st messages.Store, p messages.Payments, now func() time.Time) Operation {
+	return Operation{"PUT", "/api/v1/messages/{fiscal_code}/{id}/payment-status", public(svcs, submitGroups, func(w http.ResponseWriter, r request) error {
+		fc, err := fiscalCodeParam(r, "fiscal_code")
+		if err != nil {
+			return err
+		}
+		body, err := readBody(r.Request)
+		if err != nil {
+			return err
+		}
+		if err := messages.ParsePaymentStatusChange(body); err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		v, err := messages.MarkPaidBySender(r.Context(), st, p, r.Caller, fc, r.PathValue("id"), now())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	})}
+}

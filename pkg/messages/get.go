@@ -27,6 +27,9 @@ type View struct {
 	// ReadStatus is READ or UNREAD when the citizen lets the sender see it,
 	// else UNAVAILABLE; set for processed messages.
 	ReadStatus string `json:"read_status,omitempty"`
+	// The payment status of an ADVANCED payment notice.
+	PaymentStatus string `json:"payment_status,omitempty"`
+	PaidAt        string `json:"paid_at,omitempty"`
 }
 
 // CreatedView is the original's CreatedMessageWith[out]Content.
@@ -40,6 +43,10 @@ type CreatedView struct {
 	// The citizen's flags, in inbox listings (our extension).
 	IsRead     *bool `json:"is_read,omitempty"`
 	IsArchived *bool `json:"is_archived,omitempty"`
+	// IsPaid, in inbox listings, of a message with payment_data.
+	IsPaid *bool `json:"is_paid,omitempty"`
+	// FeatureLevelType is STANDARD or ADVANCED, in getMessage.
+	FeatureLevelType string `json:"feature_level_type,omitempty"`
 }
 
 // InboxItem returns the message as an inbox listing shows it: without its
@@ -47,6 +54,10 @@ type CreatedView struct {
 func (m Message) InboxItem() CreatedView {
 	v := m.Summary()
 	v.IsRead, v.IsArchived = &m.IsRead, &m.IsArchived
+	if m.PaymentStatus != "" {
+		paid := m.PaymentStatus == Paid
+		v.IsPaid = &paid
+	}
 	return v
 }
 
@@ -61,6 +72,13 @@ func (m Message) Summary() CreatedView {
 func (m Message) View() View {
 	v := View{Message: m.Summary(), Status: m.Status}
 	v.Message.Content = m.Content
+	v.Message.FeatureLevelType = m.Level()
+	if m.Level() == Advanced && m.PaymentStatus != "" {
+		v.PaymentStatus = m.PaymentStatus
+		if m.PaymentStatus == Paid {
+			v.PaidAt = FormatTime(m.PaidAt)
+		}
+	}
 	for name, ch := range m.Channels {
 		if ch.Status == "" {
 			continue

@@ -79,6 +79,13 @@ type PaymentData struct {
 	Amount              int64  `json:"amount" dynamodbav:"amount"`
 	NoticeNumber        string `json:"notice_number" dynamodbav:"notice_number"`
 	InvalidAfterDueDate bool   `json:"invalid_after_due_date" dynamodbav:"invalid_after_due_date"`
+	// Payee is the creditor organization, when it is not the sender's.
+	Payee *Payee `json:"payee,omitempty" dynamodbav:"payee,omitempty"`
+}
+
+// Payee is the creditor organization of a payment notice.
+type Payee struct {
+	FiscalCode string `json:"fiscal_code" dynamodbav:"fiscal_code"`
 }
 
 // Channel is the state of one notification channel of a message.
@@ -124,6 +131,35 @@ type Message struct {
 	DefaultEmail string
 	// Requeues counts the times requeue-messages queued it again.
 	Requeues int
+	// FeatureLevel is STANDARD or ADVANCED ("" in messages stored before
+	// feature levels: STANDARD).
+	FeatureLevel string
+	// Payee is the creditor organization of a payment notice (the
+	// payment_data's payee, else the sender's organization), and
+	// PaymentStatus NOT_PAID or PAID (at PaidAt); both empty without one.
+	Payee         string
+	PaymentStatus string
+	PaidAt        time.Time
+}
+
+// Feature levels of a message.
+const (
+	Standard = "STANDARD"
+	Advanced = "ADVANCED"
+)
+
+// Payment statuses of a message with payment_data.
+const (
+	NotPaid = "NOT_PAID"
+	Paid    = "PAID"
+)
+
+// Level returns the message's feature level, STANDARD when none is stored.
+func (m Message) Level() string {
+	if m.FeatureLevel == "" {
+		return Standard
+	}
+	return m.FeatureLevel
 }
 
 // SenderService records that a service wrote to a citizen.

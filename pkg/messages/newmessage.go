@@ -25,7 +25,9 @@ const NewMessageTitle = "Invalid NewMessage"
 
 // NewMessage is a validated submission.
 type NewMessage struct {
-	TimeToLive   int
+	TimeToLive int
+	// FeatureLevel is STANDARD (the default) or ADVANCED.
+	FeatureLevel string
 	Content      Content
 	DefaultEmail string
 	// HasDefaultAddresses is true when the body carried default_addresses.
@@ -33,8 +35,9 @@ type NewMessage struct {
 }
 
 type newMessageInput struct {
-	FiscalCode *string `json:"fiscal_code"`
-	TimeToLive *int64  `json:"time_to_live"`
+	FiscalCode   *string `json:"fiscal_code"`
+	TimeToLive   *int64  `json:"time_to_live"`
+	FeatureLevel *string `json:"feature_level_type"`
 	Content    *struct {
 		Subject     *string `json:"subject"`
 		Markdown    *string `json:"markdown"`
@@ -42,6 +45,9 @@ type newMessageInput struct {
 			Amount              *int64  `json:"amount"`
 			NoticeNumber        *string `json:"notice_number"`
 			InvalidAfterDueDate *bool   `json:"invalid_after_due_date"`
+			Payee               *struct {
+				FiscalCode *string `json:"fiscal_code"`
+			} `json:"payee"`
 		} `json:"payment_data"`
 		DueDate *string `json:"due_date"`
 	} `json:"content"`
@@ -52,6 +58,8 @@ type newMessageInput struct {
 
 var (
 	noticeNumber = validate.Regexp(`^[0123][0-9]{17}$`)
+	// orgFiscalCode is an organization's fiscal code (partita IVA).
+	orgFiscalCode = validate.Regexp(`^[0-9]{11}$`)
 	timestamp    = validate.Regexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z)?$`)
 )
 
@@ -63,7 +71,15 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 		return NewMessage{}, nil, err
 	}
 	r := validate.NewReport(NewMessageTitle)
-	nm := NewMessage{TimeToLive: DefaultTimeToLive}
+	nm := NewMessage{TimeToLive: DefaultTimeToLive, FeatureLevel: Standard}
+	if in.FeatureLevel != nil {
+		switch *in.FeatureLevel {
+		case Standard, Advanced:
+			nm.FeatureLevel = *in.FeatureLevel
+		default:
+			r.Addf("feature_level_type", "one of %s, %s", Standard, Advanced)
+		}
+	}
 	if in.TimeToLive != nil {
 		if *in.TimeToLive < MinTimeToLive || *in.TimeToLive > MaxTimeToLive {
 			r.Addf("time_to_live", "an integer between %d and %d", MinTimeToLive, MaxTimeToLive)
@@ -90,6 +106,13 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 				r.Addf("content.payment_data.notice_number", "a string that matches the pattern %q", noticeNumber().String())
 			} else {
 				pd.NoticeNumber = *p.NoticeNumber
+			}
+			if p.Payee != nil {
+				if p.Payee.FiscalCode == nil || !orgFiscalCode().MatchString(*p.Payee.FiscalCode) {
+					r.Addf("content.payment_data.payee.fiscal_code", "a string that matches the pattern %q", orgFiscalCode().String())
+				} else {
+					pd.Payee = &Payee{FiscalCode: *p.Payee.FiscalCode}
+				}
 			}
 			nm.Content.PaymentData = pd
 		}
@@ -123,17 +146,32 @@ func text(r *validate.Report, path string, s *string, min, max int, clean func(s
 // dueDate accepts the original's UTCISODateFromString and re-serialises it
 // as toISOString() does.
 func dueDate(r *validate.Report, s string) string {
-	if timestamp().MatchString(s) {
-		layout := "2006-01-02T15:04:05.999999999"
-		if s[len(s)-1] == 'Z' {
-			layout += "Z"
-		}
-		if t, err := time.Parse(layout, s); err == nil {
-			return FormatTime(t)
-		}
+	if t, ok := parseTimestamp(s); ok {
+		return FormatTime(t)
 	}
 	r.Addf("content.due_date", "a UTC ISO-8601 date-time")
 	return ""
+}
+
+// parseTimestamp reads the original's UTCISODateFromString: a date-time in
+// UTC, with or without fractional seconds and Z.
+func parseTimestamp(s string) (time.Time, bool) {
+	if !timestamp().MatchString(s) {
+		return time.Time{}, false
+	}
+	layout := "2006-01-02T15:04:05.999999999"
+	if s[len(s)-1] == 'Z' {
+		layout += "Z"
+	}
+	t, err := time.Parse(layout, s)
+	return t.UTC(), err == nil
+}
+
+// ParseTime reads a time as FormatTime writes it (and as due_date is
+// stored); the zero time if s is not one.
+func ParseTime(s string) time.Time {
+	t, _ := parseTimestamp(s)
+	return t
 }
 
 // FormatTime formats t as JavaScript's toISOString: millisecond precision, UTC.

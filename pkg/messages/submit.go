@@ -27,6 +27,9 @@ type Submitter struct {
 	Now     func() time.Time
 	// Metrics, when set, hears of each message accepted (not of replays).
 	Metrics metrics.Sink
+	// Payments, when set, finds a receipt that came before a payment
+	// notice, which is then PAID at once.
+	Payments Payments
 }
 
 // Submission is one submitMessageforUser call, already decoded.
@@ -56,6 +59,9 @@ func (s Submission) Authorize() error {
 	if s.Message.HasDefaultAddresses && !c.Has(auth.MessageWriteDefaultAddress) {
 		return auth.ErrDefaultAddressesForbidden
 	}
+	if s.Message.FeatureLevel == Advanced && !c.Has(auth.MessageWriteAdvanced) {
+		return auth.ErrAdvancedForbidden
+	}
 	if pd := s.Message.Content.PaymentData; pd != nil && pd.Amount > svc.MaxAllowedPaymentAmount {
 		return problem.New(problem.Invalid, "Error while sending payment metadata",
 			fmt.Sprintf("The requested amount (%d cents) exceeds the maximum allowed for this service (%d cents)",
@@ -79,6 +85,10 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 		ID: ids.ULID(now), FiscalCode: s.FiscalCode, SenderServiceID: s.Service.ServiceID,
 		SenderUserID: s.Caller.UserID, TimeToLive: s.Message.TimeToLive, CreatedAt: now,
 		Pending: true, Status: Accepted, StatusAt: now, Content: &content, DefaultEmail: s.Message.DefaultEmail,
+		FeatureLevel: s.Message.FeatureLevel,
+	}
+	if pd := content.PaymentData; pd != nil {
+		m.Payee, m.PaymentStatus = payee(pd, s.Service.OrganizationFiscalCode), NotPaid
 	}
 	var idem *Idempotency
 	if s.IdempotencyKey != "" {
@@ -104,7 +114,23 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 			"The message could not be queued for delivery; it was not sent. Retry later.")
 	}
 	metrics.Count(u.Metrics, metrics.Messages, map[string]string{"Outcome": string(Accepted)})
+	u.paidBefore(ctx, m)
 	return m.ID, nil
+}
+
+// paidBefore marks a new payment notice PAID when the payment system's
+// receipt came first. It reads after the message is written, and a receipt
+// reads the notice's messages after it is written, so that one of the two
+// sees the other; a failure here leaves the message NOT_PAID, and the
+// reminders look for the receipt again before each reminder.
+func (u Submitter) paidBefore(ctx context.Context, m Message) {
+	if u.Payments == nil || m.PaymentStatus == "" {
+		return
+	}
+	r, err := u.Payments.Receipt(ctx, m.Payee, m.Content.PaymentData.NoticeNumber)
+	if err == nil {
+		_, _ = u.Payments.MarkPaid(ctx, m.FiscalCode, m.ID, r.PaidAt)
+	}
 }
 
 // replay answers a retried submission with the first one's message id. A

@@ -290,13 +290,69 @@ type Messages struct {
 	delivered map[claimKey][]string
 	// requeueAt is when each message was created or last queued again.
 	requeueAt map[string]time.Time
+	// receipts by payee#notice.
+	receipts map[string]messages.Receipt
 }
 
 func (s *Messages) init() {
 	if s.m == nil {
 		s.m, s.senders, s.idem = map[string]messages.Message{}, map[string]messages.SenderService{}, map[string]messages.Idempotency{}
-		s.requeueAt = map[string]time.Time{}
+		s.requeueAt, s.receipts = map[string]time.Time{}, map[string]messages.Receipt{}
 	}
+}
+
+// RecordReceipt implements messages.Payments.
+func (s *Messages) RecordReceipt(_ context.Context, r messages.Receipt, _ time.Time) (messages.Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	k := r.PayeeFiscalCode + "#" + r.NoticeNumber
+	if kept, ok := s.receipts[k]; ok {
+		return kept, nil
+	}
+	s.receipts[k] = r
+	return r, nil
+}
+
+// Receipt implements messages.Payments.
+func (s *Messages) Receipt(_ context.Context, payee, notice string) (messages.Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.receipts[payee+"#"+notice]
+	if !ok {
+		return messages.Receipt{}, problem.ErrNotFound
+	}
+	return r, nil
+}
+
+// ByNotice implements messages.Payments.
+func (s *Messages) ByNotice(_ context.Context, payee, notice string) ([]messages.MessageRef, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []messages.MessageRef
+	for _, m := range s.m {
+		if m.PaymentStatus != "" && m.Payee == payee && m.Content.PaymentData.NoticeNumber == notice {
+			out = append(out, messages.MessageRef{FiscalCode: m.FiscalCode, ID: m.ID})
+		}
+	}
+	return out, nil
+}
+
+// MarkPaid implements messages.Payments.
+func (s *Messages) MarkPaid(_ context.Context, fc, id string, paidAt time.Time) (messages.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.m[fc+"/"+id]
+	switch {
+	case !ok:
+		return messages.Message{}, problem.ErrNotFound
+	case m.PaymentStatus == "":
+		return messages.Message{}, problem.ErrConflict
+	case m.PaymentStatus != messages.Paid:
+		m.PaymentStatus, m.PaidAt = messages.Paid, paidAt.UTC()
+		s.m[fc+"/"+id] = m
+	}
+	return m, nil
 }
 
 // Create implements messages.Store.

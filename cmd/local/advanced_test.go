@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// advancedWorld is a stack with a TARI service that may send ADVANCED
+// messages, the payment system's subscription, and a citizen whose e-mail
+// is validated.
+type advancedWorld struct {
+	*stack
+	admin, sender, payer, citizen, address string
+}
+
+func newAdvancedWorld(t *testing.T, args ...string) advancedWorld {
+	t.Helper()
+	w := advancedWorld{admin: "adv-admin-key-0123456789abcdef", citizen: "TESTER80A01Y501X", address: "tari-citizen@example.com"}
+	w.stack = startStack(t, w.admin, args...)
+	s := w.stack
+	s.must(t, 200, w.admin, "POST", "/adm/services", `{"service_id":"tari-adv","service_name":"TARI","organization_name":"Comune di Roma",
+		"department_name":"Tributi","organization_fiscal_code":"02438750586","authorized_cidrs":[],"authorized_recipients":[],
+		"max_allowed_payment_amount":50000}`)
+	s.must(t, 200, w.admin, "PUT", "/adm/users/tari@comune.roma.it/groups", `{"groups":["ApiMessageWrite","ApiMessageWriteAdvanced","ApiMessageRead"]}`)
+	w.sender = s.must(t, 200, w.admin, "PUT", "/adm/users/tari@comune.roma.it/subscriptions/tari-adv", `{"product_name":"IO"}`).body["primary_key"].(string)
+	s.must(t, 200, w.admin, "POST", "/adm/services", `{"service_id":"pagopa-receipts","service_name":"Ricevute pagoPA","organization_name":"PagoPA S.p.A.",
+		"department_name":"Pagamenti","organization_fiscal_code":"15376371009","authorized_cidrs":[],"authorized_recipients":[]}`)
+	s.must(t, 200, w.admin, "PUT", "/adm/users/receipts@pagopa.it/groups", `{"groups":["ApiPaymentWrite"]}`)
+	w.payer = s.must(t, 200, w.admin, "PUT", "/adm/users/receipts@pagopa.it/subscriptions/pagopa-receipts", `{"product_name":"IO"}`).body["primary_key"].(string)
+	s.must(t, 200, w.admin, "POST", "/adm/development-profiles/"+w.citizen, fmt.Sprintf(`{"email":%q}`, w.address))
+	return w
+}
+
+// notice is an ADVANCED TARI notice due at due.
+func notice(subject, number string, due time.Time) string {
+	return fmt.Sprintf(`{"feature_level_type":"ADVANCED","content":{"subject":%q,"markdown":%q,"due_date":%q,
+		"payment_data":{"amount":12000,"notice_number":%q}}}`, subject, markdown, due.UTC().Format("2006-01-02T15:04:05Z"), number)
+}
+
+func receiptFor(number, citizen string) string {
+	return fmt.Sprintf(`{"notice_number":%q,"payee_fiscal_code":"02438750586","fiscal_code":%q,"amount":12000,"paid_at":"2026-11-30T10:00:00Z"}`,
+		number, citizen)
+}
+
+// TestLocalStack_Payments: the payment status of ADVANCED notices, from the
+// payment system's receipts (before and after their message) and from the
+// sender.
+func TestLocalStack_Payments(t *testing.T) {
+	w := newAdvancedWorld(t)
+	s := w.stack
+	due := time.Now().Add(30 * 24 * time.Hour)
+
+	// A STANDARD key cannot send ADVANCED.
+	s.must(t, 200, w.admin, "POST", "/adm/services", `{"service_id":"tari-std","service_name":"TARI","organization_name":"Comune di Roma",
+		"department_name":"Tributi","organization_fiscal_code":"02438750586","authorized_cidrs":[],"authorized_recipients":[],
+		"max_allowed_payment_amount":50000}`)
+	s.must(t, 200, w.admin, "PUT", "/adm/users/std@comune.roma.it/groups", `{"groups":["ApiMessageWrite"]}`)
+	std := s.must(t, 200, w.admin, "PUT", "/adm/users/std@comune.roma.it/subscriptions/tari-std", `{"product_name":"IO"}`).body["primary_key"]
+	if r := s.must(t, 403, std.(string), "POST", "/api/v1/messages/"+w.citizen, notice("Avviso TARI rata unica", "302000100000009401", due)); r.body["title"] != "Call forbidden" {
+		t.Fatalf("ADVANCED without the group: %s", r.raw)
+	}
+
+	created := s.must(t, 201, w.sender, "POST", "/api/v1/messages/"+w.citizen, notice("Avviso TARI rata unica", "302000100000009401", due))
+	loc := created.header.Get("Location")
+	m := s.waitFor(t, w.sender, loc, func(r reply) bool { return r.body["status"] == "PROCESSED" })
+	if m.body["payment_status"] != "NOT_PAID" || m.body["message"].(map[string]any)["feature_level_type"] != "ADVANCED" {
+		t.Fatalf("a new notice: %s", m.raw)
+	}
+	// The payment system's receipt marks it PAID; a repeat gets the same answer.
+	r := s.must(t, 200, w.payer, "POST", "/api/v1/payments", receiptFor("302000100000009401", w.citizen))
+	if ids, _ := r.body["message_ids"].([]any); len(ids) != 1 || ids[0] != created.body["id"] {
+		t.Fatalf("receipt: %s", r.raw)
+	}
+	if again := s.must(t, 200, w.payer, "POST", "/api/v1/payments", receiptFor("302000100000009401", w.citizen)); again.raw != r.raw {
+		t.Fatalf("repeated receipt %s, first %s", again.raw, r.raw)
+	}
+	if m := s.must(t, 200, w.sender, "GET", loc, ""); m.body["payment_status"] != "PAID" || m.body["paid_at"] != "2026-11-30T10:00:00.000Z" {
+		t.Fatalf("paid notice: %s", m.raw)
+	}
+	s.must(t, 400, w.payer, "POST", "/api/v1/payments", `{"notice_number":"1"}`)
+
+	// A receipt before its message: PAID from the start (the successors'
+	// form of the request this time).
+	s.must(t, 200, w.payer, "POST", "/api/v1/payments", receiptFor("302000100000009402", w.citizen))
+	body := strings.Replace(notice("Avviso TARI seconda rata", "302000100000009402", due), "{", fmt.Sprintf(`{"fiscal_code":%q,`, w.citizen), 1)
+	early := s.must(t, 201, w.sender, "POST", "/api/v1/messages", body)
+	if m := s.must(t, 200, w.sender, "GET", early.header.Get("Location"), ""); m.body["payment_status"] != "PAID" {
+		t.Fatalf("notice after its receipt: %s", m.raw)
+	}
+
+	// The sender records a payment made elsewhere.
+	own := s.must(t, 201, w.sender, "POST", "/api/v1/messages/"+w.citizen, notice("Avviso TARI terza rata", "302000100000009403", due))
+	paid := s.must(t, 200, w.sender, "PUT", own.header.Get("Location")+"/payment-status", `{"status":"PAID"}`)
+	if paid.body["payment_status"] != "PAID" {
+		t.Fatalf("sender's payment: %s", paid.raw)
+	}
+	s.must(t, 404, w.sender, "PUT", "/api/v1/messages/"+w.citizen+"/01NOSUCHMESSAGE0000000000/payment-status", `{"status":"PAID"}`)
+
+	// The app backend's inbox shows is_paid.
+	s.waitFor(t, w.sender, own.header.Get("Location"), func(r reply) bool { return r.body["status"] == "PROCESSED" })
+	s.waitFor(t, w.sender, early.header.Get("Location"), func(r reply) bool { return r.body["status"] == "PROCESSED" })
+	page := s.must(t, 200, w.admin, "GET", "/api/v1/messages/"+w.citizen, "")
+	paidItems := 0
+	for _, it := range page.body["items"].([]any) {
+		if it.(map[string]any)["is_paid"] == true {
+			paidItems++
+		}
+	}
+	if paidItems != 3 {
+		t.Fatalf("inbox: %d items paid, want 3: %s", paidItems, page.raw)
+	}
+}
