@@ -53,19 +53,19 @@ const (
 	attrRequeueAt     = "requeue_at"
 )
 
-func userPK(email string) string          { return "USER#" + email }
-func subscriptionPK(id string) string     { return "SUB#" + id }
-func keyPK(hash string) string            { return "KEY#" + hash }
-func servicePK(id string) string          { return "SERVICE#" + id }
-func profilePK(fiscalCode string) string  { return "PROFILE#" + fiscalCode }
-func inboxPK(fiscalCode string) string    { return "INBOX#" + fiscalCode }
-func messageSK(id string) string          { return messagePfx + id }
-func senderSK(serviceID string) string    { return senderPfx + serviceID }
-func installationPK(id string) string     { return "INSTALLATION#" + id }
-func welcomePK(fiscalCode string) string  { return "WELCOME#" + fiscalCode }
-func tokenPK(id string) string            { return "TOKEN#" + id }
-func userDataPK(fiscalCode string) string { return "UDP#" + fiscalCode }
-func receiptPK(payee, notice string) string { return "RECEIPT#" + payee + "#" + notice }
+func userPK(email string) string             { return "USER#" + email }
+func subscriptionPK(id string) string        { return "SUB#" + id }
+func keyPK(hash string) string               { return "KEY#" + hash }
+func servicePK(id string) string             { return "SERVICE#" + id }
+func profilePK(fiscalCode string) string     { return "PROFILE#" + fiscalCode }
+func inboxPK(fiscalCode string) string       { return "INBOX#" + fiscalCode }
+func messageSK(id string) string             { return messagePfx + id }
+func senderSK(serviceID string) string       { return senderPfx + serviceID }
+func installationPK(id string) string        { return "INSTALLATION#" + id }
+func welcomePK(fiscalCode string) string     { return "WELCOME#" + fiscalCode }
+func tokenPK(id string) string               { return "TOKEN#" + id }
+func userDataPK(fiscalCode string) string    { return "UDP#" + fiscalCode }
+func receiptPK(payee, notice string) string  { return "RECEIPT#" + payee + "#" + notice }
 func paymentKey(payee, notice string) string { return payee + "#" + notice }
 
 // userDataDuePK is the partition of the index of open user-data requests

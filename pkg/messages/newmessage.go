@@ -38,7 +38,7 @@ type newMessageInput struct {
 	FiscalCode   *string `json:"fiscal_code"`
 	TimeToLive   *int64  `json:"time_to_live"`
 	FeatureLevel *string `json:"feature_level_type"`
-	Content    *struct {
+	Content      *struct {
 		Subject     *string `json:"subject"`
 		Markdown    *string `json:"markdown"`
 		PaymentData *struct {
@@ -60,7 +60,7 @@ var (
 	noticeNumber = validate.Regexp(`^[0123][0-9]{17}$`)
 	// orgFiscalCode is an organization's fiscal code (partita IVA).
 	orgFiscalCode = validate.Regexp(`^[0-9]{11}$`)
-	timestamp    = validate.Regexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z)?$`)
+	timestamp     = validate.Regexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z)?$`)
 )
 
 // ParseNewMessage decodes and validates a NewMessage body. It also returns
