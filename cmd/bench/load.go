@@ -171,11 +171,12 @@ func waitCount(s *localstack.Stack, fn, op string, want int, timeout time.Durati
 // profiles, their addresses validated at creation).
 func fiscalCode(i int) string { return fmt.Sprintf("BNCHMK80A01Y%03dX", i%1000) }
 
+// benchMessage is a plain message (no payment_data: a payment notice's
+// submission also reads the notice's receipt, one request more).
 func benchMessage(subject string) string {
 	b, _ := json.Marshal(map[string]any{"content": map[string]any{
-		"subject":      subject,
-		"markdown":     "# Avviso di pagamento\n\nGentile cittadino, **è disponibile** il nuovo avviso di pagamento della TARI per il 2026.\n\n* rata 1: 16 giugno\n* rata 2: 16 dicembre\n",
-		"payment_data": map[string]any{"amount": 12000, "notice_number": "012345678901234567"},
+		"subject":  subject,
+		"markdown": "# Avviso\n\nGentile cittadino, **è disponibile** il nuovo calendario della raccolta differenziata per il 2026.\n\n* carta: lunedì\n* plastica: giovedì\n",
 	}})
 	return string(b)
 }

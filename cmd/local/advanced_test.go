@@ -112,3 +112,74 @@ func TestLocalStack_Payments(t *testing.T) {
 		t.Fatalf("inbox: %d items paid, want 3: %s", paidItems, page.raw)
 	}
 }
+
+// waitUntil sleeps until t.
+func waitUntil(at time.Time) { time.Sleep(time.Until(at)) }
+
+// remindersOf returns getMessage's reminders.
+func remindersOf(r reply) []map[string]any {
+	var out []map[string]any
+	for _, x := range r.body["reminders"].([]any) {
+		out = append(out, x.(map[string]any))
+	}
+	return out
+}
+
+// TestLocalStack_Reminders: an unpaid notice is reminded at the service's
+// offsets (a day before is 24 s before, at ReminderTimeScale 3600) on e-mail
+// and push, once; after the receipt, no further reminder.
+func TestLocalStack_Reminders(t *testing.T) {
+	w := newAdvancedWorld(t, "-param", "ReminderTimeScale=3600")
+	s := w.stack
+	s.must(t, 200, w.admin, "PUT", "/adm/services/tari-adv", `{"service_id":"tari-adv","service_name":"TARI","organization_name":"Comune di Roma",
+		"department_name":"Tributi","organization_fiscal_code":"02438750586","authorized_cidrs":[],"authorized_recipients":[],
+		"max_allowed_payment_amount":50000,"reminder_offsets":[86400,43200]}`)
+	s.must(t, 400, w.admin, "PUT", "/adm/services/tari-adv", `{"service_id":"tari-adv","service_name":"TARI","organization_name":"Comune di Roma",
+		"department_name":"Tributi","organization_fiscal_code":"02438750586","authorized_cidrs":[],"authorized_recipients":[],
+		"reminder_offsets":[60]}`)
+	s.must(t, 200, w.admin, "PUT", "/api/v1/installations/reminded-phone", `{"fiscal_code":"`+w.citizen+`","platform":"apns","push_channel":"`+strings.Repeat("cd", 32)+`"}`)
+
+	due := time.Now().Add(45 * time.Second).Truncate(time.Second)
+	subject := "Avviso TARI in scadenza " + time.Now().Format("150405")
+	created := s.must(t, 201, w.sender, "POST", "/api/v1/messages/"+w.citizen, notice(subject, "302000100000009501", due))
+	loc := created.header.Get("Location")
+	s.waitFor(t, w.sender, loc, func(r reply) bool { return r.body["status"] == "PROCESSED" })
+
+	// The first reminder is due 24 s before the due date.
+	waitUntil(due.Add(-23 * time.Second))
+	s.runScheduled(t, "SweepRemindersFunction")
+	m := s.waitFor(t, w.sender, loc, func(r reply) bool {
+		rs, _ := r.body["reminders"].([]any)
+		return len(rs) == 1 && rs[0].(map[string]any)["channels"].(map[string]any)["email"] == "SENT" &&
+			rs[0].(map[string]any)["channels"].(map[string]any)["push"] == "SENT"
+	})
+	if r := remindersOf(m)[0]; r["offset_seconds"] != float64(86400) || m.body["notification"].(map[string]any)["email"] != "SENT" {
+		t.Fatalf("reminder %s", m.raw)
+	}
+	reminderEmails := func() int {
+		n := 0
+		for _, e := range s.recordedEmails(t) {
+			to, _ := e["destinations"].(map[string]any)["ToAddresses"].([]any)
+			if e["subject"] == "Promemoria: "+subject && len(to) == 1 && to[0] == w.address &&
+				strings.Contains(fmt.Sprint(e["body"]), "ancora da pagare") && strings.Contains(fmt.Sprint(e["body"]), "Comune di Roma") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := reminderEmails(); n != 1 {
+		t.Fatalf("%d reminder e-mails, want 1", n)
+	}
+	// A sweep again: nothing twice.
+	s.runScheduled(t, "SweepRemindersFunction")
+
+	// Paid: the second reminder (12 s before) never comes.
+	s.must(t, 200, w.payer, "POST", "/api/v1/payments", receiptFor("302000100000009501", w.citizen))
+	waitUntil(due.Add(-11 * time.Second))
+	s.runScheduled(t, "SweepRemindersFunction")
+	time.Sleep(2 * time.Second)
+	m = s.must(t, 200, w.sender, "GET", loc, "")
+	if len(remindersOf(m)) != 1 || m.body["payment_status"] != "PAID" || reminderEmails() != 1 {
+		t.Fatalf("after the receipt: %s; %d reminder e-mails", m.raw, reminderEmails())
+	}
+}

@@ -32,6 +32,8 @@ func main() {
 		Platform: os.Getenv("PLATFORM_SERVICE_ID"),
 		Now:      time.Now,
 		Metrics:  metrics.Stdout,
+		// Reminder times scale with REMINDER_TIME_SCALE (1 in AWS).
+		ReminderScale: config.Scale("REMINDER_TIME_SCALE"),
 	}
 	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURL: env["CREATED_MESSAGES_QUEUE_URL"], Handle: p.Process, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)

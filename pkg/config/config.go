@@ -275,3 +275,13 @@ func Seconds(name string, def time.Duration) time.Duration {
 	}
 	return def
 }
+
+// Scale reads environment variable name as a positive number, 1 when it is
+// unset or not one (REMINDER_TIME_SCALE: how much faster than in AWS a local
+// stack reminds).
+func Scale(name string) float64 {
+	if f, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil && f > 0 {
+		return f
+	}
+	return 1
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,6 +72,20 @@ type messageItem struct {
 	PaymentKey    string     `dynamodbav:"payment_key,omitempty"`
 	PaymentStatus string     `dynamodbav:"payment_status,omitempty"`
 	PaidAt        *time.Time `dynamodbav:"paid_at,omitempty"`
+	// An ADVANCED message with a due date: the reminders to come (offsets),
+	// ReminderIndex's key of the next (its shard and epoch seconds) and the
+	// reminders recorded, by offset.
+	ReminderPlan []int                   `dynamodbav:"reminder_plan,omitempty"`
+	RemindShard  string                  `dynamodbav:"remind_shard,omitempty"`
+	RemindAt     int64                   `dynamodbav:"remind_at,omitempty"`
+	Reminders    map[string]reminderItem `dynamodbav:"reminders,omitempty"`
+}
+
+type reminderItem struct {
+	SentAt   time.Time `dynamodbav:"sent_at"`
+	Channels []string  `dynamodbav:"channels"`
+	// Token tells a retry of the write that recorded it its own.
+	Token string `dynamodbav:"token,omitempty"`
 }
 
 type senderItem struct {
@@ -159,6 +175,14 @@ func (it messageItem) message() messages.Message {
 	if it.PaidAt != nil {
 		m.PaidAt = *it.PaidAt
 	}
+	if it.RemindAt != 0 {
+		m.ReminderPlan, m.RemindAt = it.ReminderPlan, time.Unix(it.RemindAt, 0)
+	}
+	for off, r := range it.Reminders {
+		o, _ := strconv.Atoi(off)
+		m.Reminders = append(m.Reminders, messages.Reminder{OffsetSeconds: o, SentAt: r.SentAt, Channels: r.Channels})
+	}
+	slices.SortFunc(m.Reminders, func(a, b messages.Reminder) int { return a.SentAt.Compare(b.SentAt) })
 	if it.StatusUpdatedAt != nil {
 		m.StatusUpdatedAt = *it.StatusUpdatedAt
 	} else {
@@ -210,6 +234,12 @@ func (s *Messages) Deliver(ctx context.Context, m messages.Message, sender messa
 		Set(expression.Name("status"), expression.Value(messages.Processed)).
 		Set(expression.Name("status_at"), expression.Value(sender.LastNotificationAt)).
 		Set(expression.Name("channels"), expression.IfNotExists(expression.Name("channels"), expression.Value(channels)))
+	if len(m.ReminderPlan) > 0 {
+		upd = upd.Set(expression.Name("reminder_plan"), expression.IfNotExists(expression.Name("reminder_plan"), expression.Value(m.ReminderPlan))).
+			Set(expression.Name(attrRemindAt), expression.IfNotExists(expression.Name(attrRemindAt), expression.Value(m.RemindAt.Unix()))).
+			Set(expression.Name(attrRemindShard), expression.IfNotExists(expression.Name(attrRemindShard), expression.Value(remindShard(messages.ReminderShard(m.ID))))).
+			Set(expression.Name("reminders"), expression.IfNotExists(expression.Name("reminders"), expression.Value(map[string]reminderItem{})))
+	}
 	u, err := s.t.updateInput(inboxPK(m.FiscalCode), messageSK(m.ID), upd, notFinal(messages.Processed))
 	if err != nil {
 		return err

@@ -38,12 +38,14 @@ type profileItem struct {
 	PrefsMode              string              `dynamodbav:"prefs_mode,omitempty"`
 	PrefsVersion           int                 `dynamodbav:"prefs_version,omitempty"`
 	Version                int                 `dynamodbav:"version"`
+	ReminderStatus         string              `dynamodbav:"reminder_status,omitempty"`
 }
 
 func (it profileItem) profile() profiles.Profile {
 	p := profiles.Profile{FiscalCode: it.FiscalCode, Email: it.Email, BlockedInboxOrChannels: it.BlockedInboxOrChannels,
 		PreferredLanguages: it.PreferredLanguages, IsInboxEnabled: it.IsInboxEnabled, IsWebhookEnabled: it.IsWebhookEnabled,
-		AcceptedTosVersion: it.AcceptedTosVersion, PushContent: it.PushContent, Version: it.Version}
+		AcceptedTosVersion: it.AcceptedTosVersion, PushContent: it.PushContent, Version: it.Version,
+		ReminderStatus: it.ReminderStatus}
 	if it.PrefsMode != "" {
 		p.Settings = profiles.Settings{Mode: it.PrefsMode, Version: it.PrefsVersion}
 	}
@@ -129,7 +131,7 @@ func (s *Profiles) CreateSetting(ctx context.Context, p profiles.Profile, set pr
 func (s *Profiles) item(p profiles.Profile) profileItem {
 	return profileItem{profilePK(p.FiscalCode), versionSK(p.Version), p.FiscalCode, p.Email, p.BlockedInboxOrChannels,
 		p.PreferredLanguages, p.IsInboxEnabled, p.IsWebhookEnabled, p.AcceptedTosVersion, p.PushContent,
-		p.Settings.Mode, p.Settings.Version, p.Version}
+		p.Settings.Mode, p.Settings.Version, p.Version, p.ReminderStatus}
 }
 
 type preferenceItem struct {

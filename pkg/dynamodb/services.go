@@ -30,6 +30,7 @@ type serviceItem struct {
 	IsVisible               bool     `dynamodbav:"is_visible"`
 	MaxAllowedPaymentAmount int64    `dynamodbav:"max_allowed_payment_amount"`
 	Version                 int      `dynamodbav:"version"`
+	ReminderOffsets         []int    `dynamodbav:"reminder_offsets,omitempty"`
 }
 
 // Latest implements services.Store.
@@ -41,7 +42,8 @@ func (s *Services) Latest(ctx context.Context, id string) (services.Service, err
 	return services.Service{ServiceID: it.ServiceID, ServiceName: it.ServiceName, OrganizationName: it.OrganizationName,
 		DepartmentName: it.DepartmentName, OrganizationFiscalCode: it.OrganizationFiscalCode,
 		AuthorizedCIDRs: nonNil(it.AuthorizedCIDRs), AuthorizedRecipients: nonNil(it.AuthorizedRecipients),
-		IsVisible: it.IsVisible, MaxAllowedPaymentAmount: it.MaxAllowedPaymentAmount, Version: it.Version}, nil
+		IsVisible: it.IsVisible, MaxAllowedPaymentAmount: it.MaxAllowedPaymentAmount, Version: it.Version,
+		ReminderOffsets: it.ReminderOffsets}, nil
 }
 
 type visibleItem struct {
@@ -57,7 +59,7 @@ type visibleItem struct {
 func (s *Services) Create(ctx context.Context, v services.Service) error {
 	it := serviceItem{servicePK(v.ServiceID), versionSK(v.Version), v.ServiceID, v.ServiceName, v.OrganizationName,
 		v.DepartmentName, v.OrganizationFiscalCode, v.AuthorizedCIDRs, v.AuthorizedRecipients, v.IsVisible,
-		v.MaxAllowedPaymentAmount, v.Version}
+		v.MaxAllowedPaymentAmount, v.Version, v.ReminderOffsets}
 	put, err := s.t.createInput(it)
 	if err != nil {
 		return err

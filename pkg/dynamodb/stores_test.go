@@ -22,6 +22,7 @@ func TestStores_Contract(t *testing.T) {
 	t.Run("profiles", func(t *testing.T) { storetest.ProfilesContract(t, NewProfiles(db, st.Refs["ProfilesTable"])) })
 	t.Run("messages", func(t *testing.T) { storetest.MessagesContract(t, NewMessages(db, st.Refs["MessagesTable"])) })
 	t.Run("payments", func(t *testing.T) { storetest.PaymentsContract(t, NewMessages(db, st.Refs["MessagesTable"])) })
+	t.Run("reminders", func(t *testing.T) { storetest.RemindersContract(t, NewMessages(db, st.Refs["MessagesTable"])) })
 	t.Run("accounts", func(t *testing.T) { storetest.AccountsContract(t, NewAccounts(db, st.Refs["AccountsTable"])) })
 	t.Run("installations", func(t *testing.T) {
 		storetest.InstallationsContract(t, NewInstallations(db, st.Refs["ProfilesTable"]), NewProfiles(db, st.Refs["ProfilesTable"]))

@@ -77,7 +77,10 @@ type Dispatcher struct {
 // already), and an error when the event must be retried.
 func (d Dispatcher) Notify(ctx context.Context, ev NotificationEvent) error {
 	em := ev.Message
-	if em.expired(d.Now()) {
+	if ev.ChannelKey != "" {
+		d.Channel = ev.ChannelKey // a reminder's channel
+	}
+	if ev.expired(d.Now()) {
 		return d.final(ctx, em, ChannelExpired, "")
 	}
 	lease := d.Lease
@@ -126,8 +129,8 @@ func (d Dispatcher) final(ctx context.Context, em EventMessage, s ChannelStatus,
 		return fmt.Errorf("set %s status %s: %w", d.Channel, s, err)
 	}
 	if err == nil && d.Metrics != nil {
-		d.Metrics.Emit(metrics.Notifications, "Count", 1, map[string]string{"Channel": d.Channel, "Outcome": string(s)})
-		if s == ChannelSent && !em.CreatedAt.IsZero() {
+		d.Metrics.Emit(metrics.Notifications, "Count", 1, map[string]string{"Channel": metricChannel(d.Channel), "Outcome": string(s)})
+		if s == ChannelSent && !em.CreatedAt.IsZero() && !IsReminderChannel(d.Channel) {
 			d.Metrics.Emit(metrics.DeliveryLatency, "Milliseconds", float64(d.Now().Sub(em.CreatedAt).Milliseconds()),
 				map[string]string{"Channel": d.Channel})
 		}
@@ -173,6 +176,6 @@ const ReasonGivenUp = "Not delivered after every retry."
 // Fail marks the event's channel FAILED after its queue gave the event up
 // (the dead-letter consumer), unless the channel is final already.
 func (d Dispatcher) Fail(ctx context.Context, ev NotificationEvent) error {
-	d.Channel = ev.channel()
+	d.Channel = ev.key()
 	return d.final(ctx, ev.Message, ChannelFailed, ReasonGivenUp)
 }

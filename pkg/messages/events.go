@@ -37,6 +37,10 @@ type CreatedEvent struct {
 	Message          EventMessage      `json:"message"`
 	SenderMetadata   SenderMetadata    `json:"senderMetadata"`
 	ServiceVersion   int               `json:"serviceVersion"`
+	// FeatureLevel is the message's (empty: STANDARD) and ReminderOffsets
+	// the sender's reminders, for an ADVANCED message with a due date.
+	FeatureLevel    string `json:"featureLevelType,omitempty"`
+	ReminderOffsets []int  `json:"reminderOffsets,omitempty"`
 }
 
 // NotificationEvent is put on a channel's queue (e-mail, push, webhook) for
@@ -57,6 +61,19 @@ type NotificationEvent struct {
 	Devices   []profiles.Device `json:"devices,omitempty"`
 	Anonymous bool              `json:"anonymous,omitempty"`
 	Language  string            `json:"language,omitempty"`
+	// Reminder, when set, makes this the reminder of a due date rather
+	// than the message's notification; ChannelKey is then the channel's
+	// key among the message's channels (ReminderChannel).
+	Reminder   *ReminderNotice `json:"reminder,omitempty"`
+	ChannelKey string          `json:"channelKey,omitempty"`
+}
+
+// ReminderNotice is what a reminder says besides the message's subject.
+type ReminderNotice struct {
+	OffsetSeconds int    `json:"offsetSeconds"`
+	DueDate       string `json:"dueDate"`
+	// Payment is true for an unpaid payment notice.
+	Payment bool `json:"payment,omitempty"`
 }
 
 // Valid reports whether a decoded event has what the pipeline needs.
@@ -85,6 +102,23 @@ func (e NotificationEvent) channel() string {
 		return Email
 	}
 	return e.Channel
+}
+
+// key is the event's channel's key among the message's channels.
+func (e NotificationEvent) key() string {
+	if e.ChannelKey != "" {
+		return e.ChannelKey
+	}
+	return e.channel()
+}
+
+// expired reports whether the event is too late to send: a notification
+// after the message's time to live, a reminder at its due date.
+func (e NotificationEvent) expired(now time.Time) bool {
+	if e.Reminder != nil {
+		return !now.Before(ParseTime(e.Reminder.DueDate))
+	}
+	return e.Message.expired(now)
 }
 
 func (em EventMessage) expired(now time.Time) bool {

@@ -30,6 +30,16 @@ type View struct {
 	// The payment status of an ADVANCED payment notice.
 	PaymentStatus string `json:"payment_status,omitempty"`
 	PaidAt        string `json:"paid_at,omitempty"`
+	// Reminders are an ADVANCED message's reminders sent so far.
+	Reminders []ReminderView `json:"reminders,omitempty"`
+}
+
+// ReminderView is a reminder as its sender sees it: when, and the status of
+// each channel it went on.
+type ReminderView struct {
+	OffsetSeconds int               `json:"offset_seconds"`
+	SentAt        string            `json:"sent_at"`
+	Channels      map[string]string `json:"channels"`
 }
 
 // CreatedView is the original's CreatedMessageWith[out]Content.
@@ -80,7 +90,7 @@ func (m Message) View() View {
 		}
 	}
 	for name, ch := range m.Channels {
-		if ch.Status == "" {
+		if ch.Status == "" || IsReminderChannel(name) {
 			continue
 		}
 		if v.Notification == nil {
@@ -96,6 +106,19 @@ func (m Message) View() View {
 	}
 	if v.Status == "" {
 		v.Status = Accepted
+	}
+	if m.Level() == Advanced {
+		for _, r := range m.Reminders {
+			rv := ReminderView{OffsetSeconds: r.OffsetSeconds, SentAt: FormatTime(r.SentAt), Channels: map[string]string{}}
+			for _, ch := range r.Channels {
+				st := string(m.Channels[ReminderChannel(r.OffsetSeconds, ch)].Status)
+				if st == "" {
+					st = "PENDING"
+				}
+				rv.Channels[strings.ToLower(ch)] = st
+			}
+			v.Reminders = append(v.Reminders, rv)
+		}
 	}
 	if v.Status == Rejected {
 		v.RejectionReason, v.RejectionDetail = RejectionCode(m.RejectionReason), m.RejectionReason

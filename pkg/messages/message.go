@@ -140,6 +140,12 @@ type Message struct {
 	Payee         string
 	PaymentStatus string
 	PaidAt        time.Time
+	// ReminderPlan are the reminder offsets still to come (seconds before
+	// the due date, the earliest reminder first) and RemindAt the time of
+	// the next one; Reminders are those sent.
+	ReminderPlan []int
+	RemindAt     time.Time
+	Reminders    []Reminder
 }
 
 // Feature levels of a message.

@@ -19,13 +19,17 @@ type EmailSender struct {
 // Send implements Sender.
 func (n EmailSender) Send(ctx context.Context, ev NotificationEvent, _ []string) ([]string, error) {
 	em, sm := ev.Message, ev.SenderMetadata
-	html, text, err := n.Render(ev.Content.Subject, ev.Content.Markdown,
+	subject, markdown := ev.Content.Subject, ev.Content.Markdown
+	if ev.Reminder != nil {
+		subject, markdown = ReminderEmail(ev)
+	}
+	html, text, err := n.Render(subject, markdown,
 		emails.Sender{OrganizationName: sm.OrganizationName, DepartmentName: sm.DepartmentName, ServiceName: sm.ServiceName})
 	if err != nil {
 		return nil, Permanent("The message could not be rendered.", err)
 	}
 	err = n.Mailer.Send(ctx, emails.Email{
-		From: n.From, To: ev.ToAddress, Subject: ev.Content.Subject, HTML: html, Text: text,
+		From: n.From, To: ev.ToAddress, Subject: subject, HTML: html, Text: text,
 		Headers: map[string]string{"X-Italia-Messages-MessageId": em.ID},
 		Tags:    map[string]string{"fiscal_code": em.FiscalCode, "message_id": em.ID},
 	})

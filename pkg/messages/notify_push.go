@@ -24,7 +24,10 @@ type PushSender struct {
 func (s PushSender) Send(ctx context.Context, ev NotificationEvent, delivered []string) ([]string, error) {
 	sm := ev.SenderMetadata
 	body := ev.Content.Subject
-	if ev.Anonymous {
+	switch {
+	case ev.Reminder != nil:
+		body = ReminderPush(ev)
+	case ev.Anonymous:
 		body = push.GenericText(ev.Language)
 	}
 	payload := push.Payload(push.Title(sm.ServiceName, sm.OrganizationName), body, ev.Message.ID)

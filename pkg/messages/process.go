@@ -26,6 +26,8 @@ type Processor struct {
 	Now      func() time.Time
 	// Metrics, when set, hears of each message PROCESSED or REJECTED.
 	Metrics metrics.Sink
+	// ReminderScale divides reminder offsets (1, or unset, in AWS).
+	ReminderScale float64
 }
 
 // ReasonUndeliverable is the e-mail channel's FAILED reason for an address
@@ -57,7 +59,10 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	}
 	content := ev.Content
 	m := Message{ID: em.ID, FiscalCode: em.FiscalCode, SenderServiceID: em.SenderServiceID,
-		Content: &content, Channels: map[string]Channel{}}
+		Content: &content, Channels: map[string]Channel{}, FeatureLevel: ev.FeatureLevel}
+	if ev.FeatureLevel == Advanced {
+		m.ReminderPlan, m.RemindAt = Plan(ev.ReminderOffsets, content.DueDate, p.Now(), p.ReminderScale)
+	}
 	base := NotificationEvent{Content: content, Message: em, SenderMetadata: ev.SenderMetadata}
 	var out []struct {
 		q  Queue

@@ -172,6 +172,12 @@ func createdEvent(m Message, svc services.Service) CreatedEvent {
 			OrganizationName: svc.OrganizationName, ServiceName: svc.ServiceName},
 		ServiceVersion: svc.Version,
 	}
+	if m.FeatureLevel == Advanced {
+		ev.FeatureLevel = Advanced
+		if m.Content != nil && m.Content.DueDate != "" {
+			ev.ReminderOffsets = svc.Reminders()
+		}
+	}
 	if m.Content != nil {
 		ev.Content = *m.Content
 	}

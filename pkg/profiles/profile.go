@@ -37,6 +37,9 @@ type Profile struct {
 	// PushContent is FULL (the subject in push notifications) or ANONYMOUS
 	// (a generic text); empty means FULL.
 	PushContent string
+	// ReminderStatus is ENABLED (reminders before a due date; also when
+	// empty) or DISABLED.
+	ReminderStatus string
 	// Settings are the per-service preferences' mode and version; the zero
 	// value (a profile stored before preferences existed) is LEGACY.
 	Settings Settings
@@ -48,6 +51,16 @@ const (
 	PushFull      = "FULL"
 	PushAnonymous = "ANONYMOUS"
 )
+
+// Reminder statuses a citizen can choose.
+const (
+	RemindersEnabled  = "ENABLED"
+	RemindersDisabled = "DISABLED"
+)
+
+// WantsReminders reports whether the citizen lets services remind them of
+// due dates.
+func (p Profile) WantsReminders() bool { return p.ReminderStatus != RemindersDisabled }
 
 // Device is one of a citizen's app installations that can receive push
 // notifications: an SNS platform endpoint.
@@ -96,6 +109,7 @@ type Extended struct {
 	IsWebhookEnabled       bool                `json:"is_webhook_enabled"`
 	PreferredLanguages     []string            `json:"preferred_languages,omitempty"`
 	PushContent            string              `json:"push_notifications_content_type,omitempty"`
+	ReminderStatus         string              `json:"reminder_status"`
 	Settings               Settings            `json:"service_preferences_settings"`
 	Version                int                 `json:"version"`
 }
@@ -103,7 +117,14 @@ type Extended struct {
 // ExtendedView returns the full view.
 func (p Profile) ExtendedView() Extended {
 	return Extended{p.AcceptedTosVersion, p.BlockedInboxOrChannels, p.Email, p.IsEmailValidated, p.IsInboxEnabled,
-		p.IsWebhookEnabled, p.PreferredLanguages, p.PushContent, p.settings(), p.Version}
+		p.IsWebhookEnabled, p.PreferredLanguages, p.PushContent, p.reminderStatus(), p.settings(), p.Version}
+}
+
+func (p Profile) reminderStatus() string {
+	if p.ReminderStatus == "" {
+		return RemindersEnabled
+	}
+	return p.ReminderStatus
 }
 
 // Limited is the view for senders: may the calling service write to the inbox?
@@ -146,6 +167,7 @@ type input struct {
 	IsWebhookEnabled       *bool                `json:"is_webhook_enabled"`
 	AcceptedTosVersion     *float64             `json:"accepted_tos_version"`
 	PushContent            *string              `json:"push_notifications_content_type"`
+	ReminderStatus         *string              `json:"reminder_status"`
 	Settings               *struct {
 		Mode string `json:"mode"`
 	} `json:"service_preferences_settings"`
@@ -191,6 +213,12 @@ func Parse(fiscalCode string, body []byte) (Profile, error) {
 			r.Addf("push_notifications_content_type", "one of FULL, ANONYMOUS")
 		}
 		p.PushContent = *in.PushContent
+	}
+	if in.ReminderStatus != nil {
+		if *in.ReminderStatus != RemindersEnabled && *in.ReminderStatus != RemindersDisabled {
+			r.Addf("reminder_status", "one of %s, %s", RemindersEnabled, RemindersDisabled)
+		}
+		p.ReminderStatus = *in.ReminderStatus
 	}
 	if in.Settings != nil {
 		switch in.Settings.Mode {

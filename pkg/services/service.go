@@ -27,7 +27,28 @@ type Service struct {
 	AuthorizedRecipients    []string `json:"authorized_recipients"`
 	IsVisible               bool     `json:"is_visible"`
 	MaxAllowedPaymentAmount int64    `json:"max_allowed_payment_amount"`
-	Version                 int      `json:"version"`
+	// ReminderOffsets are how long before an ADVANCED message's due date
+	// the citizen is reminded, in seconds; none: DefaultReminderOffsets.
+	ReminderOffsets []int `json:"reminder_offsets,omitempty"`
+	Version         int   `json:"version"`
+}
+
+// Reminder offsets: the default (7 days and 1 day before the due date) and
+// the limits of a service's own.
+var DefaultReminderOffsets = []int{7 * 86400, 86400}
+
+const (
+	MaxReminderOffsets = 3
+	MinReminderOffset  = 3600
+	MaxReminderOffset  = 30 * 86400
+)
+
+// Reminders returns the service's reminder offsets, or the default ones.
+func (s Service) Reminders() []int {
+	if len(s.ReminderOffsets) == 0 {
+		return DefaultReminderOffsets
+	}
+	return s.ReminderOffsets
 }
 
 // DocumentID is the original's versioned document id, "<id>-<16 digits>".
@@ -87,6 +108,7 @@ type Input struct {
 	AuthorizedRecipients    *[]string `json:"authorized_recipients"`
 	IsVisible               *bool     `json:"is_visible"`
 	MaxAllowedPaymentAmount *int64    `json:"max_allowed_payment_amount"`
+	ReminderOffsets         *[]int    `json:"reminder_offsets"`
 }
 
 // InvalidTitle is the title of every 400 about a service body.
@@ -136,6 +158,17 @@ func Parse(body []byte) (Service, error) {
 			r.Addf("max_allowed_payment_amount", "an integer between 0 and %d", MaxPaymentAmount)
 		}
 		s.MaxAllowedPaymentAmount = *a
+	}
+	if o := in.ReminderOffsets; o != nil {
+		if len(*o) > MaxReminderOffsets {
+			r.Addf("reminder_offsets", "an array of at most %d offsets", MaxReminderOffsets)
+		}
+		for i, v := range *o {
+			if v < MinReminderOffset || v > MaxReminderOffset {
+				r.Addf(fmt.Sprintf("reminder_offsets.%d", i), "an integer between %d and %d (seconds before the due date)", MinReminderOffset, MaxReminderOffset)
+			}
+		}
+		s.ReminderOffsets = *o
 	}
 	return s, r.Err()
 }

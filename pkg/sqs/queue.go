@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -59,4 +60,37 @@ func (b Backlog) Visible(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("read queue attributes: ApproximateNumberOfMessages: %w", err)
 	}
 	return n, nil
+}
+
+// SendBatch enqueues up to ten events in one request. SQS may refuse some
+// entries of a batch it accepts: those are an error too, so that the caller
+// sends the batch again (a duplicate is harmless to idempotent consumers).
+func (q Queue) SendBatch(ctx context.Context, events []any) error {
+	api, ok := q.API.(interface {
+		SendMessageBatch(context.Context, *sqs.SendMessageBatchInput, ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+	})
+	if !ok {
+		for _, ev := range events {
+			if err := q.Send(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	entries := make([]types.SendMessageBatchRequestEntry, 0, len(events))
+	for i, ev := range events {
+		body, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("encode event: %w", err)
+		}
+		entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})
+	}
+	out, err := api.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &q.URL, Entries: entries})
+	if err != nil {
+		return fmt.Errorf("send to queue: %w", err)
+	}
+	if len(out.Failed) > 0 {
+		return fmt.Errorf("send to queue: %d of %d entries refused (%s)", len(out.Failed), len(entries), aws.ToString(out.Failed[0].Code))
+	}
+	return nil
 }

@@ -338,6 +338,65 @@ func (s *Messages) ByNotice(_ context.Context, payee, notice string) ([]messages
 	return out, nil
 }
 
+// DueReminders implements messages.ReminderStore (one page: the fake keeps
+// few messages).
+func (s *Messages) DueReminders(_ context.Context, shard int, due time.Time, _ int, _ string) ([]messages.MessageRef, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []messages.MessageRef
+	for _, m := range s.m {
+		if !m.RemindAt.IsZero() && !m.RemindAt.After(due) && messages.ReminderShard(m.ID) == shard {
+			out = append(out, messages.MessageRef{FiscalCode: m.FiscalCode, ID: m.ID})
+		}
+	}
+	return out, "", nil
+}
+
+// ClaimReminder implements messages.ReminderStore.
+func (s *Messages) ClaimReminder(_ context.Context, fc, id string, r messages.Reminder, rest []int, next time.Time, unlessRead bool) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.m[fc+"/"+id]
+	if !ok {
+		return false, problem.ErrConflict
+	}
+	for _, done := range m.Reminders {
+		if done.OffsetSeconds == r.OffsetSeconds {
+			return true, nil
+		}
+	}
+	if m.Status != messages.Processed || m.PaymentStatus == messages.Paid || unlessRead && m.IsRead {
+		return false, problem.ErrConflict
+	}
+	m.Reminders = append(slices.Clone(m.Reminders), r)
+	m.Channels = maps.Clone(m.Channels)
+	for _, ch := range r.Channels {
+		m.Channels[messages.ReminderChannel(r.OffsetSeconds, ch)] = messages.Channel{}
+	}
+	m.ReminderPlan, m.RemindAt = rest, next
+	if len(rest) == 0 {
+		m.RemindAt = time.Time{}
+	}
+	s.m[fc+"/"+id] = m
+	return false, nil
+}
+
+// Replan implements messages.ReminderStore.
+func (s *Messages) Replan(_ context.Context, fc, id string, rest []int, next time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.m[fc+"/"+id]
+	if !ok {
+		return nil
+	}
+	m.ReminderPlan, m.RemindAt = rest, next
+	if len(rest) == 0 {
+		m.ReminderPlan, m.RemindAt = nil, time.Time{}
+	}
+	s.m[fc+"/"+id] = m
+	return nil
+}
+
 // MarkPaid implements messages.Payments.
 func (s *Messages) MarkPaid(_ context.Context, fc, id string, paidAt time.Time) (messages.Message, error) {
 	s.mu.Lock()
@@ -350,6 +409,7 @@ func (s *Messages) MarkPaid(_ context.Context, fc, id string, paidAt time.Time) 
 		return messages.Message{}, problem.ErrConflict
 	case m.PaymentStatus != messages.Paid:
 		m.PaymentStatus, m.PaidAt = messages.Paid, paidAt.UTC()
+		m.RemindAt = time.Time{}
 		s.m[fc+"/"+id] = m
 	}
 	return m, nil
@@ -492,6 +552,9 @@ func (s *Messages) Deliver(_ context.Context, d messages.Message, sender message
 		for n, c := range d.Channels {
 			m.Channels[n] = c
 		}
+	}
+	if len(d.ReminderPlan) > 0 && m.RemindAt.IsZero() && m.PaymentStatus != messages.Paid {
+		m.ReminderPlan, m.RemindAt = d.ReminderPlan, d.RemindAt.Truncate(time.Second)
 	}
 	s.m[d.FiscalCode+"/"+d.ID] = m
 	s.senders[sender.FiscalCode+"/"+sender.ServiceID] = sender

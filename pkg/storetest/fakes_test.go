@@ -7,6 +7,7 @@ func TestFakes_Contract(t *testing.T) {
 	t.Run("profiles", func(t *testing.T) { ProfilesContract(t, &Profiles{}) })
 	t.Run("messages", func(t *testing.T) { MessagesContract(t, &Messages{}) })
 	t.Run("payments", func(t *testing.T) { PaymentsContract(t, &Messages{}) })
+	t.Run("reminders", func(t *testing.T) { RemindersContract(t, &Messages{}) })
 	t.Run("accounts", func(t *testing.T) { AccountsContract(t, &Accounts{}) })
 	t.Run("lists", func(t *testing.T) { ListsContract(t, &Services{}, &Messages{}) })
 	t.Run("installations", func(t *testing.T) {

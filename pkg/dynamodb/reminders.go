@@ -1,0 +1,123 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/paging"
+	"github.com/digital-citizenship/functions/pkg/problem"
+)
+
+func remindShard(n int) string { return fmt.Sprintf("%s%02d", remindPfx, n) }
+
+// DueReminders implements messages.ReminderStore: one query of a shard of
+// ReminderIndex (keys only). The cursor is the last key read.
+func (s *Messages) DueReminders(ctx context.Context, shard int, due time.Time, limit int, cursor string) ([]messages.MessageRef, string, error) {
+	kc := expression.Key(attrRemindShard).Equal(expression.Value(remindShard(shard))).
+		And(expression.Key(attrRemindAt).LessThanEqual(expression.Value(due.Unix())))
+	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, "", err
+	}
+	in := &dynamodb.QueryInput{TableName: &s.t.name, IndexName: aws.String(reminderIndex),
+		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		Limit: aws.Int32(int32(limit))}
+	if cursor != "" {
+		raw, err := paging.Decode(cursor, "")
+		parts := strings.Split(raw, "\n")
+		if err != nil || len(parts) != 3 {
+			return nil, "", fmt.Errorf("bad reminders cursor")
+		}
+		in.ExclusiveStartKey = key(parts[0], parts[1])
+		in.ExclusiveStartKey[attrRemindShard] = &types.AttributeValueMemberS{Value: remindShard(shard)}
+		in.ExclusiveStartKey[attrRemindAt] = &types.AttributeValueMemberN{Value: parts[2]}
+	}
+	res, err := s.t.api.Query(ctx, in)
+	if err != nil {
+		return nil, "", wrap("find due reminders", err)
+	}
+	refs := make([]messages.MessageRef, 0, len(res.Items))
+	for _, k := range res.Items {
+		pk, sk := stringAttr(k, attrPK), stringAttr(k, attrSK)
+		refs = append(refs, messages.MessageRef{FiscalCode: strings.TrimPrefix(pk, "INBOX#"), ID: strings.TrimPrefix(sk, messagePfx)})
+	}
+	next := ""
+	if lk := res.LastEvaluatedKey; lk != nil {
+		at, _ := lk[attrRemindAt].(*types.AttributeValueMemberN)
+		if at != nil {
+			next = paging.Encode(stringAttr(lk, attrPK) + "\n" + stringAttr(lk, attrSK) + "\n" + at.Value)
+		}
+	}
+	return refs, next, nil
+}
+
+// plan sets the reminders still to come and the index key of the next, or
+// takes the message out of the index.
+func plan(upd expression.UpdateBuilder, id string, rest []int, next time.Time) expression.UpdateBuilder {
+	if len(rest) == 0 || next.IsZero() {
+		return upd.Remove(expression.Name("reminder_plan")).Remove(expression.Name(attrRemindAt)).Remove(expression.Name(attrRemindShard))
+	}
+	return upd.Set(expression.Name("reminder_plan"), expression.Value(rest)).
+		Set(expression.Name(attrRemindAt), expression.Value(next.Unix())).
+		Set(expression.Name(attrRemindShard), expression.Value(remindShard(messages.ReminderShard(id))))
+}
+
+// ClaimReminder implements messages.ReminderStore: one conditional update.
+// The reminder carries a token of the write: a retry whose first attempt
+// landed finds its own reminder and is the claim, not a redelivery.
+func (s *Messages) ClaimReminder(ctx context.Context, fiscalCode, id string, r messages.Reminder, rest []int, next time.Time, unlessRead bool) (bool, error) {
+	off := strconv.Itoa(r.OffsetSeconds)
+	token := newWriteToken()
+	upd := plan(expression.Set(expression.Name("reminders."+off), expression.Value(reminderItem{r.SentAt.UTC(), append([]string{}, r.Channels...), token})), id, rest, next)
+	for _, ch := range r.Channels {
+		upd = upd.Set(expression.Name("channels."+messages.ReminderChannel(r.OffsetSeconds, ch)), expression.Value(map[string]any{}))
+	}
+	cond := expression.AttributeExists(expression.Name("reminders")).
+		And(expression.AttributeNotExists(expression.Name("reminders." + off))).
+		And(expression.Name("status").Equal(expression.Value(messages.Processed))).
+		And(expression.AttributeNotExists(expression.Name("payment_status")).Or(expression.Name("payment_status").NotEqual(expression.Value(messages.Paid))))
+	if unlessRead {
+		cond = cond.And(expression.AttributeNotExists(expression.Name("is_read")).Or(expression.Name("is_read").Equal(expression.Value(false))))
+	}
+	in, err := s.t.updateInput(inboxPK(fiscalCode), messageSK(id), upd, cond)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
+		UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
+		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return false, wrap("claim reminder", err)
+	}
+	switch stringAttr(ccf.Item, "reminders."+off+".token") {
+	case token:
+		return false, nil // our own first attempt landed
+	case "":
+		return false, wrap("claim reminder", conflictOn(err)) // paid, read, or not processed
+	}
+	return true, nil
+}
+
+// Replan implements messages.ReminderStore.
+func (s *Messages) Replan(ctx context.Context, fiscalCode, id string, rest []int, next time.Time) error {
+	upd := plan(expression.UpdateBuilder{}, id, rest, next)
+	err := s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, expression.AttributeExists(expression.Name(attrPK)), nil)
+	if errors.Is(err, problem.ErrConflict) {
+		return nil // gone (an erasure)
+	}
+	return wrap("replan reminders", err)
+}
+
+var _ messages.ReminderStore = (*Messages)(nil)
