@@ -66,7 +66,10 @@ func newReminding(t *testing.T, prof profiles.Profile) *reminding {
 	r.reminder = messages.Reminders{Store: r.store, Reminders: r.store, Payments: r.store, Profiles: r.profiles, Services: r.svcs,
 		Emails: r.emails, Pushes: r.pushes, Now: clockAt}
 	r.sweeper = messages.Sweeper{Reminders: r.store, Now: clockAt, Parallel: 4,
-		Jobs: func(_ context.Context, jobs []messages.ReminderJob) error { r.jobs = append(r.jobs, jobs...); return nil }}
+		Jobs: func(_ context.Context, jobs []messages.ReminderJob) error {
+			r.jobs = append(r.jobs, jobs...)
+			return nil
+		}}
 	return r
 }
 
