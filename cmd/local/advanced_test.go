@@ -1,11 +1,88 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/mail"
 	"strings"
 	"testing"
 	"time"
+
+	goical "github.com/emersion/go-ical"
 )
+
+// rawEmails returns the MIME messages the emulator's SES received (e-mails
+// with attachments are sent raw).
+func (s *stack) rawEmails(t *testing.T) []*mail.Message {
+	t.Helper()
+	res, err := http.Get(s.endpoint + "/moto-api/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var data struct {
+		SES struct {
+			RawMessage []struct {
+				RawData string `json:"raw_data"`
+			}
+		} `json:"ses"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
+		t.Fatal(err)
+	}
+	var out []*mail.Message
+	for _, r := range data.SES.RawMessage {
+		m, err := mail.ReadMessage(strings.NewReader(r.RawData))
+		if err != nil {
+			t.Fatalf("a raw e-mail does not parse: %v", err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// calendarOf returns the text/calendar attachment of a MIME e-mail, parsed.
+func calendarOf(t *testing.T, m *mail.Message) *goical.Calendar {
+	t.Helper()
+	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := r.NextPart() // decodes base64 and quoted-printable
+		if err == io.EOF {
+			t.Fatal("no text/calendar part")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if typ != "text/calendar" {
+			continue
+		}
+		if params["method"] != "PUBLISH" || !strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("calendar part %v", p.Header)
+		}
+		body, _ := io.ReadAll(p)
+		if p.Header.Get("Content-Transfer-Encoding") == "base64" { // multipart decodes quoted-printable only
+			if body, err = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(body)), "")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cal, err := goical.NewDecoder(bytes.NewReader(body)).Decode()
+		if err != nil {
+			t.Fatalf("the attached event does not parse: %v\n%s", err, body)
+		}
+		return cal
+	}
+}
 
 // advancedWorld is a stack with a TARI service that may send ADVANCED
 // messages, the payment system's subscription, and a citizen whose e-mail
@@ -169,6 +246,42 @@ func TestLocalStack_Reminders(t *testing.T) {
 	}
 	if n := reminderEmails(); n != 1 {
 		t.Fatalf("%d reminder e-mails, want 1", n)
+	}
+	// The message's own e-mail carried its calendar event; the app backend
+	// gets the same one.
+	var attached *goical.Calendar
+	for _, e := range s.rawEmails(t) {
+		if subj, _ := new(mime.WordDecoder).DecodeHeader(e.Header.Get("Subject")); subj == subject && e.Header.Get("To") == w.address {
+			attached = calendarOf(t, e)
+		}
+	}
+	if attached == nil {
+		t.Fatalf("no e-mail with the calendar event")
+	}
+	ics := s.must(t, 200, w.admin, "GET", loc+"/calendar.ics", "")
+	if !strings.HasPrefix(ics.header.Get("Content-Type"), "text/calendar") {
+		t.Fatalf("calendar.ics: %v", ics.header)
+	}
+	served, err := goical.NewDecoder(strings.NewReader(ics.raw)).Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cal := range []*goical.Calendar{attached, served} {
+		ev := cal.Events()[0]
+		uid, _ := ev.Props.Text(goical.PropUID)
+		summary, _ := ev.Props.Text(goical.PropSummary)
+		desc, _ := ev.Props.Text(goical.PropDescription)
+		start, _ := ev.DateTimeStart(time.UTC)
+		alarms := 0
+		for _, c := range ev.Children {
+			if c.Name == goical.CompAlarm {
+				alarms++
+			}
+		}
+		if uid != created.body["id"].(string)+"@messages.io.italia.it" || summary != subject || !start.Equal(due) || alarms != 2 ||
+			!strings.Contains(desc, "302000100000009501") || strings.Contains(desc, w.citizen) {
+			t.Fatalf("calendar event: uid %q summary %q start %v alarms %d description %q", uid, summary, start, alarms, desc)
+		}
 	}
 	// A sweep again: nothing twice.
 	s.runScheduled(t, "SweepRemindersFunction")

@@ -32,7 +32,7 @@ func main() {
 			return jobs.SendBatch(ctx, evs)
 		},
 		Backlog:  queue.Backlog{API: q, URL: env["REMINDERS_QUEUE_URL"]}.Visible,
-		Parallel: 8,
+		Parallel: messages.ReminderShards, // a shard each: 32 batches in flight
 		Now:      time.Now,
 	}
 	lambda.Start(func(ctx context.Context, _ events.CloudWatchEvent) error {

@@ -17,6 +17,14 @@ type Email struct {
 	// Tags go with the provider's events about this e-mail (bounces,
 	// complaints), so that they can be traced back to the recipient.
 	Tags map[string]string
+	// Attachments go with the e-mail (a calendar event).
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to an e-mail.
+type Attachment struct {
+	Filename, ContentType string
+	Data                  []byte
 }
 
 // Mailer sends e-mails.

@@ -62,6 +62,7 @@ func newWorld(t *testing.T) *world {
 		httpapi.UpsertUserDataProcessing(w.svcs, w.userData, w.profiles, time.Hour, time.Now),
 		httpapi.GetUserDataProcessing(w.svcs, w.userData, w.files, time.Now), httpapi.AbortUserDataProcessing(w.svcs, w.userData, time.Now),
 		httpapi.PostPayment(w.svcs, messages.Cashier{Payments: w.msgs, Now: time.Now}), httpapi.PutPaymentStatus(w.svcs, w.msgs, w.msgs, time.Now),
+		httpapi.GetMessageCalendar(w.svcs, w.msgs),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/digital-citizenship/functions/pkg/auth"
 	"github.com/digital-citizenship/functions/pkg/fiscalcode"
+	"github.com/digital-citizenship/functions/pkg/ical"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
@@ -196,6 +197,46 @@ func PutPaymentStatus(svcs services.Store, st messages.Store, p messages.Payment
 			return err
 		}
 		writeJSON(w, http.StatusOK, v)
+		return nil
+	})}
+}
+
+// ErrNoDueDate answers the calendar of a message without a due date.
+var ErrNoDueDate = problem.New(problem.NotFound, "No due date", "The message has no due_date: it has no calendar event.")
+
+// GetMessageCalendar serves GET /api/v1/messages/{fiscal_code}/{id}/calendar.ics
+// to the app backend: the iCalendar event of a message's due date (one UID
+// per message, an alarm at each of the sender's reminder offsets).
+func GetMessageCalendar(svcs services.Store, st messages.Store) Operation {
+	return Operation{"GET", "/api/v1/messages/{fiscal_code}/{id}/calendar.ics", public(svcs, []auth.Group{auth.MessageList}, func(w http.ResponseWriter, r request) error {
+		fc, err := fiscalCodeParam(r, "fiscal_code")
+		if err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		m, err := messages.Get(r.Context(), st, r.Caller, fc, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if m.Pending || m.Content == nil {
+			return messages.ErrNotFound // not in the inbox
+		}
+		sender, err := svcs.Latest(r.Context(), m.SenderServiceID)
+		if err != nil && !errors.Is(err, problem.ErrNotFound) {
+			return problem.Wrap(problem.Internal, err, "Query error", "Error while retrieving the message's service")
+		}
+		sm := messages.SenderMetadata{ServiceName: sender.ServiceName, OrganizationName: sender.OrganizationName,
+			DepartmentName: sender.DepartmentName, OrganizationFiscalCode: sender.OrganizationFiscalCode}
+		cal, ok := messages.Calendar(m.ID, m.CreatedAt, *m.Content, sm, sender.Reminders())
+		if !ok {
+			return ErrNoDueDate
+		}
+		w.Header().Set("Content-Type", ical.ContentType)
+		w.Header().Set("Content-Disposition", `attachment; filename="scadenza.ics"`)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(cal.Marshal())
 		return nil
 	})}
 }

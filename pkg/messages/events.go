@@ -37,8 +37,9 @@ type CreatedEvent struct {
 	Message          EventMessage      `json:"message"`
 	SenderMetadata   SenderMetadata    `json:"senderMetadata"`
 	ServiceVersion   int               `json:"serviceVersion"`
-	// FeatureLevel is the message's (empty: STANDARD) and ReminderOffsets
-	// the sender's reminders, for an ADVANCED message with a due date.
+	// FeatureLevel is the message's (empty: STANDARD) and ReminderOffsets,
+	// for a message with a due date, the sender's reminders (of an ADVANCED
+	// message) and its calendar event's alarms.
 	FeatureLevel    string `json:"featureLevelType,omitempty"`
 	ReminderOffsets []int  `json:"reminderOffsets,omitempty"`
 }
@@ -66,6 +67,9 @@ type NotificationEvent struct {
 	// key among the message's channels (ReminderChannel).
 	Reminder   *ReminderNotice `json:"reminder,omitempty"`
 	ChannelKey string          `json:"channelKey,omitempty"`
+	// ReminderOffsets are the alarms of the calendar event an e-mail
+	// attaches for a due date.
+	ReminderOffsets []int `json:"reminderOffsets,omitempty"`
 }
 
 // ReminderNotice is what a reminder says besides the message's subject.

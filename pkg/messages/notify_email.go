@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/digital-citizenship/functions/pkg/emails"
+	"github.com/digital-citizenship/functions/pkg/ical"
 )
 
 // EmailSender renders and sends the e-mail of a message.
@@ -28,11 +29,17 @@ func (n EmailSender) Send(ctx context.Context, ev NotificationEvent, _ []string)
 	if err != nil {
 		return nil, Permanent("The message could not be rendered.", err)
 	}
-	err = n.Mailer.Send(ctx, emails.Email{
+	mail := emails.Email{
 		From: n.From, To: ev.ToAddress, Subject: subject, HTML: html, Text: text,
 		Headers: map[string]string{"X-Italia-Messages-MessageId": em.ID},
 		Tags:    map[string]string{"fiscal_code": em.FiscalCode, "message_id": em.ID},
-	})
+	}
+	// A due date comes as a calendar event (not with a reminder: the
+	// message's e-mail brought it already).
+	if cal, ok := Calendar(em.ID, em.CreatedAt, ev.Content, sm, ev.ReminderOffsets); ok && ev.Reminder == nil {
+		mail.Attachments = []emails.Attachment{{Filename: "scadenza.ics", ContentType: ical.ContentType, Data: cal.Marshal()}}
+	}
+	err = n.Mailer.Send(ctx, mail)
 	if errors.Is(err, emails.ErrRejected) {
 		return nil, Permanent("The e-mail provider refused the e-mail.", err)
 	}

@@ -80,7 +80,7 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 		} else {
 			m.Channels[Email] = Channel{AddressSource: source}
 			e := base
-			e.Channel, e.ToAddress, e.AddressSource = Email, to, source
+			e.Channel, e.ToAddress, e.AddressSource, e.ReminderOffsets = Email, to, source, ev.ReminderOffsets
 			queue(p.Emails, e)
 		}
 	}

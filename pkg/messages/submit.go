@@ -174,9 +174,9 @@ func createdEvent(m Message, svc services.Service) CreatedEvent {
 	}
 	if m.FeatureLevel == Advanced {
 		ev.FeatureLevel = Advanced
-		if m.Content != nil && m.Content.DueDate != "" {
-			ev.ReminderOffsets = svc.Reminders()
-		}
+	}
+	if m.Content != nil && m.Content.DueDate != "" {
+		ev.ReminderOffsets = svc.Reminders() // the reminders (ADVANCED), the calendar event's alarms
 	}
 	if m.Content != nil {
 		ev.Content = *m.Content

@@ -47,6 +47,13 @@ func (m Mailer) Send(ctx context.Context, e emails.Email) error {
 			Headers: headers,
 		}},
 	}
+	if len(e.Attachments) > 0 {
+		raw, err := Raw(e)
+		if err != nil {
+			return fmt.Errorf("%w: %v", emails.ErrRejected, err)
+		}
+		in.Content = &types.EmailContent{Raw: &types.RawMessage{Data: raw}}
+	}
 	if m.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(m.ConfigurationSet)
 	}
