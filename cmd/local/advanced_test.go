@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,11 +13,15 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	goical "github.com/emersion/go-ical"
+
+	"github.com/digital-citizenship/functions/pkg/awstest"
 )
 
 // rawEmails returns the MIME messages the emulator's SES received (e-mails
@@ -294,5 +301,133 @@ func TestLocalStack_Reminders(t *testing.T) {
 	m = s.must(t, 200, w.sender, "GET", loc, "")
 	if len(remindersOf(m)) != 1 || m.body["payment_status"] != "PAID" || reminderEmails() != 1 {
 		t.Fatalf("after the receipt: %s; %d reminder e-mails", m.raw, reminderEmails())
+	}
+}
+
+// samplePDF is a small but well-formed PDF.
+var samplePDF = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" +
+	"trailer << /Root 1 0 R >>\n%%EOF\n")
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// put uploads body to a presigned link, as a sender does.
+func put(t *testing.T, url string, body []byte) {
+	t.Helper()
+	req, err := http.NewRequest("PUT", url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/pdf")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("upload: %d %s", res.StatusCode, b)
+	}
+}
+
+// TestLocalStack_Documents: an ADVANCED notice with a PDF, declared in the
+// submission and uploaded to the link the 201 gives; processed once the
+// document is there and checked; the app backend downloads it with the
+// declared SHA-256; the citizen's download links it, the erasure deletes it.
+func TestLocalStack_Documents(t *testing.T) {
+	w := newAdvancedWorld(t, "-param", "UserDataDeletionGraceSeconds=1")
+	s := w.stack
+	due := time.Now().Add(30 * 24 * time.Hour)
+	doc := fmt.Sprintf(`"attachments":[{"name":"avviso-tari.pdf","content_type":"application/pdf","size":%d,"sha256":%q}]`,
+		len(samplePDF), sha256Hex(samplePDF))
+	body := strings.Replace(notice("Avviso TARI con documento", "302000100000009601", due), "{", "{"+doc+",", 1)
+	std := strings.Replace(body, `"feature_level_type":"ADVANCED",`, "", 1)
+	if r := s.must(t, 403, w.sender, "POST", "/api/v1/messages/"+w.citizen, std); r.body["title"] != "Call forbidden" {
+		t.Fatalf("STANDARD with documents: %s", r.raw)
+	}
+	created := s.must(t, 201, w.sender, "POST", "/api/v1/messages/"+w.citizen, body)
+	ups, _ := created.body["attachments"].([]any)
+	if len(ups) != 1 || ups[0].(map[string]any)["id"] != "1" || ups[0].(map[string]any)["upload_url"] == nil {
+		t.Fatalf("201 %s", created.raw)
+	}
+	loc := created.header.Get("Location")
+	// The document comes a while later: the message waits for it.
+	time.Sleep(1500 * time.Millisecond)
+	if m := s.must(t, 200, w.sender, "GET", loc, ""); m.body["status"] != "ACCEPTED" {
+		t.Fatalf("processed before its document: %s", m.raw)
+	}
+	put(t, ups[0].(map[string]any)["upload_url"].(string), samplePDF)
+	m := s.waitFor(t, w.sender, loc, func(r reply) bool { return r.body["status"] == "PROCESSED" })
+	atts, _ := m.body["attachments"].([]any)
+	if len(atts) != 1 || atts[0].(map[string]any)["sha256"] != sha256Hex(samplePDF) || atts[0].(map[string]any)["name"] != "avviso-tari.pdf" {
+		t.Fatalf("attachments %s", m.raw)
+	}
+	// Its e-mail says a document waits in the app; it attaches only the calendar event.
+	s.waitFor(t, w.sender, loc, func(r reply) bool { return channelsOf(r)["email"] == "SENT" })
+	for _, e := range s.rawEmails(t) {
+		if subj, _ := new(mime.WordDecoder).DecodeHeader(e.Header.Get("Subject")); subj != "Avviso TARI con documento" {
+			continue
+		}
+		raw, _ := io.ReadAll(e.Body)
+		if bytes.Contains(raw, []byte("application/pdf")) || bytes.Contains(raw, []byte("documents/")) || !bytes.Contains(raw, []byte("app IO")) {
+			t.Fatalf("the e-mail attaches or links the document, or does not say it waits:\n%s", raw)
+		}
+	}
+	// The app backend's link downloads the document as declared.
+	link := s.must(t, 200, w.admin, "GET", loc+"/attachments/1", "")
+	if got := httpGet(t, link.body["download_url"].(string), 200); sha256Hex([]byte(got)) != sha256Hex(samplePDF) {
+		t.Fatalf("downloaded %d bytes, not the document", len(got))
+	}
+	s.must(t, 404, w.admin, "GET", loc+"/attachments/2", "")
+
+	// A document that is not what was declared (the successors' form): FAILED, with why.
+	inBody := strings.Replace(strings.Replace(body, "302000100000009601", "302000100000009602", 1), "{", fmt.Sprintf(`{"fiscal_code":%q,`, w.citizen), 1)
+	bad := s.must(t, 201, w.sender, "POST", "/api/v1/messages", inBody)
+	put(t, bad.body["attachments"].([]any)[0].(map[string]any)["upload_url"].(string), bytes.Replace(samplePDF, []byte("1.4"), []byte("1.7"), 1))
+	f := s.waitFor(t, w.sender, bad.header.Get("Location"), func(r reply) bool { return r.body["status"] == "FAILED" })
+	if !strings.Contains(fmt.Sprint(f.body["failure_reason"]), "SHA-256") {
+		t.Fatalf("a wrong document: %s", f.raw)
+	}
+
+	// The citizen's download links the document; the erasure deletes it.
+	udp := "/api/v1/user-data-processing/" + w.citizen
+	s.must(t, 200, w.admin, "POST", udp, `{"choice":"DOWNLOAD"}`)
+	s.runScheduled(t, "ExportUserDataFunction")
+	var archive struct {
+		Documents []struct {
+			MessageID   string `json:"message_id"`
+			SHA256      string `json:"sha256"`
+			DownloadURL string `json:"download_url"`
+		} `json:"documents"`
+	}
+	dl := s.must(t, 200, w.admin, "GET", udp+"/DOWNLOAD", "")
+	if err := json.Unmarshal([]byte(httpGet(t, dl.body["download_url"].(string), 200)), &archive); err != nil {
+		t.Fatal(err)
+	}
+	found := ""
+	for _, d := range archive.Documents {
+		if d.MessageID == created.body["id"] && d.SHA256 == sha256Hex(samplePDF) {
+			found = d.DownloadURL
+		}
+	}
+	if found == "" || sha256Hex([]byte(httpGet(t, found, 200))) != sha256Hex(samplePDF) {
+		t.Fatalf("the archive's documents %+v", archive.Documents)
+	}
+	s.must(t, 200, w.admin, "POST", udp, `{"choice":"DELETE"}`)
+	time.Sleep(1500 * time.Millisecond)
+	s.runScheduled(t, "EraseUserDataFunction")
+	if r := s.must(t, 200, w.admin, "GET", udp+"/DELETE", ""); r.body["status"] != "CLOSED" {
+		t.Fatalf("deletion %s", r.raw)
+	}
+	// Nothing of the citizen's is left in the documents' bucket.
+	u, _ := url.Parse(link.body["download_url"].(string))
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	prefix := key[:strings.Index(key, "/"+created.body["id"].(string))+1]
+	left, err := s3.NewFromConfig(awstest.Config(s.endpoint), func(o *s3.Options) { o.UsePathStyle = true }).
+		ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	if err != nil || len(left.Contents) != 0 {
+		t.Fatalf("after the erasure, %v under the citizen's prefix (%v)", left, err)
 	}
 }

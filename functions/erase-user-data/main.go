@@ -29,19 +29,20 @@ import (
 const batch = 20
 
 func main() {
-	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "MAIL_FROM", "USER_DATA_BUCKET")
+	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "MAIL_FROM", "USER_DATA_BUCKET", "DOCUMENTS_BUCKET")
 	db := dynamodb.NewFromConfig(cfg)
 	e := userdata.Eraser{
 		Store:    store.NewUserData(db, env["PROFILES_TABLE"]),
 		Holdings: store.NewHoldings(db, env["PROFILES_TABLE"], env["MESSAGES_TABLE"]),
 		Devices: push.Registrar{Store: store.NewInstallations(db, env["PROFILES_TABLE"]), Endpoints: sns.Push{API: awssns.NewFromConfig(cfg),
 			Applications: map[string]string{push.APNS: os.Getenv("APNS_APPLICATION_ARN"), push.FCM: os.Getenv("FCM_APPLICATION_ARN")}}},
-		Files:    s3.New(cfg, env["USER_DATA_BUCKET"]),
-		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
-		Mailer:   ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
-		From:     env["MAIL_FROM"],
-		Now:      time.Now,
-		Log:      slog.Default(),
+		Files:     s3.New(cfg, env["USER_DATA_BUCKET"]),
+		Documents: s3.New(cfg, env["DOCUMENTS_BUCKET"]),
+		Profiles:  store.NewProfiles(db, env["PROFILES_TABLE"]),
+		Mailer:    ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
+		From:      env["MAIL_FROM"],
+		Now:       time.Now,
+		Log:       slog.Default(),
 	}
 	lambda.Start(func(ctx context.Context, _ events.CloudWatchEvent) error { return e.Run(ctx, batch) })
 }

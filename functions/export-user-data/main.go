@@ -19,6 +19,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/s3"
+	"github.com/digital-citizenship/functions/pkg/s3/presign"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 	"github.com/digital-citizenship/functions/pkg/userdata"
 	"github.com/digital-citizenship/functions/pkg/welcome"
@@ -29,7 +30,7 @@ const batch = 20
 
 func main() {
 	cfg, env := config.MustLoad("SERVICES_TABLE", "PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL",
-		"PLATFORM_SERVICE_ID", "USER_DATA_BUCKET")
+		"PLATFORM_SERVICE_ID", "USER_DATA_BUCKET", "DOCUMENTS_BUCKET")
 	db := dynamodb.NewFromConfig(cfg)
 	svc := welcome.PlatformService(env["PLATFORM_SERVICE_ID"])
 	if err := welcome.EnsureService(context.Background(), store.NewServices(db, env["SERVICES_TABLE"]), svc); err != nil {
@@ -42,9 +43,10 @@ func main() {
 		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
 		Submitter: messages.Submitter{Store: store.NewMessages(db, env["MESSAGES_TABLE"]),
 			Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]}, Now: time.Now, Metrics: metrics.Stdout},
-		Service: svc,
-		Now:     time.Now,
-		Log:     slog.Default(),
+		Service:   svc,
+		Documents: presign.Documents{Bucket: presign.New(cfg, env["DOCUMENTS_BUCKET"])},
+		Now:       time.Now,
+		Log:       slog.Default(),
 	}
 	lambda.Start(func(ctx context.Context, _ events.CloudWatchEvent) error { return e.Run(ctx, batch) })
 }

@@ -15,12 +15,13 @@ import (
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/metrics"
+	"github.com/digital-citizenship/functions/pkg/s3"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
 func main() {
 	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "EMAIL_QUEUE_URL",
-		"PUSH_QUEUE_URL", "WEBHOOK_QUEUE_URL")
+		"PUSH_QUEUE_URL", "WEBHOOK_QUEUE_URL", "DOCUMENTS_BUCKET")
 	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	p := messages.Processor{
 		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
@@ -34,6 +35,9 @@ func main() {
 		Metrics:  metrics.Stdout,
 		// Reminder times scale with REMINDER_TIME_SCALE (1 in AWS).
 		ReminderScale: config.Scale("REMINDER_TIME_SCALE"),
+		// Documents are checked before the message is processed.
+		Documents: s3.Documents{Bucket: s3.New(cfg, env["DOCUMENTS_BUCKET"])},
+		Created:   queue.Queue{API: q, URL: env["CREATED_MESSAGES_QUEUE_URL"]},
 	}
 	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURL: env["CREATED_MESSAGES_QUEUE_URL"], Handle: p.Process, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)

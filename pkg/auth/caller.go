@@ -58,6 +58,8 @@ var (
 		"You are not allowed to send messages by providing default addresses.")
 	ErrAdvancedForbidden = problem.New(problem.Forbidden, "Call forbidden",
 		"You are not allowed to send messages with feature_level_type ADVANCED.")
+	ErrAttachmentsForbidden = problem.New(problem.Forbidden, "Call forbidden",
+		"Only messages with feature_level_type ADVANCED may carry attachments.")
 )
 
 // Authorize applies the original's first checks in their order: an anonymous

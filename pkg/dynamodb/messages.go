@@ -79,6 +79,8 @@ type messageItem struct {
 	RemindShard  string                  `dynamodbav:"remind_shard,omitempty"`
 	RemindAt     int64                   `dynamodbav:"remind_at,omitempty"`
 	Reminders    map[string]reminderItem `dynamodbav:"reminders,omitempty"`
+	// Attachments are an ADVANCED message's documents, as declared.
+	Attachments []messages.Attachment `dynamodbav:"attachments,omitempty"`
 }
 
 type reminderItem struct {
@@ -113,7 +115,7 @@ func (s *Messages) Create(ctx context.Context, m messages.Message, idem *message
 		FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID, SenderUserID: m.SenderUserID,
 		TimeToLive: m.TimeToLive, CreatedAt: m.CreatedAt, Pending: true, Content: m.Content, Status: string(m.Status),
 		StatusAt: m.StatusAt, DefaultEmail: m.DefaultEmail, AcceptedShard: acceptedShard(m.ID), RequeueAt: m.CreatedAt.Unix(),
-		FeatureLevel: m.FeatureLevel, Payee: m.Payee, PaymentStatus: m.PaymentStatus}
+		FeatureLevel: m.FeatureLevel, Payee: m.Payee, PaymentStatus: m.PaymentStatus, Attachments: m.Attachments}
 	if m.PaymentStatus != "" && m.Content != nil && m.Content.PaymentData != nil {
 		it.PaymentKey = paymentKey(m.Payee, m.Content.PaymentData.NoticeNumber)
 	}
@@ -171,7 +173,8 @@ func (it messageItem) message() messages.Message {
 		Content: it.Content, Status: messages.Status(it.Status), StatusAt: it.StatusAt,
 		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{},
 		IsRead: it.IsRead, IsArchived: it.IsArchived, StatusVersion: it.StatusVersion, DefaultEmail: it.DefaultEmail,
-		Requeues: it.Requeues, FeatureLevel: it.FeatureLevel, Payee: it.Payee, PaymentStatus: it.PaymentStatus}
+		Requeues: it.Requeues, FeatureLevel: it.FeatureLevel, Payee: it.Payee, PaymentStatus: it.PaymentStatus,
+		Attachments: it.Attachments}
 	if it.PaidAt != nil {
 		m.PaidAt = *it.PaidAt
 	}

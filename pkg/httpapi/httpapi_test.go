@@ -45,7 +45,7 @@ func newWorld(t *testing.T) *world {
 		installations: &storetest.Installations{}, endpoints: &storetest.PushEndpoints{},
 		userData: &storetest.UserData{}, files: &storetest.Files{}}
 	w.registrar = push.Registrar{Store: w.installations, Endpoints: w.endpoints}
-	sub := messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now, Payments: w.msgs}
+	sub := messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now, Payments: w.msgs, Documents: w.files}
 	w.mux = httpapi.NewMux(
 		httpapi.GetInfo(w.svcs), httpapi.GetProfile(w.svcs, w.profiles), httpapi.UpsertProfile(w.svcs, w.profiles, w.profileEvents, time.Now),
 		httpapi.SubmitMessage(w.svcs, sub), httpapi.GetMessage(w.svcs, w.msgs, w.profiles),
@@ -62,7 +62,7 @@ func newWorld(t *testing.T) *world {
 		httpapi.UpsertUserDataProcessing(w.svcs, w.userData, w.profiles, time.Hour, time.Now),
 		httpapi.GetUserDataProcessing(w.svcs, w.userData, w.files, time.Now), httpapi.AbortUserDataProcessing(w.svcs, w.userData, time.Now),
 		httpapi.PostPayment(w.svcs, messages.Cashier{Payments: w.msgs, Now: time.Now}), httpapi.PutPaymentStatus(w.svcs, w.msgs, w.msgs, time.Now),
-		httpapi.GetMessageCalendar(w.svcs, w.msgs),
+		httpapi.GetMessageCalendar(w.svcs, w.msgs), httpapi.GetMessageAttachment(w.svcs, w.msgs, w.files, time.Now),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",

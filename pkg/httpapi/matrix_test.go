@@ -53,6 +53,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/adm/development-profiles/AAAAAA00A00Y000X", `{"email":"dev@pa.it"}`, []auth.Group{auth.DevelopmentProfileWrite}},
 		{"POST", "/api/v1/payments", `{"notice_number":"012345678901234567","payee_fiscal_code":"00000000001","fiscal_code":"` + fc + `","amount":100,"paid_at":"2026-11-30T10:00:00Z"}`, []auth.Group{auth.PaymentWrite}},
 		{"GET", "/api/v1/messages/" + fc + "/" + id + "/calendar.ics", "", []auth.Group{auth.MessageList}},
+		{"GET", "/api/v1/messages/" + fc + "/" + id + "/attachments/1", "", []auth.Group{auth.MessageList}},
 		{"PUT", "/api/v1/messages/" + fc + "/" + id + "/payment-status", `{"status":"PAID"}`, []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}},
 	}
 	for _, op := range ops {

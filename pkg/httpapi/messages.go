@@ -8,6 +8,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/auth"
 	"github.com/digital-citizenship/functions/pkg/fiscalcode"
 	"github.com/digital-citizenship/functions/pkg/ical"
+	"github.com/digital-citizenship/functions/pkg/ids"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
@@ -81,8 +82,46 @@ func submit(w http.ResponseWriter, r request, sub messages.Submitter, fc string,
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/messages/"+fc+"/"+id)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	if len(nm.Attachments) == 0 {
+		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+		return nil
+	}
+	// Documents: where to upload each, for the next hour (a replay gets
+	// them again).
+	links, err := messages.UploadLinks(r.Context(), sub.Documents, fc, id, ids.Time(id), nm.Attachments, time.Now())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		ID          string                `json:"id"`
+		Attachments []messages.UploadView `json:"attachments"`
+	}{id, links})
 	return nil
+}
+
+// GetMessageAttachment serves GET /api/v1/messages/{fiscal_code}/{id}/attachments/{attachment_id}:
+// a short-lived link to a document of a message in the inbox, for the app
+// backend.
+func GetMessageAttachment(svcs services.Store, st messages.Store, d messages.Downloads, now func() time.Time) Operation {
+	return Operation{"GET", "/api/v1/messages/{fiscal_code}/{id}/attachments/{attachment_id}", public(svcs, []auth.Group{auth.MessageList}, func(w http.ResponseWriter, r request) error {
+		fc, err := fiscalCodeParam(r, "fiscal_code")
+		if err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		m, err := messages.Get(r.Context(), st, r.Caller, fc, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		link, err := messages.LinkAttachment(r.Context(), d, m, r.PathValue("attachment_id"), now())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, link)
+		return nil
+	})}
 }
 
 // GetMessage is getMessage: the message with its status and channels, for

@@ -39,3 +39,29 @@ func encode(b [16]byte) string {
 	}
 	return string(out)
 }
+
+// Time returns the time a ULID was made for (millisecond precision), the
+// zero time for a string that is not one.
+func Time(id string) time.Time {
+	if len(id) != 26 {
+		return time.Time{}
+	}
+	var ms uint64
+	for _, c := range id[:10] { // the first 10 digits: 50 bits, 48 of them the time
+		i := indexByte(crockford, byte(c))
+		if i < 0 {
+			return time.Time{}
+		}
+		ms = ms<<5 | uint64(i)
+	}
+	return time.UnixMilli(int64(ms))
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}

@@ -23,3 +23,13 @@ func TestULID_EncodesTimestamp(t *testing.T) {
 		t.Fatalf("time part %s, want 01ARYZ6S41", got)
 	}
 }
+
+func TestULID_Time(t *testing.T) {
+	at := time.Date(2026, 11, 30, 23, 59, 59, 123e6, time.UTC)
+	if got := Time(ULID(at)); !got.Equal(at) {
+		t.Fatalf("Time(ULID(%v)) = %v", at, got)
+	}
+	if !Time("not a ulid").IsZero() {
+		t.Fatal("a string that is not a ULID has a time")
+	}
+}

@@ -42,6 +42,10 @@ type CreatedEvent struct {
 	// message) and its calendar event's alarms.
 	FeatureLevel    string `json:"featureLevelType,omitempty"`
 	ReminderOffsets []int  `json:"reminderOffsets,omitempty"`
+	// Attachments are the documents to check before processing, and
+	// DocumentChecks how many times they were looked for.
+	Attachments    []Attachment `json:"attachments,omitempty"`
+	DocumentChecks int          `json:"documentChecks,omitempty"`
 }
 
 // NotificationEvent is put on a channel's queue (e-mail, push, webhook) for
@@ -70,6 +74,9 @@ type NotificationEvent struct {
 	// ReminderOffsets are the alarms of the calendar event an e-mail
 	// attaches for a due date.
 	ReminderOffsets []int `json:"reminderOffsets,omitempty"`
+	// Documents is how many documents wait in the app (the e-mail says so,
+	// and attaches none).
+	Documents int `json:"documents,omitempty"`
 }
 
 // ReminderNotice is what a reminder says besides the message's subject.

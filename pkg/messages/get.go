@@ -24,6 +24,8 @@ type View struct {
 	// RejectionDetail its text (our extension).
 	RejectionReason string `json:"rejection_reason,omitempty"`
 	RejectionDetail string `json:"rejection_detail,omitempty"`
+	// FailureReason says why a message FAILED, when known (documents).
+	FailureReason string `json:"failure_reason,omitempty"`
 	// ReadStatus is READ or UNREAD when the citizen lets the sender see it,
 	// else UNAVAILABLE; set for processed messages.
 	ReadStatus string `json:"read_status,omitempty"`
@@ -32,6 +34,8 @@ type View struct {
 	PaidAt        string `json:"paid_at,omitempty"`
 	// Reminders are an ADVANCED message's reminders sent so far.
 	Reminders []ReminderView `json:"reminders,omitempty"`
+	// Attachments are an ADVANCED message's documents.
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // ReminderView is a reminder as its sender sees it: when, and the status of
@@ -123,6 +127,10 @@ func (m Message) View() View {
 	if v.Status == Rejected {
 		v.RejectionReason, v.RejectionDetail = RejectionCode(m.RejectionReason), m.RejectionReason
 	}
+	if v.Status == Failed {
+		v.FailureReason = m.RejectionReason
+	}
+	v.Attachments = m.Attachments
 	return v
 }
 

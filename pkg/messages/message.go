@@ -146,6 +146,8 @@ type Message struct {
 	ReminderPlan []int
 	RemindAt     time.Time
 	Reminders    []Reminder
+	// Attachments are an ADVANCED message's documents, as declared.
+	Attachments []Attachment
 }
 
 // Feature levels of a message.

@@ -28,6 +28,8 @@ type NewMessage struct {
 	TimeToLive int
 	// FeatureLevel is STANDARD (the default) or ADVANCED.
 	FeatureLevel string
+	// Attachments are the documents declared, to upload after the 201.
+	Attachments []Attachment
 	Content      Content
 	DefaultEmail string
 	// HasDefaultAddresses is true when the body carried default_addresses.
@@ -37,7 +39,8 @@ type NewMessage struct {
 type newMessageInput struct {
 	FiscalCode   *string `json:"fiscal_code"`
 	TimeToLive   *int64  `json:"time_to_live"`
-	FeatureLevel *string `json:"feature_level_type"`
+	FeatureLevel *string           `json:"feature_level_type"`
+	Attachments  *[]attachmentInput `json:"attachments"`
 	Content      *struct {
 		Subject     *string `json:"subject"`
 		Markdown    *string `json:"markdown"`
@@ -116,6 +119,9 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 			}
 			nm.Content.PaymentData = pd
 		}
+	}
+	if in.Attachments != nil {
+		nm.Attachments = parseAttachments(r, *in.Attachments)
 	}
 	if d := in.DefaultAddresses; d != nil {
 		nm.HasDefaultAddresses = true

@@ -23,6 +23,8 @@ func (n EmailSender) Send(ctx context.Context, ev NotificationEvent, _ []string)
 	subject, markdown := ev.Content.Subject, ev.Content.Markdown
 	if ev.Reminder != nil {
 		subject, markdown = ReminderEmail(ev)
+	} else if ev.Documents > 0 {
+		markdown += "\n\n" + DocumentsWaiting(ev.Language, ev.Documents)
 	}
 	html, text, err := n.Render(subject, markdown,
 		emails.Sender{OrganizationName: sm.OrganizationName, DepartmentName: sm.DepartmentName, ServiceName: sm.ServiceName})

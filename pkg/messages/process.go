@@ -28,6 +28,21 @@ type Processor struct {
 	Metrics metrics.Sink
 	// ReminderScale divides reminder offsets (1, or unset, in AWS).
 	ReminderScale float64
+	// Documents checks a message's documents before it is processed, and
+	// Created takes its event again, later, while some are not uploaded.
+	Documents Checker
+	Created   DelayedQueue
+}
+
+// DelayedQueue carries an event that is to be received after a delay.
+type DelayedQueue interface {
+	SendAfter(ctx context.Context, event any, delay time.Duration) error
+}
+
+// documentCheckDelay is the wait before looking for a message's documents
+// again: 2 s, doubling, at most a minute.
+func documentCheckDelay(checks int) time.Duration {
+	return min(time.Duration(1<<min(checks+1, 6))*time.Second, time.Minute)
 }
 
 // ReasonUndeliverable is the e-mail channel's FAILED reason for an address
@@ -42,6 +57,25 @@ func ReasonUndeliverable(why string) string {
 // the event must be retried; the message is then THROTTLED.
 func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	em := ev.Message
+	if len(ev.Attachments) > 0 {
+		if p.Documents == nil || p.Created == nil {
+			return p.fail(ctx, em, "Documents are not accepted here.")
+		}
+		reason, err := documentsReady(ctx, p.Documents, em, ev.Attachments, p.Now())
+		switch {
+		case errors.Is(err, ErrNotUploaded): // not all there yet: look again later
+			next := ev
+			next.DocumentChecks++
+			if err := p.Created.SendAfter(ctx, next, documentCheckDelay(ev.DocumentChecks)); err != nil {
+				return fmt.Errorf("queue the documents' next check: %w", err)
+			}
+			return nil
+		case err != nil:
+			return fmt.Errorf("check documents: %w", err)
+		case reason != "":
+			return p.fail(ctx, em, reason)
+		}
+	}
 	rec, err := p.Profiles.Recipient(ctx, em.FiscalCode)
 	prof, pref := rec.Profile, rec.PreferenceFor(em.SenderServiceID)
 	if p.Platform != "" && em.SenderServiceID == p.Platform {
@@ -63,7 +97,8 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	if ev.FeatureLevel == Advanced {
 		m.ReminderPlan, m.RemindAt = Plan(ev.ReminderOffsets, content.DueDate, p.Now(), p.ReminderScale)
 	}
-	base := NotificationEvent{Content: content, Message: em, SenderMetadata: ev.SenderMetadata}
+	m.Attachments = ev.Attachments
+	base := NotificationEvent{Content: content, Message: em, SenderMetadata: ev.SenderMetadata, Documents: len(ev.Attachments)}
 	var out []struct {
 		q  Queue
 		ev NotificationEvent
@@ -152,6 +187,19 @@ func (p Processor) throttle(ctx context.Context, em EventMessage, cause error) e
 		return errors.Join(cause, fmt.Errorf("throttle: %w", err))
 	}
 	return cause
+}
+
+// fail marks a message FAILED for reason (documents refused or never
+// uploaded).
+func (p Processor) fail(ctx context.Context, em EventMessage, reason string) error {
+	err := p.Store.SetStatus(ctx, em.FiscalCode, em.ID, Failed, reason, p.Now())
+	if err != nil && !errors.Is(err, problem.ErrConflict) {
+		return fmt.Errorf("fail: %w", err)
+	}
+	if err == nil {
+		metrics.Count(p.Metrics, metrics.Messages, map[string]string{"Outcome": string(Failed)})
+	}
+	return nil
 }
 
 // Fail marks a message FAILED after its event was given up on (read from the

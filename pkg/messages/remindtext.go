@@ -74,3 +74,18 @@ func ReminderPush(ev NotificationEvent) string {
 	}
 	return fmt.Sprintf(t.push, ev.Content.Subject, t.date(ev.Reminder.DueDate))
 }
+
+// DocumentsWaiting is what a message's e-mail says of its documents: they
+// wait in the app (the e-mail attaches none and links to none).
+func DocumentsWaiting(language string, n int) string {
+	if strings.HasPrefix(language, "en") {
+		if n == 1 {
+			return "_A document of this message is waiting for you in the IO app._"
+		}
+		return fmt.Sprintf("_%d documents of this message are waiting for you in the IO app._", n)
+	}
+	if n == 1 {
+		return "_Un documento di questo messaggio ti aspetta nell'app IO._"
+	}
+	return fmt.Sprintf("_%d documenti di questo messaggio ti aspettano nell'app IO._", n)
+}

@@ -30,6 +30,9 @@ type Submitter struct {
 	// Payments, when set, finds a receipt that came before a payment
 	// notice, which is then PAID at once.
 	Payments Payments
+	// Documents, when set, takes an ADVANCED message's documents (the
+	// submission answers where to upload them).
+	Documents Uploads
 }
 
 // Submission is one submitMessageforUser call, already decoded.
@@ -62,6 +65,9 @@ func (s Submission) Authorize() error {
 	if s.Message.FeatureLevel == Advanced && !c.Has(auth.MessageWriteAdvanced) {
 		return auth.ErrAdvancedForbidden
 	}
+	if len(s.Message.Attachments) > 0 && s.Message.FeatureLevel != Advanced {
+		return auth.ErrAttachmentsForbidden
+	}
 	if pd := s.Message.Content.PaymentData; pd != nil && pd.Amount > svc.MaxAllowedPaymentAmount {
 		return problem.New(problem.Invalid, "Error while sending payment metadata",
 			fmt.Sprintf("The requested amount (%d cents) exceeds the maximum allowed for this service (%d cents)",
@@ -79,13 +85,16 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 	if err := s.Authorize(); err != nil {
 		return "", err
 	}
+	if len(s.Message.Attachments) > 0 && u.Documents == nil {
+		return "", problem.New(problem.Forbidden, "Call forbidden", "Documents are not accepted here.")
+	}
 	now := u.Now()
 	content := s.Message.Content
 	m := Message{
 		ID: ids.ULID(now), FiscalCode: s.FiscalCode, SenderServiceID: s.Service.ServiceID,
 		SenderUserID: s.Caller.UserID, TimeToLive: s.Message.TimeToLive, CreatedAt: now,
 		Pending: true, Status: Accepted, StatusAt: now, Content: &content, DefaultEmail: s.Message.DefaultEmail,
-		FeatureLevel: s.Message.FeatureLevel,
+		FeatureLevel: s.Message.FeatureLevel, Attachments: s.Message.Attachments,
 	}
 	if pd := content.PaymentData; pd != nil {
 		m.Payee, m.PaymentStatus = payee(pd, s.Service.OrganizationFiscalCode), NotPaid
@@ -178,6 +187,7 @@ func createdEvent(m Message, svc services.Service) CreatedEvent {
 	if m.Content != nil && m.Content.DueDate != "" {
 		ev.ReminderOffsets = svc.Reminders() // the reminders (ADVANCED), the calendar event's alarms
 	}
+	ev.Attachments = m.Attachments
 	if m.Content != nil {
 		ev.Content = *m.Content
 	}

@@ -1,16 +1,21 @@
 // Package s3 keeps files in Amazon S3: the archives of the citizens' data
-// downloads (userdata.Files).
+// downloads (userdata.Files) and the messages' documents
+// (messages.Documents).
 package s3
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/digital-citizenship/functions/pkg/messages"
 )
 
 // Bucket is one bucket.
@@ -65,3 +70,30 @@ func (b Bucket) DeletePrefix(ctx context.Context, prefix string) error {
 	}
 	return nil
 }
+
+// Documents reads the messages' documents (messages.Checker) in a bucket;
+// their links come from package presign, which needs no S3 client.
+type Documents struct{ Bucket }
+
+// Check implements messages.Checker: the object is read (at most one
+// byte more than declared) and its size, SHA-256 and PDF signature
+// compared with the declaration.
+func (d Documents) Check(ctx context.Context, key string, a messages.Attachment) error {
+	out, err := d.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.Name, Key: &key})
+	// A missing object is NoSuchKey to a role that may list the bucket and
+	// AccessDenied to one that may not: process-message may read the
+	// documents and nothing else (make test proves its policy grants
+	// s3:GetObject on them), so either means "not uploaded yet".
+	var nsk *types.NoSuchKey
+	var ae smithy.APIError
+	if errors.As(err, &nsk) || errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied" {
+		return messages.ErrNotUploaded
+	}
+	if err != nil {
+		return fmt.Errorf("get object: %w", err)
+	}
+	defer out.Body.Close()
+	return messages.VerifyDocument(out.Body, a)
+}
+
+var _ messages.Checker = Documents{}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -91,6 +92,21 @@ func (q Queue) SendBatch(ctx context.Context, events []any) error {
 	}
 	if len(out.Failed) > 0 {
 		return fmt.Errorf("send to queue: %d of %d entries refused (%s)", len(out.Failed), len(entries), aws.ToString(out.Failed[0].Code))
+	}
+	return nil
+}
+
+// SendAfter implements messages.DelayedQueue: the event is received after
+// delay (SQS's DelaySeconds, at most 15 minutes).
+func (q Queue) SendAfter(ctx context.Context, event any, delay time.Duration) error {
+	body, err := json.Marshal(event)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	s := string(body)
+	secs := int32(min(max(delay, 0), 15*time.Minute) / time.Second)
+	if _, err := q.API.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.URL, MessageBody: &s, DelaySeconds: secs}); err != nil {
+		return fmt.Errorf("send to queue: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/digital-citizenship/functions/pkg/emails"
 )
@@ -14,6 +15,8 @@ type Queue struct {
 	Sent [][]byte
 	// Err, when set, is returned by Send (a failing queue).
 	Err error
+	// Delays are the delays of the events sent with SendAfter.
+	Delays []time.Duration
 }
 
 // Send implements messages.Queue.
@@ -28,6 +31,18 @@ func (q *Queue) Send(_ context.Context, ev any) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.Sent = append(q.Sent, b)
+	return nil
+}
+
+// SendAfter implements messages.DelayedQueue: the event is kept as sent,
+// and its delay in Delays.
+func (q *Queue) SendAfter(ctx context.Context, ev any, delay time.Duration) error {
+	if err := q.Send(ctx, ev); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.Delays = append(q.Delays, delay)
 	return nil
 }
 

@@ -1,12 +1,14 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/userdata"
 )
@@ -114,6 +116,27 @@ func (f *Files) Put(_ context.Context, key string, body []byte) error {
 	}
 	f.Files[key] = body
 	return nil
+}
+
+// UploadLink implements messages.Documents.
+func (f *Files) UploadLink(_ context.Context, key, contentType string, ttl time.Duration) (string, error) {
+	return "https://files.example/" + key + "?put&ttl=" + ttl.String(), nil
+}
+
+// DownloadLink implements messages.Documents.
+func (f *Files) DownloadLink(_ context.Context, key, name string, ttl time.Duration) (string, error) {
+	return "https://files.example/" + key + "?name=" + name + "&ttl=" + ttl.String(), nil
+}
+
+// Check implements messages.Documents.
+func (f *Files) Check(_ context.Context, key string, a messages.Attachment) error {
+	f.mu.Lock()
+	b, ok := f.Files[key]
+	f.mu.Unlock()
+	if !ok {
+		return messages.ErrNotUploaded
+	}
+	return messages.VerifyDocument(bytes.NewReader(b), a)
 }
 
 // Link implements userdata.Files.

@@ -47,6 +47,16 @@ type Archive struct {
 	FiscalCode string                      `json:"fiscal_code"`
 	ExportedAt time.Time                   `json:"exported_at"`
 	Data       map[string][]map[string]any `json:"data"`
+	// Documents are the messages' documents, each with a link as long as
+	// the archive's.
+	Documents []ArchivedDocument `json:"documents,omitempty"`
+}
+
+// ArchivedDocument is a message's document in an archive.
+type ArchivedDocument struct {
+	MessageID   string `json:"message_id"`
+	messages.Attachment
+	DownloadURL string `json:"download_url"`
 }
 
 // ArchiveTTL is how long archives are kept (the bucket's lifecycle rule)
@@ -67,6 +77,8 @@ type Exporter struct {
 	// platform's own service.
 	Submitter messages.Submitter
 	Service   services.Service
+	// Documents, when set, links the messages' documents in the archive.
+	Documents messages.Downloads
 	Now       func() time.Time
 	Log       *slog.Logger
 }
@@ -78,6 +90,8 @@ type Eraser struct {
 	Devices  Devices
 	Files    Files
 	Profiles profiles.Recipients
+	// Documents, when set, keeps the messages' documents, which go too.
+	Documents Files
 	// Mailer and From send the confirmation.
 	Mailer emails.Mailer
 	From   string
@@ -152,7 +166,11 @@ func (p Exporter) download(ctx context.Context, r *Request) error {
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	body, err := json.MarshalIndent(Archive{FiscalCode: r.FiscalCode, ExportedAt: p.Now().UTC(), Data: data}, "", "  ")
+	docs, err := p.documents(ctx, r.FiscalCode, data)
+	if err != nil {
+		return err
+	}
+	body, err := json.MarshalIndent(Archive{FiscalCode: r.FiscalCode, ExportedAt: p.Now().UTC(), Data: data, Documents: docs}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode the archive: %w", err)
 	}
@@ -184,6 +202,37 @@ func (p Exporter) download(ctx context.Context, r *Request) error {
 	return nil
 }
 
+// documents links every document of the exported messages (items with
+// attachments).
+func (p Exporter) documents(ctx context.Context, fiscalCode string, data map[string][]map[string]any) ([]ArchivedDocument, error) {
+	if p.Documents == nil {
+		return nil, nil
+	}
+	var out []ArchivedDocument
+	for _, items := range data {
+		for _, it := range items {
+			id, _ := it["id"].(string)
+			raw, ok := it["attachments"]
+			if !ok || id == "" {
+				continue
+			}
+			b, _ := json.Marshal(raw)
+			var as []messages.Attachment
+			if err := json.Unmarshal(b, &as); err != nil {
+				continue
+			}
+			for _, a := range as {
+				link, err := p.Documents.DownloadLink(ctx, messages.DocumentKey(fiscalCode, id, a.ID), a.Name, ArchiveTTL)
+				if err != nil {
+					return nil, fmt.Errorf("link a document: %w", err)
+				}
+				out = append(out, ArchivedDocument{MessageID: id, Attachment: a, DownloadURL: link})
+			}
+		}
+	}
+	return out, nil
+}
+
 func (p Eraser) erase(ctx context.Context, r *Request) error {
 	rec, err := p.Profiles.Recipient(ctx, r.FiscalCode)
 	if err != nil && !errors.Is(err, problem.ErrNotFound) {
@@ -209,6 +258,11 @@ func (p Eraser) erase(ctx context.Context, r *Request) error {
 	}
 	if err := p.Files.DeletePrefix(ctx, ArchivePrefix(r.FiscalCode)); err != nil {
 		return fmt.Errorf("delete the archives: %w", err)
+	}
+	if p.Documents != nil {
+		if err := p.Documents.DeletePrefix(ctx, messages.DocumentPrefix(r.FiscalCode)); err != nil {
+			return fmt.Errorf("delete the documents: %w", err)
+		}
 	}
 	// A closed download no longer offers its archive.
 	if dl, err := p.Store.Request(ctx, r.FiscalCode, Download); err == nil && dl.Archive != "" && !dl.Open() {
