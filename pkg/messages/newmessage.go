@@ -29,7 +29,7 @@ type NewMessage struct {
 	// FeatureLevel is STANDARD (the default) or ADVANCED.
 	FeatureLevel string
 	// Attachments are the documents declared, to upload after the 201.
-	Attachments []Attachment
+	Attachments  []Attachment
 	Content      Content
 	DefaultEmail string
 	// HasDefaultAddresses is true when the body carried default_addresses.
@@ -37,9 +37,9 @@ type NewMessage struct {
 }
 
 type newMessageInput struct {
-	FiscalCode   *string `json:"fiscal_code"`
-	TimeToLive   *int64  `json:"time_to_live"`
-	FeatureLevel *string           `json:"feature_level_type"`
+	FiscalCode   *string            `json:"fiscal_code"`
+	TimeToLive   *int64             `json:"time_to_live"`
+	FeatureLevel *string            `json:"feature_level_type"`
 	Attachments  *[]attachmentInput `json:"attachments"`
 	Content      *struct {
 		Subject     *string `json:"subject"`

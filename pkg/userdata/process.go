@@ -54,7 +54,7 @@ type Archive struct {
 
 // ArchivedDocument is a message's document in an archive.
 type ArchivedDocument struct {
-	MessageID   string `json:"message_id"`
+	MessageID string `json:"message_id"`
 	messages.Attachment
 	DownloadURL string `json:"download_url"`
 }
