@@ -101,11 +101,11 @@ func TestDocuments_ProcessedOnceUploaded(t *testing.T) {
 	if len(ev.Attachments) != 1 || ev.Attachments[0].ID != "1" {
 		t.Fatalf("created event's attachments %+v", ev.Attachments)
 	}
-	// Not uploaded yet: looked for again, 2 s later, and still ACCEPTED.
+	// Not uploaded yet: looked for again, a second later, and still ACCEPTED.
 	if err := d.proc.Process(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	if len(d.created.Delays) != 1 || d.created.Delays[0] != 2*time.Second || d.get(t, ev.Message.ID).Status != messages.Accepted {
+	if len(d.created.Delays) != 1 || d.created.Delays[0] != time.Second || d.get(t, ev.Message.ID).Status != messages.Accepted {
 		t.Fatalf("delays %v, status %s", d.created.Delays, d.get(t, ev.Message.ID).Status)
 	}
 	var again messages.CreatedEvent

@@ -40,9 +40,9 @@ type DelayedQueue interface {
 }
 
 // documentCheckDelay is the wait before looking for a message's documents
-// again: 2 s, doubling, at most a minute.
+// again: 1 s, doubling, at most a minute.
 func documentCheckDelay(checks int) time.Duration {
-	return min(time.Duration(1<<min(checks+1, 6))*time.Second, time.Minute)
+	return min(time.Duration(1<<min(checks, 6))*time.Second, time.Minute)
 }
 
 // ReasonUndeliverable is the e-mail channel's FAILED reason for an address
