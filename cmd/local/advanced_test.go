@@ -28,11 +28,6 @@ import (
 // with attachments are sent raw).
 func (s *stack) rawEmails(t *testing.T) []*mail.Message {
 	t.Helper()
-	res, err := http.Get(s.endpoint + "/moto-api/data.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var data struct {
 		SES struct {
 			RawMessage []struct {
@@ -40,9 +35,7 @@ func (s *stack) rawEmails(t *testing.T) []*mail.Message {
 			}
 		} `json:"ses"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
-		t.Fatal(err)
-	}
+	awstest.MotoData(t, s.endpoint, &data)
 	var out []*mail.Message
 	for _, r := range data.SES.RawMessage {
 		m, err := mail.ReadMessage(strings.NewReader(r.RawData))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,11 +20,6 @@ import (
 // endpoint ARN (moto keeps every published message with its endpoint).
 func (s *stack) pushes(t *testing.T) map[string][]string {
 	t.Helper()
-	res, err := http.Get(s.endpoint + "/moto-api/data.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var data struct {
 		SNS struct {
 			PlatformEndpoint []struct {
@@ -34,9 +28,7 @@ func (s *stack) pushes(t *testing.T) map[string][]string {
 			} `json:"PlatformEndpoint"`
 		} `json:"sns"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
-		t.Fatal(err)
-	}
+	awstest.MotoData(t, s.endpoint, &data)
 	out := map[string][]string{}
 	for _, e := range data.SNS.PlatformEndpoint {
 		for _, m := range e.Messages {

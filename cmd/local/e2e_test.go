@@ -176,17 +176,10 @@ func (s *stack) waitFor(t *testing.T, key, location string, cond func(reply) boo
 
 func (s *stack) recordedEmails(t *testing.T) []map[string]any {
 	t.Helper()
-	res, err := http.Get(s.endpoint + "/moto-api/data.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var data struct {
 		SES struct{ Message []map[string]any } `json:"ses"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
-		t.Fatal(err)
-	}
+	awstest.MotoData(t, s.endpoint, &data)
 	return data.SES.Message
 }
 

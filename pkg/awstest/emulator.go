@@ -8,6 +8,7 @@ package awstest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -342,3 +343,17 @@ var (
 	builtErr  error
 	builtOnce sync.Once
 )
+
+// MotoData decodes what moto at endpoint recorded (/moto-api/data.json:
+// e-mails sent, pushes published...) into v.
+func MotoData(t testing.TB, endpoint string, v any) {
+	t.Helper()
+	res, err := http.Get(endpoint + "/moto-api/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -104,14 +104,7 @@ func submit(w http.ResponseWriter, r request, sub messages.Submitter, fc string,
 // backend.
 func GetMessageAttachment(svcs services.Store, st messages.Store, d messages.Downloads, now func() time.Time) Operation {
 	return Operation{"GET", "/api/v1/messages/{fiscal_code}/{id}/attachments/{attachment_id}", public(svcs, []auth.Group{auth.MessageList}, func(w http.ResponseWriter, r request) error {
-		fc, err := fiscalCodeParam(r, "fiscal_code")
-		if err != nil {
-			return err
-		}
-		if err := r.checkSource(); err != nil {
-			return err
-		}
-		m, err := messages.Get(r.Context(), st, r.Caller, fc, r.PathValue("id"))
+		m, err := r.message(st)
 		if err != nil {
 			return err
 		}
@@ -132,20 +125,13 @@ func GetMessageAttachment(svcs services.Store, st messages.Store, d messages.Dow
 func GetMessage(svcs services.Store, st messages.Store, profs profiles.Recipients) Operation {
 	allowed := []auth.Group{auth.MessageRead, auth.MessageList}
 	return Operation{"GET", "/api/v1/messages/{fiscal_code}/{id}", public(svcs, allowed, func(w http.ResponseWriter, r request) error {
-		fc, err := fiscalCodeParam(r, "fiscal_code")
-		if err != nil {
-			return err
-		}
-		if err := r.checkSource(); err != nil {
-			return err
-		}
-		m, err := messages.Get(r.Context(), st, r.Caller, fc, r.PathValue("id"))
+		m, err := r.message(st)
 		if err != nil {
 			return err
 		}
 		v := m.View()
 		if m.Status == messages.Processed {
-			rec, err := profs.Recipient(r.Context(), fc)
+			rec, err := profs.Recipient(r.Context(), m.FiscalCode)
 			switch {
 			case errors.Is(err, problem.ErrNotFound): // the citizen left
 				v.ReadStatus = messages.ReadStatusUnavailable
@@ -248,14 +234,7 @@ var ErrNoDueDate = problem.New(problem.NotFound, "No due date", "The message has
 // per message, an alarm at each of the sender's reminder offsets).
 func GetMessageCalendar(svcs services.Store, st messages.Store) Operation {
 	return Operation{"GET", "/api/v1/messages/{fiscal_code}/{id}/calendar.ics", public(svcs, []auth.Group{auth.MessageList}, func(w http.ResponseWriter, r request) error {
-		fc, err := fiscalCodeParam(r, "fiscal_code")
-		if err != nil {
-			return err
-		}
-		if err := r.checkSource(); err != nil {
-			return err
-		}
-		m, err := messages.Get(r.Context(), st, r.Caller, fc, r.PathValue("id"))
+		m, err := r.message(st)
 		if err != nil {
 			return err
 		}
@@ -278,4 +257,18 @@ func GetMessageCalendar(svcs services.Store, st messages.Store) Operation {
 		_, _ = w.Write(cal.Marshal())
 		return nil
 	})}
+}
+
+// message reads the message the path names ({fiscal_code}, {id}) for the
+// caller (its sender, or a trusted app), once the fiscal code is valid and
+// the caller's source allowed.
+func (r request) message(st messages.Store) (messages.Message, error) {
+	fc, err := fiscalCodeParam(r, "fiscal_code")
+	if err != nil {
+		return messages.Message{}, err
+	}
+	if err := r.checkSource(); err != nil {
+		return messages.Message{}, err
+	}
+	return messages.Get(r.Context(), st, r.Caller, fc, r.PathValue("id"))
 }

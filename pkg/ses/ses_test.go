@@ -3,12 +3,10 @@ package ses
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
-	"net/http"
 	"net/mail"
 	"strings"
 	"testing"
@@ -35,11 +33,6 @@ func TestMailer(t *testing.T) {
 	if err := m.Send(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.Get(endpoint + "/moto-api/data.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var data struct {
 		SES struct {
 			Message []struct {
@@ -50,9 +43,7 @@ func TestMailer(t *testing.T) {
 			}
 		} `json:"ses"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
-		t.Fatal(err)
-	}
+	awstest.MotoData(t, endpoint, &data)
 	found := false
 	for _, msg := range data.SES.Message {
 		if msg.Subject == e.Subject && msg.Source == from && msg.Destinations.ToAddresses[0] == e.To && msg.Body == e.HTML {
@@ -64,7 +55,7 @@ func TestMailer(t *testing.T) {
 	}
 
 	e.From = "unverified@nowhere.example.org"
-	err = m.Send(ctx, e)
+	err := m.Send(ctx, e)
 	if !errors.Is(err, emails.ErrRejected) {
 		t.Fatalf("unverified sender: %v, want a permanent rejection", err)
 	}
@@ -90,11 +81,6 @@ func TestMailer_Attachment(t *testing.T) {
 	if err := (Mailer{API: c}).Send(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.Get(endpoint + "/moto-api/data.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var data struct {
 		SES struct {
 			RawMessage []struct {
@@ -102,9 +88,7 @@ func TestMailer_Attachment(t *testing.T) {
 			}
 		} `json:"ses"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
-		t.Fatal(err)
-	}
+	awstest.MotoData(t, endpoint, &data)
 	var got *mail.Message
 	for _, r := range data.SES.RawMessage {
 		if m, err := mail.ReadMessage(strings.NewReader(r.RawData)); err == nil && m.Header.Get("To") == e.To {
