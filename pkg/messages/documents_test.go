@@ -112,6 +112,10 @@ func TestDocuments_ProcessedOnceUploaded(t *testing.T) {
 	if err := json.Unmarshal(d.created.Sent[0], &again); err != nil || again.DocumentChecks != 1 {
 		t.Fatalf("the event again %+v %v", again, err)
 	}
+	// requeue-messages leaves it to its checks for the upload window.
+	if stale, _ := d.store.Stale(context.Background(), now.Add(59*time.Minute), 10); len(stale) != 0 {
+		t.Fatalf("a message waiting for its documents is stale: %+v", stale)
+	}
 	d.upload(t, ev, "1", pdf)
 	if err := d.proc.Process(context.Background(), again); err != nil {
 		t.Fatal(err)

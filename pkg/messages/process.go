@@ -64,6 +64,12 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 		reason, err := documentsReady(ctx, p.Documents, em, ev.Attachments, p.Now())
 		switch {
 		case errors.Is(err, ErrNotUploaded): // not all there yet: look again later
+			if ev.DocumentChecks == 0 {
+				// requeue-messages leaves it alone for the upload window: this
+				// chain of checks is its event (a failure here costs only a
+				// second chain).
+				_ = p.Store.MarkRequeued(ctx, em.FiscalCode, em.ID, 0, em.CreatedAt.Add(UploadWindow))
+			}
 			next := ev
 			next.DocumentChecks++
 			if err := p.Created.SendAfter(ctx, next, documentCheckDelay(ev.DocumentChecks)); err != nil {
