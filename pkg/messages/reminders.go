@@ -262,11 +262,13 @@ func (u Reminders) queue(ctx context.Context, events []NotificationEvent) error 
 }
 
 // requeueOpen queues again the channels of recorded reminders that have no
-// status yet and were recorded more than a lease ago (a run that stopped
-// between its record and its queue messages).
+// final status yet: the run that recorded one may have stopped, or failed
+// to queue, between its record and its queue messages (its job comes back
+// and finds the reminder recorded). An event queued twice is sent once:
+// each channel claims its send.
 func (u Reminders) requeueOpen(ctx context.Context, m Message) error {
 	for _, r := range m.Reminders {
-		if u.Now().Sub(r.SentAt) < DefaultLease || len(r.Channels) == 0 {
+		if len(r.Channels) == 0 {
 			continue
 		}
 		open := false

@@ -3,6 +3,7 @@ package messages_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -272,5 +273,30 @@ func TestReminders_ExpireAtTheDueDate(t *testing.T) {
 	}
 	if len(r.mailer.Sent) != 1 || !strings.HasPrefix(r.mailer.Sent[0].Subject, "Promemoria: ") || !strings.Contains(r.mailer.Sent[0].Text, "scadenza il 03/12/2026 alle 10:00 (UTC)") {
 		t.Fatalf("reminder e-mail %+v", r.mailer.Sent)
+	}
+}
+
+// A run that records a reminder and then fails to queue it: its job comes
+// back, finds the reminder recorded, and queues it then.
+func TestReminders_QueueFailsAfterTheRecord(t *testing.T) {
+	r := newReminding(t, profiles.Profile{})
+	r.undelivered = true
+	id := r.advanced(t, nil)
+	r.at = now.Add(3*24*time.Hour + time.Minute)
+	r.pushes.Err = errors.New("queue unreachable")
+	job := messages.ReminderJob{FiscalCode: fc, ID: id}
+	if err := r.reminder.Handle(context.Background(), job); err == nil {
+		t.Fatal("a failed queueing reported success")
+	}
+	r.pushes.Err = nil
+	r.emails.Sent, r.pushes.Sent = nil, nil
+	if err := r.reminder.Handle(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.emails.Sent) != 1 || len(r.pushes.Sent) != 1 {
+		t.Fatalf("the job's retry queued %d e-mails and %d pushes, want 1 and 1", len(r.emails.Sent), len(r.pushes.Sent))
+	}
+	if m := r.get(t, id); len(m.Reminders) != 1 {
+		t.Fatalf("%d reminders recorded", len(m.Reminders))
 	}
 }
