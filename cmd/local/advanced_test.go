@@ -139,10 +139,12 @@ func TestLocalStack_Payments(t *testing.T) {
 		t.Fatalf("ADVANCED without the group: %s", r.raw)
 	}
 
-	created := s.must(t, 201, w.sender, "POST", "/api/v1/messages/"+w.citizen, notice("Avviso TARI rata unica", "302000100000009401", due))
+	created := s.must(t, 201, w.sender, "POST", "/api/v1/messages/"+w.citizen,
+		strings.Replace(notice("Avviso TARI rata unica", "302000100000009401", due), "{", `{"reference":"TARI-2026-ROMA-000401",`, 1))
 	loc := created.header.Get("Location")
 	m := s.waitFor(t, w.sender, loc, func(r reply) bool { return r.body["status"] == "PROCESSED" })
-	if m.body["payment_status"] != "NOT_PAID" || m.body["message"].(map[string]any)["feature_level_type"] != "ADVANCED" {
+	if m.body["payment_status"] != "NOT_PAID" || m.body["message"].(map[string]any)["feature_level_type"] != "ADVANCED" ||
+		m.body["message"].(map[string]any)["reference"] != "TARI-2026-ROMA-000401" {
 		t.Fatalf("a new notice: %s", m.raw)
 	}
 	// The payment system's receipt marks it PAID; a repeat gets the same answer.

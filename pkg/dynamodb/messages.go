@@ -81,6 +81,7 @@ type messageItem struct {
 	Reminders    map[string]reminderItem `dynamodbav:"reminders,omitempty"`
 	// Attachments are an ADVANCED message's documents, as declared.
 	Attachments []messages.Attachment `dynamodbav:"attachments,omitempty"`
+	Reference   string                `dynamodbav:"reference,omitempty"`
 }
 
 type reminderItem struct {
@@ -115,7 +116,8 @@ func (s *Messages) Create(ctx context.Context, m messages.Message, idem *message
 		FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID, SenderUserID: m.SenderUserID,
 		TimeToLive: m.TimeToLive, CreatedAt: m.CreatedAt, Pending: true, Content: m.Content, Status: string(m.Status),
 		StatusAt: m.StatusAt, DefaultEmail: m.DefaultEmail, AcceptedShard: acceptedShard(m.ID), RequeueAt: m.CreatedAt.Unix(),
-		FeatureLevel: m.FeatureLevel, Payee: m.Payee, PaymentStatus: m.PaymentStatus, Attachments: m.Attachments}
+		FeatureLevel: m.FeatureLevel, Payee: m.Payee, PaymentStatus: m.PaymentStatus, Attachments: m.Attachments,
+		Reference: m.Reference}
 	if m.PaymentStatus != "" && m.Content != nil && m.Content.PaymentData != nil {
 		it.PaymentKey = paymentKey(m.Payee, m.Content.PaymentData.NoticeNumber)
 	}
@@ -174,7 +176,7 @@ func (it messageItem) message() messages.Message {
 		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{},
 		IsRead: it.IsRead, IsArchived: it.IsArchived, StatusVersion: it.StatusVersion, DefaultEmail: it.DefaultEmail,
 		Requeues: it.Requeues, FeatureLevel: it.FeatureLevel, Payee: it.Payee, PaymentStatus: it.PaymentStatus,
-		Attachments: it.Attachments}
+		Attachments: it.Attachments, Reference: it.Reference}
 	if it.PaidAt != nil {
 		m.PaidAt = *it.PaidAt
 	}

@@ -121,3 +121,21 @@ func TestPayments(t *testing.T) {
 		t.Fatalf("repeated %s, first %s", again.Raw, paid.Raw)
 	}
 }
+
+func TestReference(t *testing.T) {
+	w := newWorld(t)
+	sender := caller("svc", auth.MessageWrite, auth.MessageRead)
+	body := strings.Replace(newMessage, `{"content"`, `{"reference":"TARI-2026/000123","content"`, 1)
+	id := w.do(t, sender, "POST", "/api/v1/messages/"+fc, body).Body["id"].(string)
+	got := w.do(t, sender, "GET", "/api/v1/messages/"+fc+"/"+id, "")
+	if got.Body["message"].(map[string]any)["reference"] != "TARI-2026/000123" {
+		t.Fatalf("getMessage %s", got.Raw)
+	}
+	for _, bad := range []string{`""`, `"` + strings.Repeat("x", 1001) + `"`, `"a\nb"`, `12`} {
+		r := w.do(t, sender, "POST", "/api/v1/messages/"+fc, strings.Replace(newMessage, `{"content"`, `{"reference":`+bad+`,"content"`, 1))
+		wantProblem(t, r, 400, "Invalid NewMessage")
+		if !strings.Contains(r.Body["detail"].(string), "reference") {
+			t.Fatalf("reference %s: %s", bad, r.Raw)
+		}
+	}
+}

@@ -59,8 +59,10 @@ type CreatedView struct {
 	IsArchived *bool `json:"is_archived,omitempty"`
 	// IsPaid, in inbox listings, of a message with payment_data.
 	IsPaid *bool `json:"is_paid,omitempty"`
-	// FeatureLevelType is STANDARD or ADVANCED, in getMessage.
+	// FeatureLevelType is STANDARD or ADVANCED, and Reference the sender's
+	// own id, in getMessage.
 	FeatureLevelType string `json:"feature_level_type,omitempty"`
+	Reference        string `json:"reference,omitempty"`
 }
 
 // InboxItem returns the message as an inbox listing shows it: without its
@@ -86,7 +88,7 @@ func (m Message) Summary() CreatedView {
 func (m Message) View() View {
 	v := View{Message: m.Summary(), Status: m.Status}
 	v.Message.Content = m.Content
-	v.Message.FeatureLevelType = m.Level()
+	v.Message.FeatureLevelType, v.Message.Reference = m.Level(), m.Reference
 	if m.Level() == Advanced && m.PaymentStatus != "" {
 		v.PaymentStatus = m.PaymentStatus
 		if m.PaymentStatus == Paid {

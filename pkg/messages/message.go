@@ -148,6 +148,8 @@ type Message struct {
 	Reminders    []Reminder
 	// Attachments are an ADVANCED message's documents, as declared.
 	Attachments []Attachment
+	// Reference is the sender's own id of the message.
+	Reference string
 }
 
 // Feature levels of a message.

@@ -18,6 +18,8 @@ const (
 	MaxMarkdown       = 10000
 	MinAmount         = 1
 	MaxAmount         = 9999999999
+	MinReference      = 1
+	MaxReference      = 1000
 )
 
 // NewMessageTitle is the title of every 400 about a message body.
@@ -29,7 +31,9 @@ type NewMessage struct {
 	// FeatureLevel is STANDARD (the default) or ADVANCED.
 	FeatureLevel string
 	// Attachments are the documents declared, to upload after the 201.
-	Attachments  []Attachment
+	Attachments []Attachment
+	// Reference is the sender's own id of the message (no personal data).
+	Reference    string
 	Content      Content
 	DefaultEmail string
 	// HasDefaultAddresses is true when the body carried default_addresses.
@@ -41,6 +45,7 @@ type newMessageInput struct {
 	TimeToLive   *int64             `json:"time_to_live"`
 	FeatureLevel *string            `json:"feature_level_type"`
 	Attachments  *[]attachmentInput `json:"attachments"`
+	Reference    *string            `json:"reference"`
 	Content      *struct {
 		Subject     *string `json:"subject"`
 		Markdown    *string `json:"markdown"`
@@ -122,6 +127,9 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 	}
 	if in.Attachments != nil {
 		nm.Attachments = parseAttachments(r, *in.Attachments)
+	}
+	if in.Reference != nil {
+		nm.Reference = text(r, "reference", in.Reference, MinReference, MaxReference, validate.SingleLine, "on one line without control characters")
 	}
 	if d := in.DefaultAddresses; d != nil {
 		nm.HasDefaultAddresses = true

@@ -94,7 +94,7 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 		ID: ids.ULID(now), FiscalCode: s.FiscalCode, SenderServiceID: s.Service.ServiceID,
 		SenderUserID: s.Caller.UserID, TimeToLive: s.Message.TimeToLive, CreatedAt: now,
 		Pending: true, Status: Accepted, StatusAt: now, Content: &content, DefaultEmail: s.Message.DefaultEmail,
-		FeatureLevel: s.Message.FeatureLevel, Attachments: s.Message.Attachments,
+		FeatureLevel: s.Message.FeatureLevel, Attachments: s.Message.Attachments, Reference: s.Message.Reference,
 	}
 	if pd := content.PaymentData; pd != nil {
 		m.Payee, m.PaymentStatus = payee(pd, s.Service.OrganizationFiscalCode), NotPaid

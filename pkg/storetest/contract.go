@@ -262,11 +262,12 @@ func MessagesContract(t *testing.T, st messages.Store) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	m := messages.Message{ID: "01M", FiscalCode: "AAAAAA00A00A000A", SenderServiceID: "svc", SenderUserID: "u",
 		TimeToLive: 3600, CreatedAt: now, Pending: true, Status: messages.Accepted, StatusAt: now,
-		Content: &messages.Content{Subject: "submitted subject", Markdown: "body"}}
+		Content: &messages.Content{Subject: "submitted subject", Markdown: "body"}, Reference: "TARI-2026-000123"}
 	_, err := st.Get(ctx, m.FiscalCode, m.ID)
 	is(t, err, problem.ErrNotFound)
 	ok(t, st.Create(ctx, m, nil))
-	if got, err := st.Get(ctx, m.FiscalCode, m.ID); err != nil || got.Content == nil || got.Content.Subject != "submitted subject" {
+	if got, err := st.Get(ctx, m.FiscalCode, m.ID); err != nil || got.Content == nil || got.Content.Subject != "submitted subject" ||
+		got.Reference != "TARI-2026-000123" {
 		t.Fatalf("created %+v %v", got, err)
 	}
 	is(t, st.Create(ctx, m, nil), problem.ErrConflict)
