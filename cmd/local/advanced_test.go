@@ -361,14 +361,19 @@ func TestLocalStack_Documents(t *testing.T) {
 	}
 	// Its e-mail says a document waits in the app; it attaches only the calendar event.
 	s.waitFor(t, w.sender, loc, func(r reply) bool { return channelsOf(r)["email"] == "SENT" })
+	seen := 0
 	for _, e := range s.rawEmails(t) {
 		if subj, _ := new(mime.WordDecoder).DecodeHeader(e.Header.Get("Subject")); subj != "Avviso TARI con documento" {
 			continue
 		}
+		seen++
 		raw, _ := io.ReadAll(e.Body)
 		if bytes.Contains(raw, []byte("application/pdf")) || bytes.Contains(raw, []byte("documents/")) || !bytes.Contains(raw, []byte("app IO")) {
 			t.Fatalf("the e-mail attaches or links the document, or does not say it waits:\n%s", raw)
 		}
+	}
+	if seen != 1 {
+		t.Fatalf("%d e-mails of the message with the document, want 1", seen)
 	}
 	// The app backend's link downloads the document as declared.
 	link := s.must(t, 200, w.admin, "GET", loc+"/attachments/1", "")

@@ -131,25 +131,34 @@ func LogRequests(w io.Writer) func(*middleware.Stack) error {
 		}
 		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("LogRequests", func(ctx context.Context, in middleware.FinalizeInput,
 			next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			line := struct {
-				Op        string              `json:"aws_request"`
-				Method    string              `json:"method,omitempty"`
-				Path      string              `json:"path,omitempty"`
-				Params    map[string][]string `json:"params,omitempty"`
-				Presigned bool                `json:"presigned,omitempty"`
-			}{Op: awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx), Presigned: !signs}
+			line := RequestLine{Op: awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx), Presigned: !signs}
 			if req, ok := in.Request.(*smithyhttp.Request); ok {
 				line.Method, line.Path = req.Method, req.URL.EscapedPath()
 			}
 			line.Params, _ = middleware.GetStackValue(ctx, auditKey{}).(map[string][]string)
-			b, _ := json.Marshal(line)
-			fmt.Fprintf(w, "%s\n", b)
+			line.Write(w)
 			return next.HandleFinalize(ctx, in)
 		}), position)
 	}
 }
 
 type auditKey struct{}
+
+// RequestLine is one line of the request log (LogRequests): a call, or a
+// presigned request, of the function.
+type RequestLine struct {
+	Op        string              `json:"aws_request"`
+	Method    string              `json:"method,omitempty"`
+	Path      string              `json:"path,omitempty"`
+	Params    map[string][]string `json:"params,omitempty"`
+	Presigned bool                `json:"presigned,omitempty"`
+}
+
+// Write writes the line to w.
+func (l RequestLine) Write(w io.Writer) {
+	b, _ := json.Marshal(l)
+	fmt.Fprintf(w, "%s\n", b)
+}
 
 // Audited are the names of the SDK input fields that say what a call acts
 // on: tables and indexes, queues, buckets and object keys, topics and

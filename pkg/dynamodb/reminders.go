@@ -89,25 +89,22 @@ func (s *Messages) ClaimReminder(ctx context.Context, fiscalCode, id string, r m
 	if unlessRead {
 		cond = cond.And(expression.AttributeNotExists(expression.Name("is_read")).Or(expression.Name("is_read").Equal(expression.Value(false))))
 	}
-	in, err := s.t.updateInput(inboxPK(fiscalCode), messageSK(id), upd, cond)
-	if err != nil {
-		return false, err
+	// The item as the failed condition found it: the reminder recorded by
+	// this write's own first attempt (a success), by another run, or not at
+	// all (paid, read, not processed).
+	holder := ""
+	_, err := s.t.updateItem(ctx, inboxPK(fiscalCode), messageSK(id), upd, cond, types.ReturnValueNone,
+		func(item map[string]types.AttributeValue) bool {
+			holder = stringAttr(item, "reminders."+off+".token")
+			return holder == token
+		})
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, problem.ErrConflict) && holder != "":
+		return true, nil
 	}
-	_, err = s.t.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: in.Key,
-		UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
-		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
-	var ccf *types.ConditionalCheckFailedException
-	if !errors.As(err, &ccf) {
-		return false, wrap("claim reminder", err)
-	}
-	switch stringAttr(ccf.Item, "reminders."+off+".token") {
-	case token:
-		return false, nil // our own first attempt landed
-	case "":
-		return false, wrap("claim reminder", conflictOn(err)) // paid, read, or not processed
-	}
-	return true, nil
+	return false, wrap("claim reminder", err)
 }
 
 // Replan implements messages.ReminderStore.

@@ -4,6 +4,7 @@ package ids
 
 import (
 	"crypto/rand"
+	"strings"
 	"time"
 )
 
@@ -48,20 +49,11 @@ func Time(id string) time.Time {
 	}
 	var ms uint64
 	for _, c := range id[:10] { // the first 10 digits: 50 bits, 48 of them the time
-		i := indexByte(crockford, byte(c))
+		i := strings.IndexByte(crockford, byte(c))
 		if i < 0 {
 			return time.Time{}
 		}
 		ms = ms<<5 | uint64(i)
 	}
 	return time.UnixMilli(int64(ms))
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }

@@ -103,7 +103,6 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	if ev.FeatureLevel == Advanced {
 		m.ReminderPlan, m.RemindAt = Plan(ev.ReminderOffsets, content.DueDate, p.Now(), p.ReminderScale)
 	}
-	m.Attachments = ev.Attachments
 	base := NotificationEvent{Content: content, Message: em, SenderMetadata: ev.SenderMetadata, Documents: len(ev.Attachments)}
 	var out []struct {
 		q  Queue
@@ -116,7 +115,7 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 		}{q, ev})
 	}
 	if to, source := emailAddress(prof, pref, ev); to != "" {
-		if u := rec.Undeliverable; u != nil && source == ProfileAddress && strings.EqualFold(u.Address, to) {
+		if u := rec.Undeliverable; source == ProfileAddress && bounced(rec, to) {
 			m.Channels[Email] = Channel{AddressSource: source, Status: ChannelFailed, Reason: ReasonUndeliverable(u.Reason), UpdatedAt: p.Now()}
 		} else {
 			m.Channels[Email] = Channel{AddressSource: source}
@@ -165,6 +164,11 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 // blocked e-mail from this sender, else the profile's once validated, else
 // the sender's default (the original's rule, for citizens without a usable
 // address).
+// bounced reports whether the citizen's address to bounced or complained.
+func bounced(rec profiles.Recipient, to string) bool {
+	return rec.Undeliverable != nil && strings.EqualFold(rec.Undeliverable.Address, to)
+}
+
 func emailAddress(prof profiles.Profile, pref profiles.Preference, ev CreatedEvent) (string, string) {
 	switch {
 	case !pref.IsEmailEnabled:
@@ -178,12 +182,18 @@ func emailAddress(prof profiles.Profile, pref profiles.Preference, ev CreatedEve
 }
 
 func (p Processor) reject(ctx context.Context, em EventMessage, reason string) error {
-	err := p.Store.SetStatus(ctx, em.FiscalCode, em.ID, Rejected, reason, p.Now())
+	return p.end(ctx, em, Rejected, reason, map[string]string{"Outcome": string(Rejected), "Reason": RejectionCode(reason)})
+}
+
+// end gives a message its final status s (with reason), unless it has one
+// already, and counts it.
+func (p Processor) end(ctx context.Context, em EventMessage, s Status, reason string, dims map[string]string) error {
+	err := p.Store.SetStatus(ctx, em.FiscalCode, em.ID, s, reason, p.Now())
 	if err != nil && !errors.Is(err, problem.ErrConflict) {
-		return fmt.Errorf("reject: %w", err)
+		return fmt.Errorf("set status %s: %w", s, err)
 	}
 	if err == nil {
-		metrics.Count(p.Metrics, metrics.Messages, map[string]string{"Outcome": string(Rejected), "Reason": RejectionCode(reason)})
+		metrics.Count(p.Metrics, metrics.Messages, dims)
 	}
 	return nil
 }
@@ -198,14 +208,7 @@ func (p Processor) throttle(ctx context.Context, em EventMessage, cause error) e
 // fail marks a message FAILED for reason (documents refused or never
 // uploaded).
 func (p Processor) fail(ctx context.Context, em EventMessage, reason string) error {
-	err := p.Store.SetStatus(ctx, em.FiscalCode, em.ID, Failed, reason, p.Now())
-	if err != nil && !errors.Is(err, problem.ErrConflict) {
-		return fmt.Errorf("fail: %w", err)
-	}
-	if err == nil {
-		metrics.Count(p.Metrics, metrics.Messages, map[string]string{"Outcome": string(Failed)})
-	}
-	return nil
+	return p.end(ctx, em, Failed, reason, map[string]string{"Outcome": string(Failed)})
 }
 
 // Fail marks a message FAILED after its event was given up on (read from the

@@ -223,21 +223,18 @@ func (u Reminders) Handle(ctx context.Context, job ReminderJob) error {
 // that did not bounce and push to the devices, as the citizen's preferences
 // allow the sender.
 func (u Reminders) events(m Message, rec profiles.Recipient, pref profiles.Preference, svc services.Service, offset int) []NotificationEvent {
-	prof := rec.Profile
-	base := NotificationEvent{Content: *m.Content,
-		Message: EventMessage{ID: m.ID, FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID, SenderUserID: m.SenderUserID,
-			TimeToLiveSeconds: m.TimeToLive, CreatedAt: m.CreatedAt},
-		SenderMetadata: SenderMetadata{DepartmentName: svc.DepartmentName, OrganizationFiscalCode: svc.OrganizationFiscalCode,
-			OrganizationName: svc.OrganizationName, ServiceName: svc.ServiceName},
+	prof, created := rec.Profile, createdEvent(m, svc)
+	base := NotificationEvent{Content: *m.Content, Message: created.Message, SenderMetadata: created.SenderMetadata,
 		Reminder: &ReminderNotice{OffsetSeconds: offset, DueDate: m.Content.DueDate, Payment: m.PaymentStatus == NotPaid}}
 	if len(prof.PreferredLanguages) > 0 {
 		base.Language = prof.PreferredLanguages[0]
 	}
 	var out []NotificationEvent
-	undeliverable := rec.Undeliverable != nil && strings.EqualFold(rec.Undeliverable.Address, prof.Email)
-	if u.Emails != nil && pref.IsEmailEnabled && prof.Email != "" && prof.IsEmailValidated && !undeliverable {
+	// The citizen's own validated address only: a sender's default address
+	// is for the message, not for its reminders.
+	if to, source := emailAddress(prof, pref, CreatedEvent{}); u.Emails != nil && to != "" && !bounced(rec, to) {
 		e := base
-		e.Channel, e.ChannelKey, e.ToAddress, e.AddressSource = Email, ReminderChannel(offset, Email), prof.Email, ProfileAddress
+		e.Channel, e.ChannelKey, e.ToAddress, e.AddressSource = Email, ReminderChannel(offset, Email), to, source
 		out = append(out, e)
 	}
 	if u.Pushes != nil && len(rec.Devices) > 0 {

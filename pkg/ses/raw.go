@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -24,13 +25,7 @@ func Raw(e emails.Email) ([]byte, error) {
 	header("To", e.To)
 	header("Subject", mime.QEncoding.Encode("UTF-8", e.Subject))
 	header("MIME-Version", "1.0")
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range e.Headers {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(e.Headers)) {
 		header(name, mime.QEncoding.Encode("UTF-8", e.Headers[name]))
 	}
 	mixed := multipart.NewWriter(&b)

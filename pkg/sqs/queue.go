@@ -18,6 +18,7 @@ import (
 // API is the part of the SQS client the package uses.
 type API interface {
 	SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	SendMessageBatch(context.Context, *sqs.SendMessageBatchInput, ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 	ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
 }
 
@@ -28,13 +29,21 @@ type Queue struct {
 }
 
 // Send implements messages.Queue.
-func (q Queue) Send(ctx context.Context, event any) error {
+func (q Queue) Send(ctx context.Context, event any) error { return q.send(ctx, event, 0) }
+
+// SendAfter implements messages.DelayedQueue: the event is received after
+// delay (SQS's DelaySeconds, at most 15 minutes).
+func (q Queue) SendAfter(ctx context.Context, event any, delay time.Duration) error {
+	return q.send(ctx, event, int32(min(max(delay, 0), 15*time.Minute)/time.Second))
+}
+
+func (q Queue) send(ctx context.Context, event any, delaySeconds int32) error {
 	body, err := json.Marshal(event)
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
 	s := string(body)
-	if _, err := q.API.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.URL, MessageBody: &s}); err != nil {
+	if _, err := q.API.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.URL, MessageBody: &s, DelaySeconds: delaySeconds}); err != nil {
 		return fmt.Errorf("send to queue: %w", err)
 	}
 	return nil
@@ -67,17 +76,6 @@ func (b Backlog) Visible(ctx context.Context) (int, error) {
 // entries of a batch it accepts: those are an error too, so that the caller
 // sends the batch again (a duplicate is harmless to idempotent consumers).
 func (q Queue) SendBatch(ctx context.Context, events []any) error {
-	api, ok := q.API.(interface {
-		SendMessageBatch(context.Context, *sqs.SendMessageBatchInput, ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
-	})
-	if !ok {
-		for _, ev := range events {
-			if err := q.Send(ctx, ev); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	entries := make([]types.SendMessageBatchRequestEntry, 0, len(events))
 	for i, ev := range events {
 		body, err := json.Marshal(ev)
@@ -86,27 +84,12 @@ func (q Queue) SendBatch(ctx context.Context, events []any) error {
 		}
 		entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})
 	}
-	out, err := api.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &q.URL, Entries: entries})
+	out, err := q.API.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &q.URL, Entries: entries})
 	if err != nil {
 		return fmt.Errorf("send to queue: %w", err)
 	}
 	if len(out.Failed) > 0 {
 		return fmt.Errorf("send to queue: %d of %d entries refused (%s)", len(out.Failed), len(entries), aws.ToString(out.Failed[0].Code))
-	}
-	return nil
-}
-
-// SendAfter implements messages.DelayedQueue: the event is received after
-// delay (SQS's DelaySeconds, at most 15 minutes).
-func (q Queue) SendAfter(ctx context.Context, event any, delay time.Duration) error {
-	body, err := json.Marshal(event)
-	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
-	}
-	s := string(body)
-	secs := int32(min(max(delay, 0), 15*time.Minute) / time.Second)
-	if _, err := q.API.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.URL, MessageBody: &s, DelaySeconds: secs}); err != nil {
-		return fmt.Errorf("send to queue: %w", err)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ package presign
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -82,16 +81,15 @@ func (b Bucket) Link(ctx context.Context, method, key string, query url.Values, 
 	return signed, nil
 }
 
-// audit writes the link's line as config.LogRequests writes a presigned
-// request's.
+// audit writes the link's line to the request log, as config.LogRequests
+// writes a presigned request's.
 func (b Bucket) audit(method, path, key string) {
 	if b.Log == nil {
 		return
 	}
 	op := map[string]string{"GET": "GetObject", "PUT": "PutObject"}[method]
-	line, _ := json.Marshal(map[string]any{"aws_request": "S3." + op, "method": method, "path": path,
-		"params": map[string][]string{"Bucket": {b.Name}, "Key": {key}}, "presigned": true})
-	fmt.Fprintf(b.Log, "%s\n", line)
+	config.RequestLine{Op: "S3." + op, Method: method, Path: path,
+		Params: map[string][]string{"Bucket": {b.Name}, "Key": {key}}, Presigned: true}.Write(b.Log)
 }
 
 // Documents hands out the links of the messages' documents
