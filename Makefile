@@ -45,7 +45,7 @@ vet:
 # The whole output goes to .build/unit.log too; on failure, what failed is
 # repeated at the end (the stack logs of a failed end-to-end test are long).
 unit:
-	@mkdir -p .build; { $(GO) test -count=1 -timeout 20m ./... 2>&1; echo $$? > .build/unit.rc; } | tee .build/unit.log; \
+	@mkdir -p .build; { $(GO) test -count=1 -timeout 30m ./... 2>&1; echo $$? > .build/unit.rc; } | tee .build/unit.log; \
 	rc=$$(cat .build/unit.rc); if [ "$$rc" != 0 ]; then echo "--- what failed (the whole output is in .build/unit.log):"; \
 	  grep -E -- '^[[:space:]]*(--- FAIL|FAIL|panic:|[^[:space:]]+_test\.go:[0-9]+:)' .build/unit.log | grep -v 'local stack logs in' | tail -40; fi; exit $$rc
 

@@ -63,8 +63,12 @@ func TestBudget_RequestsOfOneDeliveredEmail(t *testing.T) {
 	for id, ops := range p.ByFunction {
 		t.Logf("%-28s %v", id, ops)
 	}
-	t.Logf("one delivered e-mail: %d requests in the functions (budget %d), + %.1f by the mappings at batch size 10",
-		p.Functions, emailBudget, p.MappingsAtBatch10)
+	t.Logf("one delivered e-mail: %d requests in the functions (budget %d), + %.1f by the mappings at batch size 10; "+
+		"submit-message read the day's counters %d times (at most once a second per environment)",
+		p.Functions, emailBudget, p.MappingsAtBatch10, p.CounterReads)
+	if p.CounterReads > 1 {
+		t.Errorf("one submission read the day's counters %d times", p.CounterReads)
+	}
 
 	submit := 0
 	for _, n := range p.ByFunction["SubmitMessageFunction"] {
@@ -84,6 +88,38 @@ func TestBudget_RequestsOfOneDeliveredEmail(t *testing.T) {
 	if p.Functions > emailBudget {
 		t.Errorf("one delivered e-mail costs %d AWS requests in the functions, budget %d", p.Functions, emailBudget)
 	}
+
+	// The same path with delivery callbacks for both facts (processed, the
+	// e-mail sent): one SendMessage more in process-message and in
+	// send-email; send-callback's own work is apart (its configuration read
+	// at most every 5 s, the POST).
+	if _, err := c.must(200, "PUT", "/api/v1/callback", fmt.Sprintf(`{"url":%q,"events":["message.processed","notification.sent"]}`,
+		s.Callbacks.URL()), key); err != nil {
+		t.Fatal(err)
+	}
+	withCallbacks, err := onePath(context.Background(), s, c, citizens)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.b.String())
+	}
+	for _, f := range []string{"ProcessMessageFunction", "SendEmailFunction"} {
+		if got, before := withCallbacks.ByFunction[f]["SQS.SendMessage"], p.ByFunction[f]["SQS.SendMessage"]; got != before+1 {
+			t.Errorf("%s with callbacks: %d SendMessage, want %d", f, got, before+1)
+		}
+	}
+	added := withCallbacks.Functions - p.Functions - sum(withCallbacks.ByFunction["SendCallbackFunction"])
+	t.Logf("one delivered e-mail with callbacks for both facts: %d requests in the functions (+%d), send-callback %v",
+		withCallbacks.Functions-sum(withCallbacks.ByFunction["SendCallbackFunction"]), added, withCallbacks.ByFunction["SendCallbackFunction"])
+	if added != 2 {
+		t.Errorf("callbacks for both facts added %d requests to the path, want 2", added)
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 // The requests of one reminder (sweep, send-reminder, its e-mail) and of

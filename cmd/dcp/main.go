@@ -28,6 +28,9 @@ import (
 // exitInterrupted is the exit status of a run stopped by Ctrl-C.
 const exitInterrupted = 130
 
+// exitNotFinal is the exit status of dcp status --wait when the time is up before every message is final.
+const exitNotFinal = 3
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -14,7 +14,7 @@ import (
 )
 
 func sendCmd(o *options) *cobra.Command {
-	var csvPath, templatePath, resultsPath string
+	var csvPath, templatePath, resultsPath, at string
 	var perSecond float64
 	var concurrency, attempts int
 	cmd := &cobra.Command{
@@ -62,6 +62,14 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 			f.Close()
 			if err != nil {
 				return fmt.Errorf("%s: %w", csvPath, err)
+			}
+			if at != "" {
+				when, err := campaign.ParseAt(at, time.Now())
+				if err != nil {
+					return exitError{2, err.Error()}
+				}
+				campaign.Schedule(rows, when)
+				fmt.Fprintf(cmd.ErrOrStderr(), "scheduling every row for %s\n", when.UTC().Format(time.RFC3339))
 			}
 			if len(bad) > 0 {
 				for _, b := range bad {
@@ -144,6 +152,7 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 	cmd.Flags().StringVar(&csvPath, "csv", "", "the CSV file (required)")
 	cmd.Flags().StringVar(&templatePath, "template", "", "a template file: the subject on the first line, the markdown after it")
 	cmd.Flags().StringVar(&resultsPath, "results", "", "the results file (default: <csv>.results.csv)")
+	cmd.Flags().StringVar(&at, "at", "", "schedule every message for TIME (RFC 3339, e.g. 2026-12-24T09:00:00+01:00, or +2m, +1h30m from now): 1 minute to 7 days ahead; each is then SCHEDULED and processed at that time")
 	paceFlags(cmd, &perSecond, &concurrency, 10)
 	cmd.Flags().IntVar(&attempts, "attempts", 10, "tries of one request (429, 5xx, network errors) before its row fails")
 	_ = cmd.MarkFlagRequired("csv")

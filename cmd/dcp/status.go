@@ -18,11 +18,14 @@ func statusCmd(o *options) *cobra.Command {
 		Use:   "status --results FILE",
 		Short: "Show what became of the messages of a results file, and write it back",
 		Long: `Read the status of every message of a results file written by dcp send (the sending service's
-subscription key), write each one's status, rejection reason and e-mail, push and webhook
+subscription key, with the group ApiMessageRead), write each one's status, rejection reason and e-mail, push and webhook
 statuses back into the file, and print a summary: messages processed, rejected (by reason),
-and per channel sent, failed and expired.
+and per channel sent, failed and expired. The statuses come from the list of what the service
+sent (GET /api/v1/messages), a hundred a request; a message the list does not show is read
+on its own.
 
-With --wait DURATION, poll again until every message and channel is final, or the time is up.`,
+With --wait DURATION, poll again until every message and channel is final, or the time is up;
+if the time is up first, the summary is printed and dcp exits with status 3.`,
 		Example: `  dcp status --results tari-2026.csv.results.csv
   dcp status --results tari-2026.csv.results.csv --wait 5m`,
 		Args: cobra.NoArgs,
@@ -47,8 +50,10 @@ With --wait DURATION, poll again until every message and channel is final, or th
 					}
 				}
 				p := newProgress(cmd.ErrOrStderr(), n, "polling", c.Throttled)
-				err := campaign.Poll(cmd.Context(), c, records, concurrency, p)
+				stats, err := campaign.Poll(cmd.Context(), c, records, concurrency, p)
 				p.finish()
+				fmt.Fprintf(cmd.ErrOrStderr(), "read %d statuses in %d requests (%d pages of the list, %d messages one by one)\n",
+					n, stats.Requests(), stats.Pages, stats.Singles)
 				if werr := campaign.WriteResults(resultsPath, records); werr != nil {
 					return werr
 				}
@@ -61,6 +66,9 @@ With --wait DURATION, poll again until every message and channel is final, or th
 				s := campaign.Summarize(records)
 				if s.Pending == 0 || !time.Now().Before(deadline) {
 					fmt.Fprint(cmd.OutOrStdout(), s.String())
+					if s.Pending > 0 && wait > 0 {
+						return exitError{exitNotFinal, fmt.Sprintf("%d messages still not final after %s", s.Pending, wait)}
+					}
 					return nil
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d messages not final yet; polling again\n", s.Pending)

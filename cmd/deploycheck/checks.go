@@ -417,13 +417,19 @@ func (r *rehearsal) checkTables(ctx context.Context, c *checker) error {
 			for _, k := range g.KeySchema {
 				ks = append(ks, aws.ToString(k.AttributeName)+" "+string(k.KeyType))
 			}
-			indexes = append(indexes, aws.ToString(g.IndexName)+": "+strings.Join(ks, ", ")+" "+string(g.Projection.ProjectionType))
+			indexes = append(indexes, aws.ToString(g.IndexName)+": "+strings.Join(ks, ", ")+" "+string(g.Projection.ProjectionType)+
+				fmt.Sprint(g.Projection.NonKeyAttributes))
 		}
 		var wantIndexes []string
 		for _, g := range anyList(p["GlobalSecondaryIndexes"]) {
 			gm := g.(map[string]any)
+			proj := gm["Projection"].(map[string]any)
+			var nonKey []string
+			for _, a := range anyList(proj["NonKeyAttributes"]) {
+				nonKey = append(nonKey, fmt.Sprint(a))
+			}
 			wantIndexes = append(wantIndexes, fmt.Sprint(gm["IndexName"])+": "+keySchema(gm["KeySchema"])+" "+
-				fmt.Sprint(gm["Projection"].(map[string]any)["ProjectionType"]))
+				fmt.Sprint(proj["ProjectionType"])+fmt.Sprint(nonKey))
 		}
 		c.equal(id+" indexes", strings.Join(indexes, "; "), strings.Join(wantIndexes, "; "))
 		c.equal(id+" stream (none declared)", t.StreamSpecification == nil || !aws.ToBool(t.StreamSpecification.StreamEnabled), p["StreamSpecification"] == nil)

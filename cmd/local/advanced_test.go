@@ -190,6 +190,23 @@ func TestLocalStack_Payments(t *testing.T) {
 	if paidItems != 3 {
 		t.Fatalf("inbox: %d items paid, want 3: %s", paidItems, page.raw)
 	}
+
+	// What the sender sent: by its reference, and all three processed.
+	byRef := s.must(t, 200, w.sender, "GET", "/api/v1/messages?reference=TARI-2026-ROMA-000401", "")
+	if items := byRef.body["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != created.body["id"] ||
+		items[0].(map[string]any)["status"] != "PROCESSED" || items[0].(map[string]any)["fiscal_code"] != w.citizen {
+		t.Fatalf("by reference: %s", byRef.raw)
+	}
+	listed, pages := 0, 0
+	for next := "/api/v1/messages?status=PROCESSED&page_size=2"; next != "" && pages < 10; pages++ {
+		page := s.must(t, 200, w.sender, "GET", next, "")
+		listed += len(page.body["items"].([]any))
+		next, _ = page.body["next"].(string)
+	}
+	if listed != 3 || pages < 2 {
+		t.Fatalf("processed: %d listed in %d pages of 2", listed, pages)
+	}
+	s.must(t, 400, w.sender, "GET", "/api/v1/messages?status=SENT", "")
 }
 
 // waitUntil sleeps until t.

@@ -27,12 +27,7 @@ func TestDCP(t *testing.T) {
 	// API Gateway's throttling, below what the tool asks for.
 	s := startStack(t, admin, "-param", "ThrottleRateLimit=40", "-param", "ThrottleBurstLimit=10")
 	work := t.TempDir()
-	dcp := filepath.Join(work, "dcp")
-	build := exec.Command("go", "build", "-o", dcp, "./cmd/dcp")
-	build.Dir = awstest.RepoRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build dcp: %v\n%s", err, out)
-	}
+	dcp := buildDCP(t, work)
 	run := func(key string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 		c := exec.Command(dcp, args...)
 		c.Env = append(os.Environ(), "DCP_API_URL="+s.api, "DCP_KEY="+key)
@@ -139,9 +134,10 @@ func TestDCP(t *testing.T) {
 		t.Fatalf("%d results, %d distinct message ids", len(recs), len(ids))
 	}
 	// dcp status: every message delivered, written back to the file.
-	st, out3 := run(key, "status", "--results", results, "--wait", "2m", "--rate", "30")
+	st, out3 := run(key, "status", "--results", results, "--wait", "8m", "--rate", "30")
 	if code := exitCode(st.Run()); code != 0 || !strings.Contains(out3.String(), "status PROCESSED") ||
-		!strings.Contains(out3.String(), "channel email SENT                   1000") || !strings.Contains(out3.String(), "not final yet: 0") {
+		!strings.Contains(out3.String(), "channel email SENT                   1000") || !strings.Contains(out3.String(), "not final yet: 0") ||
+		!strings.Contains(out3.String(), "read 1000 statuses in 10 requests (10 pages of the list, 0 messages one by one)") {
 		t.Fatalf("status: exit %d\n%s", code, out3)
 	}
 	recs, _ = campaign.ReadResults(results)
@@ -213,4 +209,16 @@ func tail(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// buildDCP builds dcp into dir and returns its path.
+func buildDCP(t *testing.T, dir string) string {
+	t.Helper()
+	dcp := filepath.Join(dir, "dcp")
+	build := exec.Command("go", "build", "-o", dcp, "./cmd/dcp")
+	build.Dir = awstest.RepoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build dcp: %v\n%s", err, out)
+	}
+	return dcp
 }

@@ -663,7 +663,7 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	t.Run("submit-message killed between its write and its queue message", func(t *testing.T) {
-		// The process dies after the message's PutItem and before its
+		// The process dies after the message's write and before its
 		// SendMessage: the client gets a 502 and, without a key, does not
 		// retry. requeue-messages finds the message still ACCEPTED after
 		// RequeueAfterSeconds (2 s here) and queues it again.
@@ -671,7 +671,10 @@ func TestFaults(t *testing.T) {
 		var mu sync.Mutex
 		var orphans []string
 		r.ddb.setLose(func(req *http.Request, body []byte) bool {
-			if req.Header.Get("X-Amz-Target") != "DynamoDB_20120810.PutItem" || !bytes.Contains(body, []byte(`"MSG#`)) || kills.Add(1) > 2 {
+			// The message's write: its transaction with the day's counter.
+			target := req.Header.Get("X-Amz-Target")
+			if target != "DynamoDB_20120810.PutItem" && target != "DynamoDB_20120810.TransactWriteItems" ||
+				!bytes.Contains(body, []byte(`"MSG#`)) || kills.Add(1) > 2 {
 				return false
 			}
 			mu.Lock()

@@ -46,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	fs.IntVar(&o.DynamoDBPort, "dynamodb-port", 8000, "port of the DynamoDB Local started when AWS_ENDPOINT_URL_DYNAMODB is unset")
 	fs.StringVar(&o.WebhookAddr, "webhook-addr", envOr(getenv, "LOCAL_WEBHOOK_ADDR", "127.0.0.1:3001"),
 		"address of the local app backend's notify endpoint, the webhook's receiver, when -param WebhookUrl=... is not given (env LOCAL_WEBHOOK_ADDR)")
+	fs.StringVar(&o.CallbacksAddr, "callbacks-addr", envOr(getenv, "LOCAL_CALLBACKS_ADDR", "127.0.0.1:3002"),
+		"address of the local receiver of delivery callbacks, at /callbacks (env LOCAL_CALLBACKS_ADDR)")
 	o.Params = map[string]string{}
 	fs.Func("param", "template parameter `Name=value` (repeatable), as sam deploy --parameter-overrides", func(v string) error {
 		k, val, ok := strings.Cut(v, "=")

@@ -21,7 +21,7 @@ import (
 
 func main() {
 	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "EMAIL_QUEUE_URL",
-		"PUSH_QUEUE_URL", "WEBHOOK_QUEUE_URL", "DOCUMENTS_BUCKET")
+		"PUSH_QUEUE_URL", "WEBHOOK_QUEUE_URL", "DOCUMENTS_BUCKET", "CALLBACKS_QUEUE_URL")
 	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	p := messages.Processor{
 		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
@@ -38,6 +38,7 @@ func main() {
 		// Documents are checked before the message is processed.
 		Documents: s3.Documents{Bucket: s3.New(cfg, env["DOCUMENTS_BUCKET"])},
 		Created:   queue.Queue{API: q, URL: env["CREATED_MESSAGES_QUEUE_URL"]},
+		Callbacks: queue.Queue{API: q, URL: env["CALLBACKS_QUEUE_URL"]},
 	}
 	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURL: env["CREATED_MESSAGES_QUEUE_URL"], Handle: p.Process, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)

@@ -2,7 +2,6 @@
 package main
 
 import (
-	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/digital-citizenship/functions/pkg/apigateway"
@@ -15,9 +14,6 @@ import (
 func main() {
 	cfg, env := config.MustLoad("ACCOUNTS_TABLE", "AUTHORIZER_CACHE_TTL")
 	accounts := store.NewAccounts(dynamodb.NewFromConfig(cfg), env["ACCOUNTS_TABLE"])
-	var flush httpapi.CacheFlusher // no cache, nothing to flush (the local stack)
-	if env["AUTHORIZER_CACHE_TTL"] != "0" {
-		flush = controlplane.CacheFlusher{API: apigw.NewFromConfig(cfg)}
-	}
+	flush := controlplane.NewCacheFlusher(cfg, env["AUTHORIZER_CACHE_TTL"]) // none when nothing is cached (the local stack)
 	apigateway.Start(httpapi.NewMux(httpapi.RegenerateKey(accounts, flush)))
 }

@@ -22,7 +22,8 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("MESSAGES_TABLE", "EMAIL_QUEUE_URL", "MAIL_FROM")
+	cfg, env := config.MustLoad("MESSAGES_TABLE", "EMAIL_QUEUE_URL", "MAIL_FROM", "CALLBACKS_QUEUE_URL")
+	sqsClient := sqs.NewFromConfig(cfg)
 	d := messages.Dispatcher{
 		Channel: messages.Email,
 		Store:   store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]),
@@ -34,7 +35,9 @@ func main() {
 		Lease:   config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
 		Now:     time.Now,
 		Metrics: metrics.Stdout,
+		// The delivery callbacks of each final status, as senders asked.
+		Callbacks: queue.Queue{API: sqsClient, URL: env["CALLBACKS_QUEUE_URL"]},
 	}
-	c := queue.Consumer[messages.NotificationEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["EMAIL_QUEUE_URL"], Handle: d.Notify, Log: slog.Default()}
+	c := queue.Consumer[messages.NotificationEvent]{API: sqsClient, QueueURL: env["EMAIL_QUEUE_URL"], Handle: d.Notify, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)
 }

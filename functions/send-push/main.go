@@ -21,7 +21,8 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("MESSAGES_TABLE", "PROFILES_TABLE", "PUSH_QUEUE_URL")
+	cfg, env := config.MustLoad("MESSAGES_TABLE", "PROFILES_TABLE", "PUSH_QUEUE_URL", "CALLBACKS_QUEUE_URL")
+	sqsClient := sqs.NewFromConfig(cfg)
 	db := dynamodb.NewFromConfig(cfg)
 	d := messages.Dispatcher{
 		Channel: messages.Push,
@@ -33,8 +34,10 @@ func main() {
 		Lease:   config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
 		Now:     time.Now,
 		Metrics: metrics.Stdout,
+		// The delivery callbacks of each final status, as senders asked.
+		Callbacks: queue.Queue{API: sqsClient, URL: env["CALLBACKS_QUEUE_URL"]},
 	}
-	c := queue.Consumer[messages.NotificationEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["PUSH_QUEUE_URL"], Handle: d.Notify, Log: slog.Default(),
+	c := queue.Consumer[messages.NotificationEvent]{API: sqsClient, QueueURL: env["PUSH_QUEUE_URL"], Handle: d.Notify, Log: slog.Default(),
 		Parallel: 4}
 	lambda.Start(c.HandleBatch)
 }

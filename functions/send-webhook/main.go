@@ -20,7 +20,8 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("MESSAGES_TABLE", "WEBHOOK_QUEUE_URL", "WEBHOOK_CHANNEL_URL")
+	cfg, env := config.MustLoad("MESSAGES_TABLE", "WEBHOOK_QUEUE_URL", "WEBHOOK_CHANNEL_URL", "CALLBACKS_QUEUE_URL")
+	sqsClient := sqs.NewFromConfig(cfg)
 	d := messages.Dispatcher{
 		Channel: messages.Webhook,
 		Store:   store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]),
@@ -29,8 +30,10 @@ func main() {
 		Lease:   config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
 		Now:     time.Now,
 		Metrics: metrics.Stdout,
+		// The delivery callbacks of each final status, as senders asked.
+		Callbacks: queue.Queue{API: sqsClient, URL: env["CALLBACKS_QUEUE_URL"]},
 	}
-	c := queue.Consumer[messages.NotificationEvent]{API: sqs.NewFromConfig(cfg), QueueURL: env["WEBHOOK_QUEUE_URL"], Handle: d.Notify, Log: slog.Default(),
+	c := queue.Consumer[messages.NotificationEvent]{API: sqsClient, QueueURL: env["WEBHOOK_QUEUE_URL"], Handle: d.Notify, Log: slog.Default(),
 		Parallel: 10} // a batch waits one timeout at most
 	lambda.Start(c.HandleBatch)
 }

@@ -22,13 +22,13 @@ func main() {
 	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "DOCUMENTS_BUCKET")
 	db := dynamodb.NewFromConfig(cfg)
 	msgs := store.NewMessages(db, env["MESSAGES_TABLE"])
-	sub := messages.Submitter{
+	sub := messages.CountedSubmitter{Quotas: msgs, Submitter: messages.Submitter{
 		Store:     msgs,
 		Payments:  msgs,
 		Documents: presign.Documents{Bucket: presign.New(cfg, env["DOCUMENTS_BUCKET"])},
 		Created:   queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]},
 		Now:       time.Now,
 		Metrics:   metrics.Stdout,
-	}
+	}}
 	apigateway.Start(httpapi.NewMux(httpapi.SubmitMessageInBody(store.NewServices(db, env["SERVICES_TABLE"]), sub)))
 }

@@ -37,6 +37,8 @@ const (
 	MessageWriteAdvanced Group = "ApiMessageWriteAdvanced"
 	// PaymentWrite reports payments (the payment system's receipts).
 	PaymentWrite Group = "ApiPaymentWrite"
+	// CallbackWrite configures the calling service's delivery callbacks.
+	CallbackWrite Group = "ApiCallbackWrite"
 )
 
 // AllGroups lists every group the platform knows, in a stable order.
@@ -45,7 +47,7 @@ var AllGroups = []Group{
 	PublicServiceRead, PublicServiceList, ServiceByRecipientQuery, MessageRead,
 	MessageWrite, LimitedMessageWrite, MessageWriteDefaultAddress, MessageList,
 	InfoRead, DebugRead, UserAdmin, DevelopmentProfileWrite, InstallationWrite,
-	MessageWriteAdvanced, PaymentWrite,
+	MessageWriteAdvanced, PaymentWrite, CallbackWrite,
 }
 
 // Known reports whether g is one of AllGroups (exact, case-sensitive match).

@@ -2,14 +2,19 @@ package campaign
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/digital-citizenship/functions/pkg/ids"
 )
 
 const md = "Gentile cittadino, è disponibile il nuovo avviso di pagamento della TARI per il 2026: paga entro la scadenza."
@@ -117,5 +122,88 @@ func TestResults_JournalSurvivesAPartialLine(t *testing.T) {
 	recs, err := ReadResults(path)
 	if err != nil || len(recs) != 2 || recs[1].MessageID != "01B" {
 		t.Fatalf("%v %+v", err, recs)
+	}
+}
+
+// TestPoll_ReadsTheList: the statuses of 1,000 messages come from 10 pages
+// of the list, between the first and last message's creation times; a key
+// that may not list reads each message instead (1,000 requests).
+func TestPoll_ReadsTheList(t *testing.T) {
+	start := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	var records []Record
+	for i := range 1000 {
+		id := ids.ULID(start.Add(time.Duration(i) * time.Millisecond))
+		records = append(records, Record{Result: Result{Line: i + 2, FiscalCode: "SPNDNL80R13C555X", MessageID: id}})
+	}
+	sorted := slices.Clone(records)
+	slices.SortFunc(sorted, func(a, b Record) int { return strings.Compare(b.MessageID, a.MessageID) })
+	for _, listing := range []bool{true, false} {
+		var pages, singles atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/api/v1/messages" {
+				pages.Add(1)
+				if !listing {
+					w.Header().Set("Content-Type", "application/problem+json")
+					w.WriteHeader(403)
+					_, _ = w.Write([]byte(`{"title":"You are not allowed here","status":403,"detail":"no"}`))
+					return
+				}
+				q := r.URL.Query()
+				if !q.Has("cursor") && (q.Get("since") != "2026-12-06T10:00:00.000Z" || q.Get("until") != "2026-12-06T10:00:01.000Z") {
+					t.Errorf("since %s until %s", q.Get("since"), q.Get("until"))
+				}
+				from, _ := strconv.Atoi(q.Get("cursor"))
+				page := map[string]any{"page_size": 100}
+				var items []map[string]any
+				for _, rec := range sorted[from:min(from+100, len(sorted))] {
+					items = append(items, map[string]any{"id": rec.MessageID, "status": "PROCESSED", "notification": map[string]string{"email": "SENT"}})
+				}
+				page["items"] = items
+				if from+100 < len(sorted) {
+					page["next"] = "/api/v1/messages?cursor=" + strconv.Itoa(from+100)
+				}
+				_ = json.NewEncoder(w).Encode(page)
+				return
+			}
+			singles.Add(1)
+			_, _ = w.Write([]byte(`{"status":"REJECTED","rejection_reason":"USER_NOT_FOUND"}`))
+		}))
+		recs := slices.Clone(records)
+		st, err := Poll(context.Background(), Client{API: srv.URL, Key: "k"}, recs, 8, nil)
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := Summarize(recs)
+		switch {
+		case listing && (st != PollStats{Pages: 10} || pages.Load() != 10 || singles.Load() != 0 ||
+			s.ByStatus["PROCESSED"] != 1000 || s.Channels["email SENT"] != 1000):
+			t.Fatalf("listing: %+v, %d pages, %d singles, %+v", st, pages.Load(), singles.Load(), s)
+		case !listing && (st != PollStats{Pages: 1, Singles: 1000} || s.Rejected["USER_NOT_FOUND"] != 1000):
+			t.Fatalf("not listing: %+v, %+v", st, s)
+		}
+		t.Logf("1,000 messages: %d requests (listing: %v)", st.Requests(), listing)
+	}
+}
+
+func TestParseAtAndSchedule(t *testing.T) {
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	for in, want := range map[string]string{"+2m": "2026-12-06T10:02:00Z", "2026-12-06T12:00:00+01:00": "2026-12-06T11:00:00Z",
+		"+30s": "", "+8d": "", "+200h": "", "2026-12-06T10:00:30Z": "", "tomorrow": ""} {
+		at, err := ParseAt(in, now)
+		if got := ""; err == nil {
+			got = at.Format(time.RFC3339)
+			if got != want {
+				t.Errorf("ParseAt(%s) = %s, want %s", in, got, want)
+			}
+		} else if want != "" {
+			t.Errorf("ParseAt(%s): %v", in, err)
+		}
+	}
+	rows := []Row{{Line: 2, Body: []byte(`{"fiscal_code":"X"}`), Key: "dcp:abc:2"}}
+	Schedule(rows, now.Add(time.Hour))
+	if string(rows[0].Body) != `{"scheduled_at":"2026-12-06T11:00:00.000Z","fiscal_code":"X"}` || rows[0].Key != "dcp:abc:2:at20261206T110000.000Z" {
+		t.Fatalf("scheduled row %s %s", rows[0].Body, rows[0].Key)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/digital-citizenship/functions/pkg/fiscalcode"
 	"github.com/digital-citizenship/functions/pkg/messages"
@@ -201,4 +202,37 @@ func build(line int, v map[string]string, tmpl *Template, fileHash string) (Row,
 		return fail("%s", strings.ReplaceAll(problem.As(err).Detail, "\n", "; "))
 	}
 	return Row{Line: line, FiscalCode: fc, Body: raw, Key: fmt.Sprintf("dcp:%s:%d", fileHash, line)}, nil
+}
+
+// ParseAt reads dcp send's --at: an RFC 3339 time, or +DURATION from now;
+// it must be from 1 minute to 7 days ahead of now, as the API requires.
+func ParseAt(s string, now time.Time) (time.Time, error) {
+	var at time.Time
+	if d, ok := strings.CutPrefix(s, "+"); ok {
+		dur, err := time.ParseDuration(d)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("--at %s: not +DURATION (+2m, +1h30m)", s)
+		}
+		at = now.Add(dur)
+	} else {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("--at %s: not an RFC 3339 time (2026-12-24T09:00:00+01:00) nor +DURATION", s)
+		}
+		at = t
+	}
+	if at.Before(now.Add(messages.MinScheduleAhead)) || at.After(now.Add(messages.MaxScheduleAhead)) {
+		return time.Time{}, fmt.Errorf("--at %s: not from 1 minute to 7 days ahead", s)
+	}
+	return at.UTC().Truncate(time.Millisecond), nil
+}
+
+// Schedule makes every row's message a scheduled one, for at; its key names
+// the time, so that a run with another --at is another campaign.
+func Schedule(rows []Row, at time.Time) {
+	ts := messages.FormatTime(at)
+	for i := range rows {
+		rows[i].Body = append([]byte(`{"scheduled_at":"`+ts+`",`), rows[i].Body[1:]...)
+		rows[i].Key += ":at" + at.Format("20060102T150405.000Z")
+	}
 }

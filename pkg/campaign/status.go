@@ -4,15 +4,88 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/ids"
+	"github.com/digital-citizenship/functions/pkg/messages"
 )
 
-// Poll reads the status of every record that has a message id, concurrency
-// at a time, and fills its status columns; p hears of each one.
-func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Progress) error {
-	work := make(chan int)
+// PollStats says how a poll read the statuses.
+type PollStats struct {
+	// Pages are the requests to the list of what the service sent;
+	// Singles those to getMessage, for messages the list did not show.
+	Pages, Singles int
+}
+
+// Requests is the number of API requests the poll made.
+func (s PollStats) Requests() int { return s.Pages + s.Singles }
+
+// Poll reads the status of every record that has a message id and fills
+// its status columns; p hears of each one. It pages through the list of
+// what the service sent (GET /api/v1/messages, 100 a request) between the
+// creation times of the first and last message, which the message ids
+// carry; messages the list does not show (a key without ApiMessageRead,
+// erased messages) are read one by one, concurrency at a time.
+func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Progress) (PollStats, error) {
+	var st PollStats
+	byID := map[string]*Record{}
+	var first, last time.Time
+	for i := range records {
+		r := &records[i]
+		if r.MessageID == "" {
+			continue
+		}
+		byID[r.MessageID] = r
+		if at := ids.Time(r.MessageID); !at.IsZero() {
+			if first.IsZero() || at.Before(first) {
+				first = at
+			}
+			if at.After(last) {
+				last = at
+			}
+		}
+	}
+	done := func(r *Record) {
+		delete(byID, r.MessageID)
+		if p != nil {
+			p.Done(r.Result)
+		}
+	}
+	if !first.IsZero() {
+		q := url.Values{"page_size": {"100"}, "since": {messages.FormatTime(first)}, "until": {messages.FormatTime(last.Add(time.Millisecond))}}
+		path := "/api/v1/messages?" + q.Encode()
+		for path != "" && len(byID) > 0 {
+			res, err := c.Do(ctx, "GET", path, nil, nil)
+			if err != nil {
+				return st, err
+			}
+			st.Pages++
+			if res.Status != http.StatusOK {
+				break // not allowed to list: read each message
+			}
+			items, _ := res.Body["items"].([]any)
+			for _, it := range items {
+				item, _ := it.(map[string]any)
+				id, _ := item["id"].(string)
+				if r, ok := byID[id]; ok {
+					r.fill(item)
+					done(r)
+				}
+			}
+			path, _ = res.Body["next"].(string)
+		}
+	}
+	rest := make([]*Record, 0, len(byID))
+	for _, r := range byID {
+		rest = append(rest, r)
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].Line < rest[j].Line })
+	st.Singles = len(rest)
+	work := make(chan *Record)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
@@ -20,8 +93,7 @@ func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Pr
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				r := &records[i]
+			for r := range work {
 				res, err := c.Do(ctx, "GET", "/api/v1/messages/"+r.FiscalCode+"/"+r.MessageID, nil, nil)
 				switch {
 				case err != nil:
@@ -31,12 +103,7 @@ func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Pr
 					}
 					mu.Unlock()
 				case res.Status == http.StatusOK:
-					r.Status, _ = res.Body["status"].(string)
-					r.RejectionReason, _ = res.Body["rejection_reason"].(string)
-					n, _ := res.Body["notification"].(map[string]any)
-					r.Email, _ = n["email"].(string)
-					r.Push, _ = n["push"].(string)
-					r.Webhook, _ = n["webhook"].(string)
+					r.fill(res.Body)
 				default:
 					r.Status = "UNKNOWN"
 					r.Error = describe(res)
@@ -47,12 +114,9 @@ func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Pr
 			}
 		}()
 	}
-	for i := range records {
-		if records[i].MessageID == "" {
-			continue
-		}
+	for _, r := range rest {
 		select {
-		case work <- i:
+		case work <- r:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
@@ -62,9 +126,21 @@ func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Pr
 	close(work)
 	wg.Wait()
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return st, ctx.Err()
 	}
-	return firstErr
+	return st, firstErr
+}
+
+// fill sets the status columns from a message as getMessage or the list
+// shows it.
+func (r *Record) fill(m map[string]any) {
+	r.Status, _ = m["status"].(string)
+	r.RejectionReason, _ = m["rejection_reason"].(string)
+	n, _ := m["notification"].(map[string]any)
+	r.Email, _ = n["email"].(string)
+	r.Push, _ = n["push"].(string)
+	r.Webhook, _ = n["webhook"].(string)
+	r.Error = ""
 }
 
 // Summary counts what the records say.
@@ -80,7 +156,7 @@ type Summary struct {
 // Summarize counts records.
 func Summarize(records []Record) Summary {
 	s := Summary{Rows: len(records), ByStatus: map[string]int{}, Rejected: map[string]int{}, Channels: map[string]int{}}
-	final := map[string]bool{"PROCESSED": true, "REJECTED": true, "FAILED": true}
+	final := map[string]bool{"PROCESSED": true, "REJECTED": true, "FAILED": true, "CANCELLED": true}
 	for _, r := range records {
 		if r.MessageID == "" {
 			s.NotSent++

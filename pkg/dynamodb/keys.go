@@ -6,6 +6,7 @@
 //	               SUB#<subscription id>      #               a subscription and its key hashes
 //	               KEY#<sha256 of key>        #               key index: hash -> subscription
 //	ServicesTable  SERVICE#<service id>       V#<version:16>  every version of a service
+//	               SERVICE#<service id>       ~CALLBACK       its callback configuration (after the versions)
 //	               VISIBLE                    SERVICE#<id>    the catalogue of visible services
 //	ProfilesTable  PROFILE#<fiscal code>      V#<version:16>  every version of a profile
 //	               PROFILE#<fiscal code>      ~BOUNCE         the address that bounced or complained
@@ -22,10 +23,18 @@
 //	               INBOX#<fiscal code>        SENDER#<id>     a service that wrote to the citizen
 //	               IDEM#<service>#<key hash>  #               an Idempotency-Key (expires_at TTL)
 //	               RECEIPT#<payee>#<notice>   #               a payment receipt (expires_at TTL, 30 days)
+//	               QUOTA#<service>#<day>#<NN> #               a counter of a service's messages of a day (Europe/Rome),
+//	                                                          one of up to 16 shards (n; expires_at TTL, 2 days after)
 //
 //	MessagesTable  AcceptedIndex (keys only): accepted_shard ACCEPTED#<00-15>, requeue_at (epoch seconds):
 //	               the messages still ACCEPTED, by the time from which requeue-messages counts.
 //	MessagesTable  PaymentIndex (keys only): payment_key <payee>#<notice>: the messages of a payment notice.
+//	MessagesTable  ScheduledIndex (keys only): sched_shard SCHED#<00-15>, sched_at (epoch seconds): the
+//	               SCHEDULED messages not yet released, by their time.
+//	MessagesTable  SenderIndex: sender_shard <service>#<00-15>, sk MSG#<ulid>: what a service sent, by time
+//	               (the list's attributes projected: sent.go).
+//	MessagesTable  ReferenceIndex: ref_key <service>#<sha256 of reference, 32 hex>, sk MSG#<ulid>:
+//	               a service's messages by its own reference (sparse: messages with one).
 package dynamodb
 
 import "fmt"
@@ -51,6 +60,14 @@ const (
 	acceptedPfx       = "ACCEPTED#"
 	attrAcceptedShard = "accepted_shard"
 	attrRequeueAt     = "requeue_at"
+	scheduledIndex    = "ScheduledIndex"
+	schedPfx          = "SCHED#"
+	attrSchedShard    = "sched_shard"
+	attrSchedAt       = "sched_at"
+	senderIndex       = "SenderIndex"
+	attrSenderShard   = "sender_shard"
+	referenceIndex    = "ReferenceIndex"
+	attrRefKey        = "ref_key"
 )
 
 func userPK(email string) string             { return "USER#" + email }
@@ -67,6 +84,9 @@ func tokenPK(id string) string               { return "TOKEN#" + id }
 func userDataPK(fiscalCode string) string    { return "UDP#" + fiscalCode }
 func receiptPK(payee, notice string) string  { return "RECEIPT#" + payee + "#" + notice }
 func paymentKey(payee, notice string) string { return payee + "#" + notice }
+func quotaPK(serviceID, day string, shard int) string {
+	return fmt.Sprintf("QUOTA#%s#%s#%02d", serviceID, day, shard)
+}
 
 // userDataDuePK is the partition of the index of open user-data requests
 // of a choice.
@@ -101,6 +121,10 @@ const visiblePK = "VISIBLE"
 func visibleSK(serviceID string) string { return servicePfx + serviceID }
 
 const servicePfx = "SERVICE#"
+
+// callbackSK sorts after every version: read backwards, a service's
+// partition gives its callback configuration and its latest version.
+const callbackSK = "~CALLBACK"
 
 // The reminders' index: an ADVANCED message with a due date is in it until
 // its last reminder, by the time of the next one.

@@ -82,6 +82,16 @@ type messageItem struct {
 	// Attachments are an ADVANCED message's documents, as declared.
 	Attachments []messages.Attachment `dynamodbav:"attachments,omitempty"`
 	Reference   string                `dynamodbav:"reference,omitempty"`
+	// SenderIndex's and ReferenceIndex's partitions (sent.go).
+	SenderShard string `dynamodbav:"sender_shard,omitempty"`
+	RefKey      string `dynamodbav:"ref_key,omitempty"`
+	// A scheduled message: its time, and ScheduledIndex's key until it is
+	// released (scheduled.go).
+	ScheduledAt *time.Time `dynamodbav:"scheduled_at,omitempty"`
+	SchedShard  string     `dynamodbav:"sched_shard,omitempty"`
+	SchedAt     int64      `dynamodbav:"sched_at,omitempty"`
+	// The delivery callbacks its sender asked for (its read, its payment).
+	Callbacks []string `dynamodbav:"callbacks,omitempty"`
 }
 
 type reminderItem struct {
@@ -112,36 +122,63 @@ type idempotencyItem struct {
 // Create implements messages.Store. The message enters AcceptedIndex, which
 // it leaves once process-message receives it.
 func (s *Messages) Create(ctx context.Context, m messages.Message, idem *messages.Idempotency) error {
+	if idem == nil {
+		return wrap("create message", s.t.create(ctx, messageItemOf(m)))
+	}
+	writes, err := s.createWrites(m, idem)
+	if err != nil {
+		return err
+	}
+	return wrap("create message", s.t.transact(ctx, writes...))
+}
+
+// messageItemOf is the item of a new message.
+func messageItemOf(m messages.Message) messageItem {
 	it := messageItem{PK: inboxPK(m.FiscalCode), SK: messageSK(m.ID), ID: m.ID,
 		FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID, SenderUserID: m.SenderUserID,
 		TimeToLive: m.TimeToLive, CreatedAt: m.CreatedAt, Pending: true, Content: m.Content, Status: string(m.Status),
 		StatusAt: m.StatusAt, DefaultEmail: m.DefaultEmail, AcceptedShard: acceptedShard(m.ID), RequeueAt: m.CreatedAt.Unix(),
 		FeatureLevel: m.FeatureLevel, Payee: m.Payee, PaymentStatus: m.PaymentStatus, Attachments: m.Attachments,
-		Reference: m.Reference}
+		Reference: m.Reference, SenderShard: senderShard(m.SenderServiceID, m.ID), Callbacks: m.Callbacks}
+	if m.Reference != "" {
+		it.RefKey = refKey(m.SenderServiceID, m.Reference)
+	}
+	if m.Status == messages.Scheduled {
+		// In ScheduledIndex until released, then in AcceptedIndex.
+		at := m.ScheduledAt
+		it.ScheduledAt, it.SchedShard, it.SchedAt = &at, schedShard(messages.ScheduledShard(m.ID)), at.Unix()
+		it.AcceptedShard, it.RequeueAt = "", 0
+	}
 	if m.PaymentStatus != "" && m.Content != nil && m.Content.PaymentData != nil {
 		it.PaymentKey = paymentKey(m.Payee, m.Content.PaymentData.NoticeNumber)
 	}
-	if idem == nil {
-		return wrap("create message", s.t.create(ctx, it))
-	}
-	put, err := s.t.createInput(it)
+	return it
+}
+
+// createWrites are the writes that create a message, and its idempotency
+// record when idem is set, in a transaction: the message first.
+func (s *Messages) createWrites(m messages.Message, idem *messages.Idempotency) ([]types.TransactWriteItem, error) {
+	put, err := s.t.createInput(messageItemOf(m))
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if idem == nil {
+		return []types.TransactWriteItem{{Put: put}}, nil
 	}
 	av, err := attributevalue.MarshalMap(idempotencyItem{idempotencyPK(idem.ServiceID, idem.KeyHash), metaSK,
 		idem.BodyHash, idem.FiscalCode, idem.MessageID, idem.ExpiresAt.Unix()})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// An expired record may linger until DynamoDB's TTL sweep: it may be replaced.
 	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK)).
 		Or(expression.Name(attrExpires).LessThan(expression.Value(m.CreatedAt.Unix())))).Build()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	idemPut := &types.Put{TableName: &s.t.name, Item: av, ConditionExpression: cond.Condition(),
 		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}
-	return wrap("create message", s.t.transact(ctx, types.TransactWriteItem{Put: idemPut}, types.TransactWriteItem{Put: put}))
+	return []types.TransactWriteItem{{Put: put}, {Put: idemPut}}, nil
 }
 
 // Idempotency implements messages.Store.
@@ -176,9 +213,12 @@ func (it messageItem) message() messages.Message {
 		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{},
 		IsRead: it.IsRead, IsArchived: it.IsArchived, StatusVersion: it.StatusVersion, DefaultEmail: it.DefaultEmail,
 		Requeues: it.Requeues, FeatureLevel: it.FeatureLevel, Payee: it.Payee, PaymentStatus: it.PaymentStatus,
-		Attachments: it.Attachments, Reference: it.Reference}
+		Attachments: it.Attachments, Reference: it.Reference, Callbacks: it.Callbacks}
 	if it.PaidAt != nil {
 		m.PaidAt = *it.PaidAt
+	}
+	if it.ScheduledAt != nil {
+		m.ScheduledAt = *it.ScheduledAt
 	}
 	if it.RemindAt != 0 {
 		m.ReminderPlan, m.RemindAt = it.ReminderPlan, time.Unix(it.RemindAt, 0)
@@ -205,7 +245,7 @@ func (it messageItem) message() messages.Message {
 
 // notFinal holds while the message may still change status.
 func notFinal(extra ...messages.Status) expression.ConditionBuilder {
-	ops := []expression.OperandBuilder{expression.Value(messages.Throttled)}
+	ops := []expression.OperandBuilder{expression.Value(messages.Throttled), expression.Value(messages.Scheduled)}
 	for _, s := range extra {
 		ops = append(ops, expression.Value(s))
 	}
@@ -465,7 +505,8 @@ func (s *Messages) Stale(ctx context.Context, due time.Time, limit int) ([]messa
 			} else if err != nil {
 				return nil, wrap("read a stale message", err)
 			}
-			if it.Status == string(messages.Accepted) {
+			// ACCEPTED, or SCHEDULED and released (then in AcceptedIndex).
+			if it.Status == string(messages.Accepted) || it.Status == string(messages.Scheduled) {
 				out = append(out, it.message())
 			}
 		}
@@ -477,6 +518,7 @@ func (s *Messages) Stale(ctx context.Context, due time.Time, limit int) ([]messa
 func (s *Messages) MarkRequeued(ctx context.Context, fiscalCode, id string, requeues int, next time.Time) error {
 	upd := expression.Set(expression.Name(attrRequeueAt), expression.Value(next.Unix())).
 		Set(expression.Name("requeues"), expression.Value(requeues))
-	cond := expression.Name("status").Equal(expression.Value(messages.Accepted)).And(expression.AttributeExists(expression.Name(attrAcceptedShard)))
+	cond := expression.Name("status").In(expression.Value(messages.Accepted), expression.Value(messages.Scheduled)).
+		And(expression.AttributeExists(expression.Name(attrAcceptedShard)))
 	return wrap("mark requeued", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, cond, nil))
 }

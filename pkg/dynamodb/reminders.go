@@ -23,28 +23,35 @@ func remindShard(n int) string { return fmt.Sprintf("%s%02d", remindPfx, n) }
 // DueReminders implements messages.ReminderStore: one query of a shard of
 // ReminderIndex (keys only). The cursor is the last key read.
 func (s *Messages) DueReminders(ctx context.Context, shard int, due time.Time, limit int, cursor string) ([]messages.MessageRef, string, error) {
-	kc := expression.Key(attrRemindShard).Equal(expression.Value(remindShard(shard))).
-		And(expression.Key(attrRemindAt).LessThanEqual(expression.Value(due.Unix())))
+	return s.due(ctx, reminderIndex, attrRemindShard, remindShard(shard), attrRemindAt, due, limit, cursor)
+}
+
+// due queries a sparse index of messages by time (a shard's partition
+// shardValue of shardAttr, atAttr epoch seconds) for those due at or before
+// due: a page of limit keys, and the cursor of the next.
+func (s *Messages) due(ctx context.Context, index, shardAttr, shardValue, atAttr string, due time.Time, limit int, cursor string) ([]messages.MessageRef, string, error) {
+	kc := expression.Key(shardAttr).Equal(expression.Value(shardValue)).
+		And(expression.Key(atAttr).LessThanEqual(expression.Value(due.Unix())))
 	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return nil, "", err
 	}
-	in := &dynamodb.QueryInput{TableName: &s.t.name, IndexName: aws.String(reminderIndex),
+	in := &dynamodb.QueryInput{TableName: &s.t.name, IndexName: aws.String(index),
 		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
 		Limit: aws.Int32(int32(limit))}
 	if cursor != "" {
 		raw, err := paging.Decode(cursor, "")
 		parts := strings.Split(raw, "\n")
 		if err != nil || len(parts) != 3 {
-			return nil, "", fmt.Errorf("bad reminders cursor")
+			return nil, "", fmt.Errorf("bad %s cursor", index)
 		}
 		in.ExclusiveStartKey = key(parts[0], parts[1])
-		in.ExclusiveStartKey[attrRemindShard] = &types.AttributeValueMemberS{Value: remindShard(shard)}
-		in.ExclusiveStartKey[attrRemindAt] = &types.AttributeValueMemberN{Value: parts[2]}
+		in.ExclusiveStartKey[shardAttr] = &types.AttributeValueMemberS{Value: shardValue}
+		in.ExclusiveStartKey[atAttr] = &types.AttributeValueMemberN{Value: parts[2]}
 	}
 	res, err := s.t.api.Query(ctx, in)
 	if err != nil {
-		return nil, "", wrap("find due reminders", err)
+		return nil, "", wrap("query "+index, err)
 	}
 	refs := make([]messages.MessageRef, 0, len(res.Items))
 	for _, k := range res.Items {
@@ -53,7 +60,7 @@ func (s *Messages) DueReminders(ctx context.Context, shard int, due time.Time, l
 	}
 	next := ""
 	if lk := res.LastEvaluatedKey; lk != nil {
-		at, _ := lk[attrRemindAt].(*types.AttributeValueMemberN)
+		at, _ := lk[atAttr].(*types.AttributeValueMemberN)
 		if at != nil {
 			next = paging.Encode(stringAttr(lk, attrPK) + "\n" + stringAttr(lk, attrSK) + "\n" + at.Value)
 		}

@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/digital-citizenship/functions/pkg/paging"
+	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/services"
 )
 
@@ -31,19 +35,44 @@ type serviceItem struct {
 	MaxAllowedPaymentAmount int64    `dynamodbav:"max_allowed_payment_amount"`
 	Version                 int      `dynamodbav:"version"`
 	ReminderOffsets         []int    `dynamodbav:"reminder_offsets,omitempty"`
+	DailyMessageLimit       int      `dynamodbav:"daily_message_limit,omitempty"`
 }
 
 // Latest implements services.Store.
 func (s *Services) Latest(ctx context.Context, id string) (services.Service, error) {
-	var it serviceItem
-	if err := s.t.latest(ctx, servicePK(id), &it); err != nil {
+	// One query, backwards: the callback configuration, if any, then the
+	// latest version.
+	kc := expression.Key(attrPK).Equal(expression.Value(servicePK(id)))
+	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return services.Service{}, err
+	}
+	res, err := s.t.api.Query(ctx, &dynamodb.QueryInput{TableName: &s.t.name, KeyConditionExpression: e.KeyCondition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(2)})
+	if err != nil {
 		return services.Service{}, fmt.Errorf("latest service: %w", err)
+	}
+	var it serviceItem
+	var events []string
+	found := false
+	for _, item := range res.Items {
+		if isVersion(item) {
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return services.Service{}, err
+			}
+			found = true
+			break
+		}
+		events = callbackEvents(item)
+	}
+	if !found {
+		return services.Service{}, fmt.Errorf("latest service: %w", problem.ErrNotFound)
 	}
 	return services.Service{ServiceID: it.ServiceID, ServiceName: it.ServiceName, OrganizationName: it.OrganizationName,
 		DepartmentName: it.DepartmentName, OrganizationFiscalCode: it.OrganizationFiscalCode,
 		AuthorizedCIDRs: nonNil(it.AuthorizedCIDRs), AuthorizedRecipients: nonNil(it.AuthorizedRecipients),
 		IsVisible: it.IsVisible, MaxAllowedPaymentAmount: it.MaxAllowedPaymentAmount, Version: it.Version,
-		ReminderOffsets: it.ReminderOffsets}, nil
+		ReminderOffsets: it.ReminderOffsets, DailyMessageLimit: it.DailyMessageLimit, CallbackEvents: events}, nil
 }
 
 type visibleItem struct {
@@ -59,7 +88,7 @@ type visibleItem struct {
 func (s *Services) Create(ctx context.Context, v services.Service) error {
 	it := serviceItem{servicePK(v.ServiceID), versionSK(v.Version), v.ServiceID, v.ServiceName, v.OrganizationName,
 		v.DepartmentName, v.OrganizationFiscalCode, v.AuthorizedCIDRs, v.AuthorizedRecipients, v.IsVisible,
-		v.MaxAllowedPaymentAmount, v.Version, v.ReminderOffsets}
+		v.MaxAllowedPaymentAmount, v.Version, v.ReminderOffsets, v.DailyMessageLimit}
 	put, err := s.t.createInput(it)
 	if err != nil {
 		return err

@@ -33,6 +33,16 @@ func TestStores_Contract(t *testing.T) {
 		storetest.HoldingsContract(t, NewHoldings(db, p, m), storetest.HoldingsStores{Profiles: NewProfiles(db, p),
 			Messages: NewMessages(db, m), Installations: NewInstallations(db, p), UserData: NewUserData(db, p)})
 	})
+	t.Run("callbacks", func(t *testing.T) { storetest.CallbacksContract(t, NewServices(db, st.Refs["ServicesTable"])) })
+	t.Run("scheduled", func(t *testing.T) {
+		_, fresh := awstest.Stack(t)
+		storetest.ScheduledContract(t, NewMessages(db, fresh.Refs["MessagesTable"]))
+	})
+	t.Run("quotas", func(t *testing.T) { storetest.QuotasContract(t, NewMessages(db, st.Refs["MessagesTable"])) })
+	t.Run("sent", func(t *testing.T) {
+		_, fresh := awstest.Stack(t)
+		storetest.SentContract(t, NewMessages(db, fresh.Refs["MessagesTable"]))
+	})
 	t.Run("lists", func(t *testing.T) {
 		_, fresh := awstest.Stack(t)
 		storetest.ListsContract(t, NewServices(db, fresh.Refs["ServicesTable"]), NewMessages(db, fresh.Refs["MessagesTable"]))

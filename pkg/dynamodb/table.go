@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -27,6 +29,13 @@ type API interface {
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
+// batchGetter is the client's BatchGetItem, asked for only where it is used
+// (the daily counters), so that the functions that never read counters do
+// not link its code (API's methods are linked into every store's user).
+type batchGetter interface {
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 // table is one DynamoDB table and the helpers every store shares.
@@ -223,18 +232,40 @@ func (t table) updateInput(pk, sk string, upd expression.UpdateBuilder, cond exp
 // A transaction needs no token of ours: the SDK gives each call a
 // ClientRequestToken, the same on its retries, and DynamoDB answers a retry
 // of a transaction that succeeded with success (for 10 minutes).
+//
+// A transaction cancelled only because another one held one of its items
+// (TransactionConflict: a citizen's messages processed at once write the
+// same sender item) wrote nothing; it is tried again, a few times, after a
+// short random pause (the SDK does not retry it).
 func (t table) transact(ctx context.Context, items ...types.TransactWriteItem) error {
-	_, err := t.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
+	for attempt := 0; ; attempt++ {
+		_, err := t.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return err
+		}
+		conflict := false
 		for _, r := range tce.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed":
 				return fmt.Errorf("%w: %v", problem.ErrConflict, err)
+			case "TransactionConflict":
+				conflict = true
 			}
 		}
+		if !conflict || attempt == transactRetries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(10+mathrand.IntN(40<<attempt)) * time.Millisecond):
+		}
 	}
-	return err
 }
+
+// transactRetries bounds the tries of a transaction in conflict.
+const transactRetries = 5
 
 func conflictOn(err error) error {
 	var ccf *types.ConditionalCheckFailedException

@@ -24,9 +24,12 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 // TestSubmitMessage_AWSRequests counts the HTTP requests the real SDK clients
-// send to AWS (the emulators) on the submit path: the budget is 2 (store and
-// enqueue) when the authorizer handed over the caller's service, as it does
-// for every service that fits in its context; 3 when the service is read.
+// send to AWS (the emulators) on the submit path: the budget is 2 (store,
+// with the day's counter, and enqueue) when the authorizer handed over the
+// caller's service, as it does for every service that fits in its context;
+// 3 when the service is read, or when the environment reads the day's
+// counters (its first submission of a service's day, then at most once a
+// second; the clock stands still here).
 func TestSubmitMessage_AWSRequests(t *testing.T) {
 	cfg, st := awstest.Stack(t)
 	var n atomic.Int32
@@ -44,14 +47,19 @@ func TestSubmitMessage_AWSRequests(t *testing.T) {
 	if err := svcs.Create(context.Background(), svc); err != nil {
 		t.Fatal(err)
 	}
-	sub := messages.Submitter{Store: store.NewMessages(db, st.Refs["MessagesTable"]),
-		Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: st.Refs["CreatedMessagesQueue"]}, Now: time.Now}
+	msgs := store.NewMessages(db, st.Refs["MessagesTable"])
+	now := time.Now()
+	sub := messages.CountedSubmitter{Quotas: msgs, Submitter: messages.Submitter{Store: msgs,
+		Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: st.Refs["CreatedMessagesQueue"]}, Now: func() time.Time { return now }}}
 	mux := httpapi.NewMux(httpapi.SubmitMessage(svcs, sub))
 	for _, tc := range []struct {
 		key       string
 		inContext bool
 		budget    int32
-	}{{"", true, 2}, {"idem-1", true, 2}, {"", false, 3}} {
+	}{
+		{"", true, 3}, // the environment's first: it reads the day's counters (then at most once a second)
+		{"", true, 2}, {"idem-1", true, 2}, {"", false, 3},
+	} {
 		key := tc.key
 		n.Store(0)
 		req := httptest.NewRequest("POST", "/api/v1/messages/"+fc, strings.NewReader(newMessage))
@@ -67,6 +75,9 @@ func TestSubmitMessage_AWSRequests(t *testing.T) {
 			t.Fatalf("submit: %d %s", rec.Code, rec.Body)
 		}
 		t.Logf("submit (Idempotency-Key %q, service in the authorizer context %v): %d AWS requests", key, tc.inContext, n.Load())
+		if rec.Header().Get("RateLimit-Remaining") == "" {
+			t.Fatalf("no RateLimit headers: %v", rec.Header())
+		}
 		if n.Load() > tc.budget {
 			t.Fatalf("submit made %d AWS requests, budget %d", n.Load(), tc.budget)
 		}

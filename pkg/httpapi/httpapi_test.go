@@ -27,8 +27,9 @@ type world struct {
 	msgs     *storetest.Messages
 	accounts *storetest.Accounts
 	created  *storetest.Queue
-	// profileEvents gets the profile events.
+	// profileEvents gets the profile events; callbacks the delivery callbacks.
 	profileEvents *storetest.Queue
+	callbacks     *storetest.Queue
 	userData      *storetest.UserData
 	files         *storetest.Files
 	plan          *storetest.UsagePlan
@@ -41,11 +42,12 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	w := &world{svcs: &storetest.Services{}, profiles: &storetest.Profiles{}, msgs: &storetest.Messages{},
-		accounts: &storetest.Accounts{}, created: &storetest.Queue{}, profileEvents: &storetest.Queue{}, plan: &storetest.UsagePlan{},
+		accounts: &storetest.Accounts{}, created: &storetest.Queue{}, profileEvents: &storetest.Queue{}, callbacks: &storetest.Queue{}, plan: &storetest.UsagePlan{},
 		installations: &storetest.Installations{}, endpoints: &storetest.PushEndpoints{},
 		userData: &storetest.UserData{}, files: &storetest.Files{}}
 	w.registrar = push.Registrar{Store: w.installations, Endpoints: w.endpoints}
-	sub := messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now, Payments: w.msgs, Documents: w.files}
+	sub := messages.CountedSubmitter{Quotas: w.msgs, Submitter: messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now,
+		Payments: w.msgs, Documents: w.files}}
 	w.mux = httpapi.NewMux(
 		httpapi.GetInfo(w.svcs), httpapi.GetProfile(w.svcs, w.profiles), httpapi.UpsertProfile(w.svcs, w.profiles, w.profileEvents, time.Now),
 		httpapi.SubmitMessage(w.svcs, sub), httpapi.GetMessage(w.svcs, w.msgs, w.profiles),
@@ -57,12 +59,16 @@ func newWorld(t *testing.T) *world {
 		httpapi.Debug(w.svcs, "GET", "/adm/debug"), httpapi.Debug(w.svcs, "POST", "/adm/debug"),
 		httpapi.PutInstallation(w.svcs, w.registrar), httpapi.DeleteInstallation(w.svcs, w.registrar),
 		httpapi.GetServicePreference(w.svcs, w.profiles), httpapi.UpsertServicePreference(w.svcs, w.profiles),
-		httpapi.PutMessageStatus(w.svcs, w.msgs, time.Now), httpapi.CreateDevelopmentProfile(w.profiles, w.profileEvents, time.Now),
+		httpapi.PutMessageStatus(w.svcs, w.msgs, w.profiles, w.callbacks, time.Now), httpapi.CreateDevelopmentProfile(w.profiles, w.profileEvents, time.Now),
 		httpapi.StartEmailValidation(w.svcs, w.profiles, w.profileEvents, time.Now), httpapi.ValidateEmail(w.profiles, w.profiles, time.Now),
 		httpapi.UpsertUserDataProcessing(w.svcs, w.userData, w.profiles, time.Hour, time.Now),
 		httpapi.GetUserDataProcessing(w.svcs, w.userData, w.files, time.Now), httpapi.AbortUserDataProcessing(w.svcs, w.userData, time.Now),
-		httpapi.PostPayment(w.svcs, messages.Cashier{Payments: w.msgs, Now: time.Now}), httpapi.PutPaymentStatus(w.svcs, w.msgs, w.msgs, time.Now),
+		httpapi.PostPayment(w.svcs, messages.Cashier{Payments: w.msgs, Now: time.Now, Callbacks: w.callbacks}),
+		httpapi.PutPaymentStatus(w.svcs, w.msgs, w.msgs, w.callbacks, time.Now),
 		httpapi.GetMessageCalendar(w.svcs, w.msgs), httpapi.GetMessageAttachment(w.svcs, w.msgs, w.files, time.Now),
+		httpapi.ListMessages(w.svcs, w.msgs),
+		httpapi.PutCallback(w.svcs, w.svcs, nil, false, time.Now), httpapi.GetCallback(w.svcs, w.svcs),
+		httpapi.DeleteCallback(w.svcs, w.svcs, nil), httpapi.CancelMessage(w.svcs, w.msgs, w.msgs, time.Now),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",

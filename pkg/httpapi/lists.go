@@ -129,3 +129,32 @@ func GetService(svcs services.Store) Operation {
 		return nil
 	})}
 }
+
+// ListMessages serves GET /api/v1/messages: what the calling service sent,
+// newest first, with each message's status and channels; filters status,
+// reference, since, until and a channel's outcome (email=FAILED).
+func ListMessages(svcs services.Store, st messages.SentStore) Operation {
+	return Operation{"GET", "/api/v1/messages", public(svcs, []auth.Group{auth.MessageRead}, func(w http.ResponseWriter, r request) error {
+		pr, err := pageRequest(r)
+		if err != nil {
+			return err
+		}
+		f, err := messages.ParseSentFilter(r.URL.Query())
+		if err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		p, err := st.Sent(r.Context(), r.Caller.ServiceID(), pr, f)
+		if err != nil {
+			return listError(err, "Error while retrieving the messages")
+		}
+		items := make([]messages.SentView, len(p.Items))
+		for i, m := range p.Items {
+			items[i] = m.SentItem()
+		}
+		writePage(w, r, pr, items, p.Next)
+		return nil
+	})}
+}

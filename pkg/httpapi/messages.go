@@ -21,7 +21,7 @@ const IdempotencyHeader = "Idempotency-Key"
 var submitGroups = []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}
 
 // SubmitMessage is submitMessageforUser: 201, a relative Location and the id.
-func SubmitMessage(svcs services.Store, sub messages.Submitter) Operation {
+func SubmitMessage(svcs services.Store, sub messages.CountedSubmitter) Operation {
 	return Operation{"POST", "/api/v1/messages/{fiscal_code}", public(svcs, submitGroups, func(w http.ResponseWriter, r request) error {
 		fc, err := fiscalCodeParam(r, "fiscal_code")
 		if err != nil {
@@ -45,7 +45,7 @@ func SubmitMessage(svcs services.Store, sub messages.Submitter) Operation {
 
 // SubmitMessageInBody is POST /api/v1/messages, the successors' form: the
 // fiscal code travels in the body, out of URLs and access logs.
-func SubmitMessageInBody(svcs services.Store, sub messages.Submitter) Operation {
+func SubmitMessageInBody(svcs services.Store, sub messages.CountedSubmitter) Operation {
 	return Operation{"POST", "/api/v1/messages", public(svcs, submitGroups, func(w http.ResponseWriter, r request) error {
 		body, err := readBody(r.Request)
 		if err != nil {
@@ -68,7 +68,7 @@ func SubmitMessageInBody(svcs services.Store, sub messages.Submitter) Operation 
 
 // submit is what both forms share once the input is valid: the source-IP
 // check, the submission, 201 with a relative Location.
-func submit(w http.ResponseWriter, r request, sub messages.Submitter, fc string, nm messages.NewMessage, body []byte) error {
+func submit(w http.ResponseWriter, r request, sub messages.CountedSubmitter, fc string, nm messages.NewMessage, body []byte) error {
 	key, err := messages.ParseIdempotencyKey(r.Header.Get(IdempotencyHeader))
 	if err != nil {
 		return err
@@ -76,11 +76,15 @@ func submit(w http.ResponseWriter, r request, sub messages.Submitter, fc string,
 	if err := r.checkSource(); err != nil {
 		return err
 	}
-	id, err := sub.Submit(r.Context(), messages.Submission{Caller: r.Caller, Service: r.Service, FiscalCode: fc,
+	res, err := sub.Submit(r.Context(), messages.Submission{Caller: r.Caller, Service: r.Service, FiscalCode: fc,
 		Message: nm, IdempotencyKey: key, Body: body})
+	for k, v := range res.Quota.Headers(time.Now()) {
+		w.Header().Set(k, v)
+	}
 	if err != nil {
 		return err
 	}
+	id := res.ID
 	w.Header().Set("Location", "/api/v1/messages/"+fc+"/"+id)
 	if len(nm.Attachments) == 0 {
 		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
@@ -147,8 +151,10 @@ func GetMessage(svcs services.Store, st messages.Store, profs profiles.Recipient
 }
 
 // PutMessageStatus serves PUT /api/v1/messages/{fiscal_code}/{id}/message-status:
-// the app backend records that the citizen read or archived a message.
-func PutMessageStatus(svcs services.Store, st messages.Store, now func() time.Time) Operation {
+// the app backend records that the citizen read or archived a message. A
+// read is the message.read callback of a sender that asked for it, when the
+// citizen lets the sender know (cb, when set, takes it; profs tells).
+func PutMessageStatus(svcs services.Store, st messages.Store, profs profiles.Recipients, cb messages.Queue, now func() time.Time) Operation {
 	return Operation{"PUT", "/api/v1/messages/{fiscal_code}/{id}/message-status", public(svcs, []auth.Group{auth.MessageList}, func(w http.ResponseWriter, r request) error {
 		fc, err := fiscalCodeParam(r, "fiscal_code")
 		if err != nil {
@@ -168,6 +174,12 @@ func PutMessageStatus(svcs services.Store, st messages.Store, now func() time.Ti
 		m, err := messages.ChangeStatus(r.Context(), st, fc, r.PathValue("id"), ch, now())
 		if err != nil {
 			return err
+		}
+		if ch.IsRead != nil && *ch.IsRead {
+			if err := messages.ReadCallback(r.Context(), cb, profs, m, now()); err != nil {
+				return problem.Wrap(problem.Unavailable, err, "Service unavailable",
+					"The status was recorded; its callback could not be queued. Send the change again.")
+			}
 		}
 		writeJSON(w, http.StatusOK, m.StatusView())
 		return nil
@@ -201,7 +213,7 @@ func PostPayment(svcs services.Store, c messages.Cashier) Operation {
 
 // PutPaymentStatus serves PUT /api/v1/messages/{fiscal_code}/{id}/payment-status:
 // the sender records that its notice was paid elsewhere.
-func PutPaymentStatus(svcs services.Store, st messages.Store, p messages.Payments, now func() time.Time) Operation {
+func PutPaymentStatus(svcs services.Store, st messages.Store, p messages.Payments, cb messages.Queue, now func() time.Time) Operation {
 	return Operation{"PUT", "/api/v1/messages/{fiscal_code}/{id}/payment-status", public(svcs, submitGroups, func(w http.ResponseWriter, r request) error {
 		fc, err := fiscalCodeParam(r, "fiscal_code")
 		if err != nil {
@@ -217,7 +229,7 @@ func PutPaymentStatus(svcs services.Store, st messages.Store, p messages.Payment
 		if err := r.checkSource(); err != nil {
 			return err
 		}
-		v, err := messages.MarkPaidBySender(r.Context(), st, p, r.Caller, fc, r.PathValue("id"), now())
+		v, err := messages.MarkPaidBySender(r.Context(), st, p, cb, r.Caller, fc, r.PathValue("id"), now())
 		if err != nil {
 			return err
 		}
@@ -271,4 +283,25 @@ func (r request) message(st messages.Store) (messages.Message, error) {
 		return messages.Message{}, err
 	}
 	return messages.Get(r.Context(), st, r.Caller, fc, r.PathValue("id"))
+}
+
+// CancelMessage serves DELETE /api/v1/messages/{fiscal_code}/{id}: the
+// sender cancels its message while it is SCHEDULED (then CANCELLED); 409
+// once it is being processed or was.
+func CancelMessage(svcs services.Store, st messages.Store, sched messages.ScheduledStore, now func() time.Time) Operation {
+	return Operation{"DELETE", "/api/v1/messages/{fiscal_code}/{id}", public(svcs, submitGroups, func(w http.ResponseWriter, r request) error {
+		fc, err := fiscalCodeParam(r, "fiscal_code")
+		if err != nil {
+			return err
+		}
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		m, err := messages.Cancel(r.Context(), st, sched, r.Caller.ServiceID(), fc, r.PathValue("id"), now())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, m.View())
+		return nil
+	})}
 }

@@ -57,3 +57,53 @@ func Time(id string) time.Time {
 	}
 	return time.UnixMilli(int64(ms))
 }
+
+// Floor returns the smallest ULID of time t's millisecond: every ULID made
+// at or after t sorts at or after it.
+func Floor(t time.Time) string { return timePart(t) + strings.Repeat("0", 16) }
+
+// Ceil returns the largest ULID of time t's millisecond: every ULID made at
+// or before t sorts at or before it.
+func Ceil(t time.Time) string { return timePart(t) + strings.Repeat("Z", 16) }
+
+func timePart(t time.Time) string {
+	ms := t.UnixMilli()
+	if ms < 0 {
+		ms = 0
+	}
+	out := make([]byte, 10)
+	for i := 9; i >= 0; i-- {
+		out[i] = crockford[ms&31]
+		ms >>= 5
+	}
+	return string(out)
+}
+
+// Valid reports whether id is a ULID: 26 digits of Crockford base32 in
+// upper case.
+func Valid(id string) bool {
+	if len(id) != 26 || id[0] > '7' {
+		return false
+	}
+	for i := range len(id) {
+		if strings.IndexByte(crockford, id[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Pred returns the ULID just before id ("" for the smallest): a listing
+// resumed strictly after id in descending order reads up to Pred(id).
+func Pred(id string) string {
+	b := []byte(id)
+	for i := len(b) - 1; i >= 0; i-- {
+		d := strings.IndexByte(crockford, b[i])
+		if d > 0 {
+			b[i] = crockford[d-1]
+			return string(b)
+		}
+		b[i] = 'Z'
+	}
+	return ""
+}

@@ -42,6 +42,9 @@ type api struct {
 	authorizer *runtime
 	authCache  *authorizerCache
 	gateway    map[string]string // gateway response type -> body
+	// gatewayHeaders are the headers of each gateway response type, as
+	// its ResponseParameters set them.
+	gatewayHeaders map[string]map[string]string
 	// cors holds the preflight answer's headers (the template's Api Cors).
 	cors map[string]string
 	// control passes API Gateway management calls on to the emulator.
@@ -418,6 +421,9 @@ func (a *api) problem(w http.ResponseWriter, status int, title, detail string) i
 // respond answers with the template's gateway response of kind typ.
 func (a *api) respond(w http.ResponseWriter, typ string, status int) int {
 	w.Header().Set("Content-Type", "application/problem+json")
+	for k, v := range a.gatewayHeaders[typ] {
+		w.Header().Set(k, v)
+	}
 	w.WriteHeader(status)
 	body := a.gateway[typ]
 	if body == "" {

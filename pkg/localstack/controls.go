@@ -10,6 +10,8 @@ import (
 //
 //	GET  /_local/webhook                 the webhook receiver's mode and the calls it got
 //	PUT  /_local/webhook  {"mode": "500"} how it answers from now on (ok, 500, 400, hang, refuse)
+//	GET  /_local/callbacks                the callbacks receiver's URL, mode and the calls it got
+//	PUT  /_local/callbacks {"mode": ...}  how it answers (ok, 500, 400, hang, refuse)
 //	POST /_local/functions/{id}/kill     SIGKILL every environment of function id
 func (s *Stack) controls() http.Handler {
 	mux := http.NewServeMux()
@@ -37,6 +39,23 @@ func (s *Stack) controls() http.Handler {
 			return
 		}
 		writeLocal(w, map[string]any{"url": s.Webhook.URL(), "mode": s.Webhook.Mode()})
+	})
+	mux.HandleFunc("GET /_local/callbacks", func(w http.ResponseWriter, r *http.Request) {
+		writeLocal(w, map[string]any{"url": s.Callbacks.URL(), "mode": s.Callbacks.Mode(), "calls": s.Callbacks.Calls()})
+	})
+	mux.HandleFunc("PUT /_local/callbacks", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Mode string `json:"mode"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			localProblem(w, http.StatusBadRequest, "The body is not {\"mode\": ...}.")
+			return
+		}
+		if err := s.Callbacks.SetMode(in.Mode); err != nil {
+			localProblem(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeLocal(w, map[string]any{"url": s.Callbacks.URL(), "mode": s.Callbacks.Mode()})
 	})
 	mux.HandleFunc("POST /_local/functions/{id}/kill", func(w http.ResponseWriter, r *http.Request) {
 		rt := s.runtimes[r.PathValue("id")]

@@ -18,10 +18,13 @@ type tally struct {
 	mu      sync.Mutex
 	counts  map[string]float64
 	latency map[string][]float64 // DeliveryLatency by channel
+	usage   map[string]float64   // DailyLimitUsage by service, the latest
 	changed bool
 }
 
-func newTally() *tally { return &tally{counts: map[string]float64{}, latency: map[string][]float64{}} }
+func newTally() *tally {
+	return &tally{counts: map[string]float64{}, latency: map[string][]float64{}, usage: map[string]float64{}}
+}
 
 func (t *tally) add(l metrics.Line) {
 	t.mu.Lock()
@@ -39,6 +42,12 @@ func (t *tally) add(l metrics.Line) {
 		t.counts["messages "+k] += l.Value
 	case metrics.Notifications:
 		t.counts[strings.ToLower(l.Dims["Channel"]+" "+l.Dims["Outcome"])] += l.Value
+	case metrics.DailyLimitUsage:
+		t.usage[l.Props["ServiceId"]] = l.Value
+	case metrics.Callbacks:
+		t.counts["callbacks "+strings.ToLower(l.Dims["Outcome"])] += l.Value
+	case metrics.CallbacksSuspended:
+		t.counts["callbacks suspended "+l.Props["ServiceId"]] += l.Value
 	}
 }
 
@@ -68,6 +77,14 @@ func (t *tally) line() (string, bool) {
 		v := append([]float64(nil), t.latency[ch]...)
 		sort.Float64s(v)
 		parts = append(parts, fmt.Sprintf("%s accepted→sent p50 %.0f ms p95 %.0f ms", ch, v[len(v)/2], v[len(v)*95/100]))
+	}
+	services := make([]string, 0, len(t.usage))
+	for svc := range t.usage {
+		services = append(services, svc)
+	}
+	sort.Strings(services)
+	for _, svc := range services {
+		parts = append(parts, fmt.Sprintf("%s daily limit used %.0f %%", svc, t.usage[svc]))
 	}
 	return strings.Join(parts, " · "), true
 }

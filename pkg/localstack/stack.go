@@ -66,6 +66,9 @@ type Options struct {
 	// when the WebhookUrl parameter is not given ("127.0.0.1:0" picks a
 	// port).
 	WebhookAddr string
+	// CallbacksAddr is where the local receiver of delivery callbacks
+	// listens ("127.0.0.1:0" picks a port; empty: 127.0.0.1:0).
+	CallbacksAddr string
 	// CountRequests makes every function report its AWS requests
 	// (AWS_REQUEST_LOG=1), which Stats then gives by operation.
 	CountRequests bool
@@ -86,6 +89,9 @@ type Stack struct {
 	// Webhook is the local app backend's notify endpoint (nil when the
 	// WebhookUrl parameter names another).
 	Webhook *WebhookReceiver
+	// Callbacks is a receiver for services' delivery callbacks: a service
+	// sets its URL with PUT /api/v1/callback.
+	Callbacks *WebhookReceiver
 	// transformed is the template after the SAM transform (AuditIAM).
 	transformed *sam.Transformed
 
@@ -478,6 +484,20 @@ func (s *Stack) localParams(ctx context.Context, o Options, logs *log.Logger) (m
 		params["WebhookUrl"] = w.URL()
 		logs.Printf("the app backend's notify endpoint (webhook receiver) listens on %s", w.URL())
 	}
+	if params["CallbackAllowLocal"] == "" {
+		params["CallbackAllowLocal"] = "true" // the receiver below is on loopback, over http
+	}
+	addr := o.CallbacksAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	cb, err := StartReceiver(addr, "/callbacks")
+	if err != nil {
+		return nil, err
+	}
+	s.Callbacks = cb
+	s.cleanup = append(s.cleanup, cb.Close)
+	logs.Printf("a receiver of delivery callbacks listens on %s (PUT /api/v1/callback {\"url\": ...})", cb.URL())
 	return params, nil
 }
 
@@ -504,9 +524,18 @@ func MeasureInit(bin string, env map[string]string) (time.Duration, error) {
 // loadGatewayResponses reads the Api's gateway responses (body by type).
 func loadGatewayResponses(a *api, tmpl *sam.Template) {
 	gw, _ := tmpl.Resources["Api"].Properties["GatewayResponses"].(map[string]any)
+	a.gatewayHeaders = map[string]map[string]string{}
 	for typ, v := range gw {
 		tpl, _ := v.(map[string]any)["ResponseTemplates"].(map[string]any)
 		a.gateway[typ] = fmt.Sprint(tpl["application/json"])
+		params, _ := v.(map[string]any)["ResponseParameters"].(map[string]any)
+		headers, _ := params["Headers"].(map[string]any)
+		for name, value := range headers { // static values are quoted: 'application/problem+json'
+			if a.gatewayHeaders[typ] == nil {
+				a.gatewayHeaders[typ] = map[string]string{}
+			}
+			a.gatewayHeaders[typ][name] = strings.Trim(fmt.Sprint(value), "'")
+		}
 	}
 }
 

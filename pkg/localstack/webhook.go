@@ -36,6 +36,7 @@ type WebhookCall struct {
 // call and answers as its mode says.
 type WebhookReceiver struct {
 	addr string
+	path string
 
 	mu       sync.Mutex
 	mode     string
@@ -47,7 +48,13 @@ type WebhookReceiver struct {
 
 // StartWebhookReceiver listens on addr ("127.0.0.1:0" picks a port).
 func StartWebhookReceiver(addr string) (*WebhookReceiver, error) {
-	w := &WebhookReceiver{addr: addr, mode: WebhookOK, hanging: make(chan struct{})}
+	return StartReceiver(addr, "/api/v1/notify")
+}
+
+// StartReceiver is a receiver like the app backend's whose URL has path:
+// the local stack's receiver of delivery callbacks is one.
+func StartReceiver(addr, path string) (*WebhookReceiver, error) {
+	w := &WebhookReceiver{addr: addr, path: path, mode: WebhookOK, hanging: make(chan struct{})}
 	if err := w.listen(); err != nil {
 		return nil, err
 	}
@@ -56,7 +63,7 @@ func StartWebhookReceiver(addr string) (*WebhookReceiver, error) {
 }
 
 // URL is the notify endpoint's URL.
-func (w *WebhookReceiver) URL() string { return "http://" + w.addr + "/api/v1/notify" }
+func (w *WebhookReceiver) URL() string { return "http://" + w.addr + w.path }
 
 func (w *WebhookReceiver) listen() error {
 	l, err := net.Listen("tcp", w.addr)

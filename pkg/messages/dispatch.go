@@ -70,6 +70,9 @@ type Dispatcher struct {
 	// Metrics, when set, hears of each final status (and the time from
 	// acceptance to SENT).
 	Metrics metrics.Sink
+	// Callbacks, when set, takes the delivery callback of each final
+	// status its sender asked for (notification.sent, .failed, .expired).
+	Callbacks Queue
 }
 
 // Notify handles one NotificationEvent of the dispatcher's channel. It
@@ -133,6 +136,11 @@ func (d Dispatcher) final(ctx context.Context, em EventMessage, s ChannelStatus,
 		if s == ChannelSent && !em.CreatedAt.IsZero() && !IsReminderChannel(d.Channel) {
 			d.Metrics.Emit(metrics.DeliveryLatency, "Milliseconds", float64(d.Now().Sub(em.CreatedAt).Milliseconds()),
 				map[string]string{"Channel": d.Channel})
+		}
+	}
+	if err == nil && !IsReminderChannel(d.Channel) {
+		if err := callback(ctx, d.Callbacks, em, channelEvent(s), d.Channel, string(s), reason, d.Now()); err != nil {
+			return fmt.Errorf("queue the %s callback: %w", channelEvent(s), err)
 		}
 	}
 	return nil

@@ -14,6 +14,13 @@ type EventMessage struct {
 	SenderUserID      string    `json:"senderUserId"`
 	TimeToLiveSeconds int       `json:"timeToLiveSeconds"`
 	CreatedAt         time.Time `json:"createdAt"`
+	// Reference is the sender's own id of the message, and Callbacks the
+	// delivery callbacks its sender asked for when it was submitted.
+	Reference string   `json:"reference,omitempty"`
+	Callbacks []string `json:"callbacks,omitempty"`
+	// ScheduledAt is a scheduled message's time: its time to live counts
+	// from then.
+	ScheduledAt time.Time `json:"scheduledAt,omitzero"`
 }
 
 // SenderMetadata names the sender in notifications.
@@ -133,5 +140,9 @@ func (e NotificationEvent) expired(now time.Time) bool {
 }
 
 func (em EventMessage) expired(now time.Time) bool {
-	return now.After(em.CreatedAt.Add(time.Duration(em.TimeToLiveSeconds) * time.Second))
+	from := em.CreatedAt
+	if em.ScheduledAt.After(from) {
+		from = em.ScheduledAt
+	}
+	return now.After(from.Add(time.Duration(em.TimeToLiveSeconds) * time.Second))
 }

@@ -36,6 +36,8 @@ type View struct {
 	Reminders []ReminderView `json:"reminders,omitempty"`
 	// Attachments are an ADVANCED message's documents.
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// ScheduledAt is when a scheduled message is (or was) to be processed.
+	ScheduledAt string `json:"scheduled_at,omitempty"`
 }
 
 // ReminderView is a reminder as its sender sees it: when, and the status of
@@ -133,6 +135,9 @@ func (m Message) View() View {
 		v.FailureReason = m.RejectionReason
 	}
 	v.Attachments = m.Attachments
+	if !m.ScheduledAt.IsZero() {
+		v.ScheduledAt = FormatTime(m.ScheduledAt)
+	}
 	return v
 }
 

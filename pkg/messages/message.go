@@ -13,13 +13,18 @@ import (
 // Status is the processing status of a message.
 type Status string
 
-// Message statuses. ACCEPTED and THROTTLED are transient; the others final.
+// Message statuses. SCHEDULED, ACCEPTED and THROTTLED are transient; the
+// others final.
 const (
 	Accepted  Status = "ACCEPTED"
 	Throttled Status = "THROTTLED"
 	Processed Status = "PROCESSED"
 	Rejected  Status = "REJECTED"
 	Failed    Status = "FAILED"
+	// Scheduled waits for its scheduled_at; Cancelled was cancelled
+	// meanwhile by its sender.
+	Scheduled Status = "SCHEDULED"
+	Cancelled Status = "CANCELLED"
 )
 
 // ChannelStatus is the delivery status of one notification channel.
@@ -150,6 +155,12 @@ type Message struct {
 	Attachments []Attachment
 	// Reference is the sender's own id of the message.
 	Reference string
+	// ScheduledAt is when a scheduled message is to be processed (its
+	// time to live counts from then); zero for one sent at once.
+	ScheduledAt time.Time
+	// Callbacks are the delivery callbacks its sender asked for when it
+	// was submitted (those of its read and its payment come later).
+	Callbacks []string
 }
 
 // Feature levels of a message.

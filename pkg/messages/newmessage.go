@@ -33,7 +33,9 @@ type NewMessage struct {
 	// Attachments are the documents declared, to upload after the 201.
 	Attachments []Attachment
 	// Reference is the sender's own id of the message (no personal data).
-	Reference    string
+	Reference string
+	// ScheduledAt, when set, is when the message is to be processed.
+	ScheduledAt  time.Time
 	Content      Content
 	DefaultEmail string
 	// HasDefaultAddresses is true when the body carried default_addresses.
@@ -46,6 +48,7 @@ type newMessageInput struct {
 	FeatureLevel *string            `json:"feature_level_type"`
 	Attachments  *[]attachmentInput `json:"attachments"`
 	Reference    *string            `json:"reference"`
+	ScheduledAt  *string            `json:"scheduled_at"`
 	Content      *struct {
 		Subject     *string `json:"subject"`
 		Markdown    *string `json:"markdown"`
@@ -130,6 +133,13 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 	}
 	if in.Reference != nil {
 		nm.Reference = text(r, "reference", in.Reference, MinReference, MaxReference, validate.SingleLine, "on one line without control characters")
+	}
+	if in.ScheduledAt != nil {
+		if t, ok := parseTimestamp(*in.ScheduledAt); ok {
+			nm.ScheduledAt = t
+		} else {
+			r.Addf("scheduled_at", "a UTC ISO-8601 date-time (from 1 minute to 7 days ahead)")
+		}
 	}
 	if d := in.DefaultAddresses; d != nil {
 		nm.HasDefaultAddresses = true

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/callbacks"
 	"github.com/digital-citizenship/functions/pkg/fiscalcode"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/validate"
@@ -111,6 +112,9 @@ type ReceiptAnswer struct {
 type Cashier struct {
 	Payments Payments
 	Now      func() time.Time
+	// Callbacks, when set, takes the message.paid callback of each message
+	// whose sender asked for it.
+	Callbacks Queue
 }
 
 // Record keeps the receipt (the first of its notice wins) and marks every
@@ -129,12 +133,16 @@ func (c Cashier) Record(ctx context.Context, r Receipt) (ReceiptAnswer, error) {
 	ans := ReceiptAnswer{NoticeNumber: kept.NoticeNumber, PayeeFiscalCode: kept.PayeeFiscalCode,
 		PaidAt: FormatTime(kept.PaidAt), MessageIDs: []string{}}
 	for _, ref := range refs {
-		_, err := c.Payments.MarkPaid(ctx, ref.FiscalCode, ref.ID, kept.PaidAt)
+		m, err := c.Payments.MarkPaid(ctx, ref.FiscalCode, ref.ID, kept.PaidAt)
 		switch {
 		case errors.Is(err, problem.ErrNotFound), errors.Is(err, problem.ErrConflict):
 			continue // erased since, say
 		case err != nil:
 			return ReceiptAnswer{}, problem.Wrap(problem.Internal, err, "Query error", "Error while marking the message paid")
+		}
+		if err := messageCallback(ctx, c.Callbacks, m, callbacks.MessagePaid, Paid, m.PaidAt); err != nil {
+			return ReceiptAnswer{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
+				"The payment was recorded; its callback could not be queued. Send the receipt again.")
 		}
 		ans.MessageIDs = append(ans.MessageIDs, ref.ID)
 	}
@@ -169,8 +177,9 @@ func ParsePaymentStatusChange(body []byte) error {
 var ErrNoPayment = problem.New(problem.Conflict, "Not a payment notice",
 	"The message has no payment_data: it has no payment status.")
 
-// MarkPaidBySender records that the caller's own message was paid elsewhere.
-func MarkPaidBySender(ctx context.Context, st Store, p Payments, c auth.Caller, fiscalCode, id string, now time.Time) (PaymentStatusView, error) {
+// MarkPaidBySender records that the caller's own message was paid elsewhere
+// (and queues its message.paid callback on cb when set and asked for).
+func MarkPaidBySender(ctx context.Context, st Store, p Payments, cb Queue, c auth.Caller, fiscalCode, id string, now time.Time) (PaymentStatusView, error) {
 	m, err := st.Get(ctx, fiscalCode, id)
 	if errors.Is(err, problem.ErrNotFound) || err == nil && m.SenderServiceID != c.ServiceID() {
 		return PaymentStatusView{}, ErrNotFound
@@ -189,6 +198,10 @@ func MarkPaidBySender(ctx context.Context, st Store, p Payments, c auth.Caller, 
 		return PaymentStatusView{}, ErrNoPayment
 	case err != nil:
 		return PaymentStatusView{}, problem.Wrap(problem.Internal, err, "Query error", "Error while recording the payment")
+	}
+	if err := messageCallback(ctx, cb, m, callbacks.MessagePaid, Paid, m.PaidAt); err != nil {
+		return PaymentStatusView{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
+			"The payment was recorded; its callback could not be queued. Send the change again.")
 	}
 	return PaymentStatusView{PaymentStatus: m.PaymentStatus, PaidAt: FormatTime(m.PaidAt)}, nil
 }

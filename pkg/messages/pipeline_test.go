@@ -82,7 +82,8 @@ func TestSubmit_StoresAndQueues(t *testing.T) {
 	st, q := &storetest.Messages{}, &storetest.Queue{}
 	u := messages.Submitter{Store: st, Created: q, Now: clock}
 	nm := messages.NewMessage{TimeToLive: 7200, Content: content, DefaultEmail: "d@b.it"}
-	id, err := u.Submit(context.Background(), submission(writer, nm))
+	res, err := u.Submit(context.Background(), submission(writer, nm))
+	id := res.ID
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,22 +106,23 @@ func TestSubmit_Idempotency(t *testing.T) {
 	u := messages.Submitter{Store: st, Created: q, Now: clock}
 	s := submission(writer, messages.NewMessage{Content: content})
 	s.IdempotencyKey = "retry-1"
-	first, err := u.Submit(context.Background(), s)
+	res, err := u.Submit(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	first := res.ID
 	// A replay while the message is still ACCEPTED queues its event again:
 	// the first attempt may have failed to queue it and to undo the key.
-	again, err := u.Submit(context.Background(), s)
-	if err != nil || again != first || len(q.Sent) != 2 || !bytes.Equal(q.Sent[0], q.Sent[1]) {
-		t.Fatalf("replay: id %s (first %s), err %v, %d events", again, first, err, len(q.Sent))
+	res, err = u.Submit(context.Background(), s)
+	if again := res.ID; err != nil || again != first || len(q.Sent) != 2 || !bytes.Equal(q.Sent[0], q.Sent[1]) {
+		t.Fatalf("replay: id %s (first %s), err %v, %d events", res.ID, first, err, len(q.Sent))
 	}
 	// Once processed, a replay only answers the id.
 	if err := st.SetStatus(context.Background(), fc, first, messages.Rejected, messages.ReasonNoProfile, clock()); err != nil {
 		t.Fatal(err)
 	}
-	if again, err = u.Submit(context.Background(), s); err != nil || again != first || len(q.Sent) != 2 {
-		t.Fatalf("replay after processing: id %s, err %v, %d events", again, err, len(q.Sent))
+	if res, err = u.Submit(context.Background(), s); err != nil || res.ID != first || len(q.Sent) != 2 {
+		t.Fatalf("replay after processing: id %s, err %v, %d events", res.ID, err, len(q.Sent))
 	}
 	s.Body = []byte("another body")
 	_, err = u.Submit(context.Background(), s)
@@ -141,7 +143,8 @@ func TestSubmit_QueueDownFailsTheMessage(t *testing.T) {
 	}
 	// The retry with the same key creates and queues a new message.
 	q.Err = nil
-	id, err := u.Submit(context.Background(), s)
+	res, err := u.Submit(context.Background(), s)
+	id := res.ID
 	if err != nil || len(q.Sent) != 1 {
 		t.Fatalf("retry: %v, %d queued", err, len(q.Sent))
 	}

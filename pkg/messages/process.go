@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/callbacks"
 	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
@@ -32,6 +33,9 @@ type Processor struct {
 	// Created takes its event again, later, while some are not uploaded.
 	Documents Checker
 	Created   DelayedQueue
+	// Callbacks, when set, takes the delivery callbacks senders asked for
+	// (message.processed, message.rejected).
+	Callbacks Queue
 }
 
 // DelayedQueue carries an event that is to be received after a delay.
@@ -149,6 +153,9 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 		return p.throttle(ctx, em, fmt.Errorf("deliver: %w", err))
 	}
 	metrics.Count(p.Metrics, metrics.Messages, map[string]string{"Outcome": string(Processed)})
+	if err := callback(ctx, p.Callbacks, em, callbacks.MessageProcessed, "", string(Processed), "", p.Now()); err != nil {
+		return fmt.Errorf("queue the processed callback: %w", err)
+	}
 	// The message is PROCESSED already; a failed send is retried as a whole
 	// and Deliver is idempotent, so each channel is queued at least once
 	// (and sent at most once: each channel claims its send).
@@ -194,6 +201,11 @@ func (p Processor) end(ctx context.Context, em EventMessage, s Status, reason st
 	}
 	if err == nil {
 		metrics.Count(p.Metrics, metrics.Messages, dims)
+		if s == Rejected {
+			if err := callback(ctx, p.Callbacks, em, callbacks.MessageRejected, "", string(Rejected), RejectionCode(reason), p.Now()); err != nil {
+				return fmt.Errorf("queue the rejected callback: %w", err)
+			}
+		}
 	}
 	return nil
 }

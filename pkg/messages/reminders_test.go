@@ -84,7 +84,7 @@ func (r *reminding) advanced(t *testing.T, pd *messages.PaymentData) string {
 	q := &storetest.Queue{}
 	adv := writer
 	adv.Groups = []auth.Group{auth.MessageWrite, auth.MessageWriteAdvanced}
-	id, err := (messages.Submitter{Store: r.store, Created: q, Now: clock, Payments: r.store}).Submit(context.Background(),
+	res, err := (messages.Submitter{Store: r.store, Created: q, Now: clock, Payments: r.store}).Submit(context.Background(),
 		messages.Submission{Caller: adv, Service: svc, FiscalCode: fc, Message: messages.NewMessage{Content: c, FeatureLevel: messages.Advanced}, Body: []byte(id(pd))})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func (r *reminding) advanced(t *testing.T, pd *messages.PaymentData) string {
 		t.Fatal(err)
 	}
 	r.emails.Sent, r.pushes.Sent = nil, nil
-	return id
+	return res.ID
 }
 
 func id(pd *messages.PaymentData) string {

@@ -3,8 +3,11 @@ package messages
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/callbacks"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
 	"github.com/digital-citizenship/functions/pkg/validate"
@@ -97,6 +100,27 @@ func ChangeStatus(ctx context.Context, st Store, fiscalCode, id string, ch Statu
 		return Message{}, problem.Wrap(problem.Internal, err, "Query error", "Error while updating the message status")
 	}
 	return m, nil
+}
+
+// ReadCallback queues the message.read callback of a message the citizen
+// read, when its sender asked for it and the citizen lets the sender know
+// (as getMessage's read_status): the citizen's preferences are read only
+// then.
+func ReadCallback(ctx context.Context, q Queue, profs profiles.Recipients, m Message, now time.Time) error {
+	if q == nil || !m.IsRead || !slices.Contains(m.Callbacks, callbacks.MessageRead) {
+		return nil
+	}
+	rec, err := profs.Recipient(ctx, m.FiscalCode)
+	if errors.Is(err, problem.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the citizen's preferences: %w", err)
+	}
+	if ReadStatus(m, rec) != ReadStatusRead {
+		return nil
+	}
+	return messageCallback(ctx, q, m, callbacks.MessageRead, ReadStatusRead, now)
 }
 
 // ReadStatus returns what the sender may know of a processed message: READ

@@ -35,6 +35,22 @@ type Submitter struct {
 	Documents Uploads
 }
 
+// CountedSubmitter is a Submitter whose submissions count against their
+// service's daily limit: the API's (the platform's own messages are not
+// counted). Apart, so that the functions that only submit the platform's
+// messages do not link the counting.
+type CountedSubmitter struct {
+	Submitter
+	Quotas Quotas
+}
+
+// Submitted is what a submission returns: the message id and, when it was
+// counted, its service's quota as this execution environment knows it.
+type Submitted struct {
+	ID    string
+	Quota QuotaState
+}
+
 // Submission is one submitMessageforUser call, already decoded.
 type Submission struct {
 	Caller     auth.Caller
@@ -81,20 +97,95 @@ func (s Submission) Authorize() error {
 // processing; the inbox shows it only once processed. It
 // returns the message id; a replay of an Idempotency-Key with the same body
 // returns the first id and creates nothing.
-func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
+func (u Submitter) Submit(ctx context.Context, s Submission) (Submitted, error) {
+	if err := u.check(s); err != nil {
+		return Submitted{}, err
+	}
+	id, err := u.submit(ctx, s, u.Store.Create)
+	if errors.Is(err, errReplayed) {
+		err = nil
+	}
+	return Submitted{ID: id}, err
+}
+
+// check applies the submission's checks before anything is written.
+func (u Submitter) check(s Submission) error {
 	if err := s.Authorize(); err != nil {
-		return "", err
+		return err
 	}
 	if len(s.Message.Attachments) > 0 && u.Documents == nil {
-		return "", problem.New(problem.Forbidden, "Call forbidden", "Documents are not accepted here.")
+		return problem.New(problem.Forbidden, "Call forbidden", "Documents are not accepted here.")
+	}
+	return nil
+}
+
+// Submit is Submitter.Submit that counts the message in its service's day
+// in the same write (a replay is not counted again); a submission over the
+// limit is ErrDailyLimit with nothing written. What remains of the day is
+// this environment's knowledge: the counters read (one request) at most
+// every usageRefresh, less what it counted since; it is higher than the
+// truth by at most what other environments counted since the read.
+func (u CountedSubmitter) Submit(ctx context.Context, s Submission) (Submitted, error) {
+	if err := u.check(s); err != nil {
+		return Submitted{}, err
 	}
 	now := u.Now()
+	q := QuotaFor(s.Service.ServiceID, s.Service.DailyLimit(), now)
+	if seen.stale(q, now) {
+		if n, err := u.Quotas.Used(ctx, q); err == nil {
+			seen.record(q, n, now)
+			u.usage(q, n)
+		}
+	}
+	id, err := u.submit(ctx, s, func(ctx context.Context, m Message, idem *Idempotency) error {
+		return u.Quotas.CreateCounted(ctx, m, idem, q)
+	})
+	state := QuotaState{Limit: q.Limit, Reset: q.Reset}
+	switch {
+	case errors.Is(err, ErrDailyLimit):
+		seen.record(q, q.Limit, now)
+		u.usage(q, q.Limit)
+	case id != "":
+		state.Remaining = seen.count(q, !errors.Is(err, errReplayed))
+	}
+	if errors.Is(err, errReplayed) {
+		err = nil
+	}
+	return Submitted{ID: id, Quota: state}, err
+}
+
+// errReplayed marks a submission answered with an earlier one's id.
+var errReplayed = errors.New("replayed")
+
+// usage emits the share of the day's limit a service used, when the
+// environment reads it: operators see a service near its limit.
+func (u CountedSubmitter) usage(q Quota, used int) {
+	if u.Metrics != nil {
+		metrics.EmitWithProperties(u.Metrics, metrics.DailyLimitUsage, "Percent", float64(used)*100/float64(q.Limit), nil,
+			map[string]string{"ServiceId": q.ServiceID})
+	}
+}
+
+// submit creates the message with create and queues it; a replay returns
+// the first id with errReplayed.
+func (u Submitter) submit(ctx context.Context, s Submission, create func(context.Context, Message, *Idempotency) error) (string, error) {
+	now := u.Now()
+	if !s.Message.ScheduledAt.IsZero() {
+		if err := checkSchedule(s.Message.ScheduledAt, now); err != nil {
+			return "", err
+		}
+	}
 	content := s.Message.Content
 	m := Message{
 		ID: ids.ULID(now), FiscalCode: s.FiscalCode, SenderServiceID: s.Service.ServiceID,
 		SenderUserID: s.Caller.UserID, TimeToLive: s.Message.TimeToLive, CreatedAt: now,
 		Pending: true, Status: Accepted, StatusAt: now, Content: &content, DefaultEmail: s.Message.DefaultEmail,
 		FeatureLevel: s.Message.FeatureLevel, Attachments: s.Message.Attachments, Reference: s.Message.Reference,
+		Callbacks: s.Service.CallbackEvents,
+	}
+	if scheduled := !s.Message.ScheduledAt.IsZero(); scheduled {
+		// Kept until its time: the sweep of scheduled messages queues it.
+		m.Status, m.ScheduledAt = Scheduled, s.Message.ScheduledAt
 	}
 	if pd := content.PaymentData; pd != nil {
 		m.Payee, m.PaymentStatus = payee(pd, s.Service.OrganizationFiscalCode), NotPaid
@@ -105,12 +196,23 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (string, error) {
 			BodyHash: hash(s.FiscalCode + "\n" + string(s.Body)), FiscalCode: s.FiscalCode,
 			MessageID: m.ID, ExpiresAt: now.Add(IdempotencyWindow)}
 	}
-	err := u.Store.Create(ctx, m, idem)
+	err := create(ctx, m, idem)
 	if errors.Is(err, problem.ErrConflict) && idem != nil {
-		return u.replay(ctx, *idem, s)
+		id, err := u.replay(ctx, *idem, s)
+		if err == nil {
+			err = errReplayed
+		}
+		return id, err
+	}
+	if errors.Is(err, ErrDailyLimit) || errors.Is(err, ErrCountersBusy) {
+		return "", problem.As(err)
 	}
 	if err != nil {
 		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while creating Message")
+	}
+	if m.Status == Scheduled {
+		metrics.Count(u.Metrics, metrics.Messages, map[string]string{"Outcome": string(Scheduled)})
+		return m.ID, nil
 	}
 	if err := u.Created.Send(ctx, createdEvent(m, s.Service)); err != nil {
 		// The message can never be processed: make that visible at once, and
@@ -176,7 +278,8 @@ func (u Submitter) replay(ctx context.Context, want Idempotency, s Submission) (
 func createdEvent(m Message, svc services.Service) CreatedEvent {
 	ev := CreatedEvent{
 		Message: EventMessage{ID: m.ID, FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID,
-			SenderUserID: m.SenderUserID, TimeToLiveSeconds: m.TimeToLive, CreatedAt: m.CreatedAt},
+			SenderUserID: m.SenderUserID, TimeToLiveSeconds: m.TimeToLive, CreatedAt: m.CreatedAt,
+			Reference: m.Reference, Callbacks: svc.CallbackEvents, ScheduledAt: m.ScheduledAt},
 		SenderMetadata: SenderMetadata{DepartmentName: svc.DepartmentName, OrganizationFiscalCode: svc.OrganizationFiscalCode,
 			OrganizationName: svc.OrganizationName, ServiceName: svc.ServiceName},
 		ServiceVersion: svc.Version,

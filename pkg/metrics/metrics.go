@@ -18,10 +18,36 @@ const Namespace = "DigitalCitizenship"
 
 // Names and units of the metrics.
 const (
-	Messages        = "Messages"        // Count; dimension Outcome (ACCEPTED, PROCESSED, REJECTED), Reason on REJECTED
+	Messages        = "Messages"        // Count; dimension Outcome (ACCEPTED, SCHEDULED, PROCESSED, REJECTED), Reason on REJECTED
 	Notifications   = "Notifications"   // Count; dimensions Channel, Outcome (SENT, FAILED, EXPIRED)
 	DeliveryLatency = "DeliveryLatency" // Milliseconds from accepted to sent; dimension Channel
+	// DailyLimitUsage is the share of its daily limit a service used, in
+	// percent, as a submitting environment read it (at most once a second);
+	// no dimension, the service in the line's ServiceId property.
+	DailyLimitUsage = "DailyLimitUsage"
+	// Callbacks counts delivery callbacks by Outcome (DELIVERED, FAILED:
+	// an attempt; GIVEN_UP after a day of retries).
+	Callbacks = "Callbacks"
+	// CallbacksSuspended counts suspensions of a service's callbacks (no
+	// dimension; the service in the line's ServiceId property).
+	CallbacksSuspended = "CallbacksSuspended"
 )
+
+// PropertySink is a Sink that can add properties to a metric's line:
+// searchable in the logs (CloudWatch Logs Insights), not dimensions.
+type PropertySink interface {
+	EmitProperties(name, unit string, value float64, dims, props map[string]string)
+}
+
+// EmitWithProperties emits a metric with properties where sink takes them,
+// without them elsewhere.
+func EmitWithProperties(sink Sink, name, unit string, value float64, dims, props map[string]string) {
+	if ps, ok := sink.(PropertySink); ok {
+		ps.EmitProperties(name, unit, value, dims, props)
+		return
+	}
+	sink.Emit(name, unit, value, dims)
+}
 
 // Sink receives metrics.
 type Sink interface {
@@ -43,8 +69,16 @@ var Stdout Sink = &EMF{W: os.Stdout, Now: time.Now}
 
 // Emit implements Sink.
 func (e *EMF) Emit(name, unit string, value float64, dims map[string]string) {
+	e.EmitProperties(name, unit, value, dims, nil)
+}
+
+// EmitProperties implements PropertySink.
+func (e *EMF) EmitProperties(name, unit string, value float64, dims, props map[string]string) {
 	keys := make([]string, 0, len(dims))
 	line := map[string]any{}
+	for k, v := range props {
+		line[k] = v
+	}
 	for k, v := range dims {
 		keys = append(keys, k)
 		line[k] = v
@@ -72,11 +106,13 @@ func Count(sink Sink, name string, dims map[string]string) {
 	}
 }
 
-// Line is a parsed EMF line: its metric, value and dimensions.
+// Line is a parsed EMF line: its metric, value, dimensions and string
+// properties.
 type Line struct {
 	Name  string
 	Value float64
 	Dims  map[string]string
+	Props map[string]string
 }
 
 // Parse reads an EMF line written by EMF; ok is false for any other line.
@@ -98,12 +134,19 @@ func Parse(s string) (Line, bool) {
 	m, _ := ms[0].(map[string]any)
 	name, _ := m["Name"].(string)
 	value, _ := raw[name].(float64)
-	l := Line{Name: name, Value: value, Dims: map[string]string{}}
+	l := Line{Name: name, Value: value, Dims: map[string]string{}, Props: map[string]string{}}
 	dims, _ := cm["Dimensions"].([]any)
 	for _, set := range dims {
 		for _, d := range set.([]any) {
 			k, _ := d.(string)
 			l.Dims[k], _ = raw[k].(string)
+		}
+	}
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			if _, dim := l.Dims[k]; !dim {
+				l.Props[k] = s
+			}
 		}
 	}
 	return l, name != ""

@@ -35,3 +35,24 @@ func TestEMF(t *testing.T) {
 		t.Fatal("a request line parsed as a metric")
 	}
 }
+
+// TestEmitWithProperties: a property travels in the line, not as a
+// dimension, and a sink without properties still gets the metric.
+func TestEmitWithProperties(t *testing.T) {
+	var b bytes.Buffer
+	e := &EMF{W: &b, Now: time.Now}
+	EmitWithProperties(e, DailyLimitUsage, "Percent", 81.5, nil, map[string]string{"ServiceId": "tari"})
+	l, ok := Parse(strings.TrimSpace(b.String()))
+	if !ok || l.Name != DailyLimitUsage || l.Value != 81.5 || len(l.Dims) != 0 || l.Props["ServiceId"] != "tari" {
+		t.Fatalf("%+v from %s", l, b.String())
+	}
+	var plain plainSink
+	EmitWithProperties(&plain, DailyLimitUsage, "Percent", 10, nil, map[string]string{"ServiceId": "tari"})
+	if plain.n != 1 {
+		t.Fatalf("a plain sink got %d metrics", plain.n)
+	}
+}
+
+type plainSink struct{ n int }
+
+func (p *plainSink) Emit(string, string, float64, map[string]string) { p.n++ }

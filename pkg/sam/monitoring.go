@@ -133,6 +133,11 @@ func (t *Template) dashboard(work []string, dlq map[string]string, fns []Functio
 		}
 	}
 	add(graph("Accepted → sent (ms)", latency, "p50"))
+	add(graph("Daily limit used, the busiest service (%; alarm at 80)", [][]any{{ns, "DailyLimitUsage"}}, "Maximum"))
+	add(graph("Delivery callbacks: delivered, failed attempts, given up, suspensions", [][]any{
+		{ns, "Callbacks", "Outcome", "DELIVERED"}, {ns, "Callbacks", "Outcome", "FAILED"}, {ns, "Callbacks", "Outcome", "GIVEN_UP"},
+		{ns, "CallbacksSuspended"},
+	}, "Sum"))
 	var depth, dead [][]any
 	for _, q := range work {
 		depth = append(depth, []any{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${" + q + ".QueueName}"})

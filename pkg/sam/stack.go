@@ -152,9 +152,12 @@ func (s *Stack) createTable(ctx context.Context, db *dynamodb.Client, id string,
 	in.KeySchema = keySchema(p["KeySchema"])
 	for _, g := range list(p["GlobalSecondaryIndexes"]) {
 		m := asMap(g)
+		proj := &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(fmt.Sprint(asMap(m["Projection"])["ProjectionType"]))}
+		for _, a := range list(asMap(m["Projection"])["NonKeyAttributes"]) {
+			proj.NonKeyAttributes = append(proj.NonKeyAttributes, fmt.Sprint(a))
+		}
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndex{
-			IndexName: aws.String(fmt.Sprint(m["IndexName"])), KeySchema: keySchema(m["KeySchema"]),
-			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(fmt.Sprint(asMap(m["Projection"])["ProjectionType"]))}})
+			IndexName: aws.String(fmt.Sprint(m["IndexName"])), KeySchema: keySchema(m["KeySchema"]), Projection: proj})
 	}
 	_, err := db.CreateTable(ctx, in)
 	var inUse *ddbtypes.ResourceInUseException

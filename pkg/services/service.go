@@ -30,7 +30,31 @@ type Service struct {
 	// ReminderOffsets are how long before an ADVANCED message's due date
 	// the citizen is reminded, in seconds; none: DefaultReminderOffsets.
 	ReminderOffsets []int `json:"reminder_offsets,omitempty"`
-	Version         int   `json:"version"`
+	// DailyMessageLimit bounds the messages the service may submit in a
+	// calendar day (Europe/Rome); 0 (a service stored before limits):
+	// DefaultDailyMessageLimit.
+	DailyMessageLimit int `json:"daily_message_limit,omitempty"`
+	Version           int `json:"version"`
+	// CallbackEvents are the delivery callbacks the service asked for (its
+	// callback configuration, kept apart from its versions), none without
+	// one. They travel with the service in the authorizer's context.
+	CallbackEvents []string `json:"callback_events,omitempty"`
+}
+
+// Daily limits of messages: the default (GOV.UK Notify's) and the bounds
+// of a service's own.
+const (
+	DefaultDailyMessageLimit = 250000
+	MinDailyMessageLimit     = 1
+	MaxDailyMessageLimit     = 100000000
+)
+
+// DailyLimit returns the service's daily message limit, or the default.
+func (s Service) DailyLimit() int {
+	if s.DailyMessageLimit == 0 {
+		return DefaultDailyMessageLimit
+	}
+	return s.DailyMessageLimit
 }
 
 // Reminder offsets: the default (7 days and 1 day before the due date) and
@@ -61,7 +85,13 @@ type Admin struct {
 }
 
 // AdminView returns the admin API representation.
-func (s Service) AdminView() Admin { return Admin{Service: s, ID: s.DocumentID()} }
+// The limit shown is the one in force (the default for a service without
+// its own).
+func (s Service) AdminView() Admin {
+	s.DailyMessageLimit = s.DailyLimit()
+	s.CallbackEvents = nil // the service's own business (GET /api/v1/callback)
+	return Admin{Service: s, ID: s.DocumentID()}
+}
 
 // Public is the public API view (the original's ServicePublic).
 type Public struct {
@@ -109,6 +139,7 @@ type Input struct {
 	IsVisible               *bool     `json:"is_visible"`
 	MaxAllowedPaymentAmount *int64    `json:"max_allowed_payment_amount"`
 	ReminderOffsets         *[]int    `json:"reminder_offsets"`
+	DailyMessageLimit       *int64    `json:"daily_message_limit"`
 }
 
 // InvalidTitle is the title of every 400 about a service body.
@@ -169,6 +200,13 @@ func Parse(body []byte) (Service, error) {
 			}
 		}
 		s.ReminderOffsets = *o
+	}
+	s.DailyMessageLimit = DefaultDailyMessageLimit
+	if l := in.DailyMessageLimit; l != nil {
+		if *l < MinDailyMessageLimit || *l > MaxDailyMessageLimit {
+			r.Addf("daily_message_limit", "an integer between %d and %d", MinDailyMessageLimit, MaxDailyMessageLimit)
+		}
+		s.DailyMessageLimit = int(*l)
 	}
 	return s, r.Err()
 }

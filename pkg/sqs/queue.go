@@ -76,13 +76,23 @@ func (b Backlog) Visible(ctx context.Context) (int, error) {
 // entries of a batch it accepts: those are an error too, so that the caller
 // sends the batch again (a duplicate is harmless to idempotent consumers).
 func (q Queue) SendBatch(ctx context.Context, events []any) error {
+	return q.SendBatchAfter(ctx, events, nil)
+}
+
+// SendBatchAfter is SendBatch with a delay for each event (SQS's
+// DelaySeconds, at most 15 minutes; none when delays is nil).
+func (q Queue) SendBatchAfter(ctx context.Context, events []any, delays []time.Duration) error {
 	entries := make([]types.SendMessageBatchRequestEntry, 0, len(events))
 	for i, ev := range events {
 		body, err := json.Marshal(ev)
 		if err != nil {
 			return fmt.Errorf("encode event: %w", err)
 		}
-		entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})
+		e := types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))}
+		if delays != nil {
+			e.DelaySeconds = int32(min(max(delays[i], 0), 15*time.Minute) / time.Second)
+		}
+		entries = append(entries, e)
 	}
 	out, err := q.API.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &q.URL, Entries: entries})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/callbacks"
 	"github.com/digital-citizenship/functions/pkg/emailvalidation"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
@@ -24,6 +25,15 @@ import (
 type Services struct {
 	mu sync.Mutex
 	v  map[string][]services.Service
+	// callbacks are the services' callback configurations, and windows
+	// their failure windows (start, count).
+	callbacks map[string]callbacks.Config
+	windows   map[string]failureWindow
+}
+
+type failureWindow struct {
+	start time.Time
+	count int
 }
 
 // Latest implements services.Store.
@@ -34,7 +44,9 @@ func (s *Services) Latest(_ context.Context, id string) (services.Service, error
 	if len(vs) == 0 {
 		return services.Service{}, problem.ErrNotFound
 	}
-	return vs[len(vs)-1], nil
+	latest := vs[len(vs)-1]
+	latest.CallbackEvents = s.callbacks[id].Events
+	return latest, nil
 }
 
 // Create implements services.Store.
@@ -292,12 +304,14 @@ type Messages struct {
 	requeueAt map[string]time.Time
 	// receipts by payee#notice.
 	receipts map[string]messages.Receipt
+	// used counts the messages of each service's day (<service>#<day>).
+	used map[string]int
 }
 
 func (s *Messages) init() {
 	if s.m == nil {
 		s.m, s.senders, s.idem = map[string]messages.Message{}, map[string]messages.SenderService{}, map[string]messages.Idempotency{}
-		s.requeueAt, s.receipts = map[string]time.Time{}, map[string]messages.Receipt{}
+		s.requeueAt, s.receipts, s.used = map[string]time.Time{}, map[string]messages.Receipt{}, map[string]int{}
 	}
 }
 
@@ -433,7 +447,9 @@ func (s *Messages) Create(_ context.Context, m messages.Message, idem *messages.
 	}
 	m.Channels = map[string]messages.Channel{}
 	s.m[k] = m
-	s.requeueAt[k] = m.CreatedAt
+	if m.Status != messages.Scheduled { // a scheduled one enters AcceptedIndex when released
+		s.requeueAt[k] = m.CreatedAt
+	}
 	return nil
 }
 
@@ -443,7 +459,8 @@ func (s *Messages) Stale(_ context.Context, due time.Time, limit int) ([]message
 	defer s.mu.Unlock()
 	var out []messages.Message
 	for _, k := range slices.Sorted(maps.Keys(s.m)) {
-		if m := s.m[k]; m.Status == messages.Accepted && !s.requeueAt[k].After(due) && len(out) < limit {
+		rq, inAccepted := s.requeueAt[k] // a scheduled message once released
+		if m := s.m[k]; (m.Status == messages.Accepted || m.Status == messages.Scheduled) && inAccepted && !rq.After(due) && len(out) < limit {
 			m.Channels = maps.Clone(m.Channels)
 			out = append(out, m)
 		}
@@ -456,7 +473,7 @@ func (s *Messages) MarkRequeued(_ context.Context, fc, id string, requeues int, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, ok := s.m[fc+"/"+id]
-	if !ok || m.Status != messages.Accepted {
+	if _, inAccepted := s.requeueAt[fc+"/"+id]; !ok || !inAccepted || m.Status != messages.Accepted && m.Status != messages.Scheduled {
 		return problem.ErrConflict
 	}
 	m.Requeues = requeues
@@ -518,7 +535,7 @@ func (s *Messages) Idempotency(_ context.Context, svc, keyHash string) (messages
 
 func (s *Messages) open(fc, id string, extra ...messages.Status) (messages.Message, bool) {
 	m, ok := s.m[fc+"/"+id]
-	ok = ok && slices.Contains(append([]messages.Status{messages.Accepted, messages.Throttled}, extra...), m.Status)
+	ok = ok && slices.Contains(append([]messages.Status{messages.Accepted, messages.Throttled, messages.Scheduled}, extra...), m.Status)
 	return m, ok
 }
 

@@ -15,3 +15,11 @@ func TestFakes_Contract(t *testing.T) {
 		InstallationsContract(t, inst, &Profiles{Installations: inst})
 	})
 }
+
+func TestFakes_SentContract(t *testing.T) { SentContract(t, &Messages{}) }
+
+func TestFakes_QuotasContract(t *testing.T) { QuotasContract(t, &Messages{}) }
+
+func TestFakes_CallbacksContract(t *testing.T) { CallbacksContract(t, &Services{}) }
+
+func TestFakes_ScheduledContract(t *testing.T) { ScheduledContract(t, &Messages{}) }

@@ -2,10 +2,14 @@ package storetest
 
 import (
 	"context"
+	"maps"
 	"sort"
+	"strings"
 
+	"github.com/digital-citizenship/functions/pkg/ids"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/paging"
+	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/services"
 )
 
@@ -106,4 +110,76 @@ func (s *Messages) Senders(_ context.Context, fc string, r paging.Request) (pagi
 		p.Items = append(p.Items, byKey[k])
 	}
 	return p, nil
+}
+
+// Sent implements messages.SentStore (full pages: the fake reads
+// everything).
+func (s *Messages) Sent(_ context.Context, serviceID string, r paging.Request, f messages.SentFilter) (paging.Page[messages.Message], error) {
+	after, err := paging.Decode(r.Cursor, "MSG#")
+	if err != nil || after != "" && !ids.Valid(strings.TrimPrefix(after, "MSG#")) {
+		return paging.Page[messages.Message]{}, paging.ErrCursor
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var list []messages.Message
+	for _, m := range s.m {
+		if m.SenderServiceID == serviceID && f.Matches(m) && (after == "" || "MSG#"+m.ID < after) {
+			m.Channels = maps.Clone(m.Channels)
+			list = append(list, m)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ID > list[j].ID })
+	p := paging.Page[messages.Message]{Items: []messages.Message{}}
+	if len(list) > r.Size {
+		list = list[:r.Size]
+		p.Next = paging.Encode("MSG#" + list[len(list)-1].ID)
+	}
+	p.Items = append(p.Items, list...)
+	return p, nil
+}
+
+// CreateCounted implements messages.Quotas (one counter: the fake has no
+// hot items). The count is taken first and given back when the create
+// fails, so that concurrent submissions end at the limit exactly.
+func (s *Messages) CreateCounted(ctx context.Context, m messages.Message, idem *messages.Idempotency, q messages.Quota) error {
+	k := q.ServiceID + "#" + q.Day
+	s.mu.Lock()
+	s.init()
+	full := s.used[k] >= q.Limit
+	if !full {
+		s.used[k]++
+	}
+	replay := false
+	if idem != nil {
+		old, ok := s.idem[idem.ServiceID+"/"+idem.KeyHash]
+		replay = ok && !old.ExpiresAt.Before(m.CreatedAt)
+	}
+	s.mu.Unlock()
+	switch {
+	case replay && !full:
+		s.uncount(k)
+		return problem.ErrConflict
+	case replay:
+		return problem.ErrConflict
+	case full:
+		return messages.ErrDailyLimit
+	}
+	if err := s.Create(ctx, m, idem); err != nil {
+		s.uncount(k)
+		return err
+	}
+	return nil
+}
+
+func (s *Messages) uncount(k string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used[k]--
+}
+
+// Used implements messages.Quotas.
+func (s *Messages) Used(_ context.Context, q messages.Quota) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.used[q.ServiceID+"#"+q.Day], nil
 }

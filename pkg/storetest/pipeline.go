@@ -46,6 +46,16 @@ func (q *Queue) SendAfter(ctx context.Context, ev any, delay time.Duration) erro
 	return nil
 }
 
+// SendBatchAfter implements messages.BatchQueue: each event as SendAfter.
+func (q *Queue) SendBatchAfter(ctx context.Context, evs []any, delays []time.Duration) error {
+	for i, ev := range evs {
+		if err := q.SendAfter(ctx, ev, delays[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Mailer is an in-memory emails.Mailer.
 type Mailer struct {
 	mu   sync.Mutex

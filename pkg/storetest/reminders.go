@@ -66,7 +66,7 @@ func (w *remindingWorld) notice(t *testing.T, fc string, n int) string {
 	ok(t, json.Unmarshal(q.Sent[0], &ev))
 	proc := messages.Processor{Profiles: w.profiles, Store: w.st, Emails: &Queue{}, Pushes: &Queue{}, Now: func() time.Time { return w.now }}
 	ok(t, proc.Process(ctx, ev))
-	return id
+	return id.ID
 }
 
 // queued counts the reminder events queued, by message id.

@@ -118,3 +118,17 @@ func (f CacheFlusher) Flush(r *http.Request) error {
 	_, err := f.API.FlushStageAuthorizersCache(r.Context(), &apigw.FlushStageAuthorizersCacheInput{RestApiId: &rc.APIID, StageName: &rc.Stage})
 	return err
 }
+
+// Flusher flushes the authorizer cache of a request's stage
+// (httpapi.CacheFlusher).
+type Flusher interface{ Flush(r *http.Request) error }
+
+// NewCacheFlusher returns the flusher of a function whose
+// AUTHORIZER_CACHE_TTL is cacheTTL: none when the cache is off ("0", as in
+// the local stack), nothing being cached.
+func NewCacheFlusher(cfg aws.Config, cacheTTL string) Flusher {
+	if cacheTTL == "0" {
+		return nil
+	}
+	return CacheFlusher{API: apigw.NewFromConfig(cfg)}
+}
