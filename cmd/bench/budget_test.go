@@ -56,7 +56,7 @@ func TestBudget_RequestsOfOneDeliveredEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.key = key
-	p, err := onePath(context.Background(), s, c, citizens)
+	p, err := onePath(context.Background(), s, c, citizens, 0)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs.b.String())
 	}
@@ -97,7 +97,7 @@ func TestBudget_RequestsOfOneDeliveredEmail(t *testing.T) {
 		s.Callbacks.URL()), key); err != nil {
 		t.Fatal(err)
 	}
-	withCallbacks, err := onePath(context.Background(), s, c, citizens)
+	withCallbacks, err := onePath(context.Background(), s, c, citizens, 2)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs.b.String())
 	}

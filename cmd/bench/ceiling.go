@@ -45,6 +45,24 @@ type Ceiling struct {
 	// (ReturnConsumedCapacity TOTAL).
 	WriteUnitsPerMsg float64 `json:"write_units_per_message"`
 	ReadUnitsPerMsg  float64 `json:"read_units_per_message"`
+	// UnitsPerMsg splits them by phase (submit, process, email) and by
+	// table or index ("MessagesTable", "MessagesTable/SenderIndex"), as
+	// DynamoDB reports them (ReturnConsumedCapacity INDEXES): the
+	// capacity model finds the hot partitions with them.
+	UnitsPerMsg map[string]map[string]Units `json:"units_per_message"`
+}
+
+// Units are DynamoDB capacity units.
+type Units struct {
+	Read  float64 `json:"read"`
+	Write float64 `json:"write"`
+}
+
+// phaseKey tags a context with the phase of a message its requests are for.
+type phaseKey struct{}
+
+func inPhase(ctx context.Context, phase string) context.Context {
+	return context.WithValue(ctx, phaseKey{}, phase)
 }
 
 // meter counts SDK requests by operation and sums DynamoDB's consumed
@@ -53,13 +71,69 @@ type meter struct {
 	mu       sync.Mutex
 	requests map[string]int
 	rcu, wcu float64
+	// units by phase, then by table or "table/index"; tables are named
+	// by logical id through logical (physical name -> logical id).
+	units   map[string]map[string]*Units
+	logical map[string]string
+}
+
+// add records the capacity one request used, in its phase.
+func (m *meter) add(phase string, c ddbtypes.ConsumedCapacity, query bool) {
+	split := func(cu *ddbtypes.Capacity) (r, w float64) {
+		if cu == nil {
+			return 0, 0
+		}
+		r, w = aws.ToFloat64(cu.ReadCapacityUnits), aws.ToFloat64(cu.WriteCapacityUnits)
+		if r == 0 && w == 0 { // only the total: writes and reads are told apart by operation
+			if query {
+				r = aws.ToFloat64(cu.CapacityUnits)
+			} else {
+				w = aws.ToFloat64(cu.CapacityUnits)
+			}
+		}
+		return r, w
+	}
+	r, w := split(&ddbtypes.Capacity{CapacityUnits: c.CapacityUnits, ReadCapacityUnits: c.ReadCapacityUnits, WriteCapacityUnits: c.WriteCapacityUnits})
+	m.rcu += r
+	m.wcu += w
+	if m.units == nil {
+		m.units = map[string]map[string]*Units{}
+	}
+	if m.units[phase] == nil {
+		m.units[phase] = map[string]*Units{}
+	}
+	table := aws.ToString(c.TableName)
+	if id, ok := m.logical[table]; ok {
+		table = id
+	}
+	put := func(name string, cu *ddbtypes.Capacity) {
+		r, w := split(cu)
+		if r == 0 && w == 0 {
+			return
+		}
+		u := m.units[phase][name]
+		if u == nil {
+			u = &Units{}
+			m.units[phase][name] = u
+		}
+		u.Read += r
+		u.Write += w
+	}
+	if c.Table == nil && len(c.GlobalSecondaryIndexes) == 0 {
+		put(table, &ddbtypes.Capacity{CapacityUnits: c.CapacityUnits, ReadCapacityUnits: c.ReadCapacityUnits, WriteCapacityUnits: c.WriteCapacityUnits})
+		return
+	}
+	put(table, c.Table)
+	for name, cu := range c.GlobalSecondaryIndexes {
+		put(table+"/"+name, &cu)
+	}
 }
 
 func (m *meter) options() func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
 		if err := s.Initialize.Add(middleware.InitializeMiddlewareFunc("capacity", func(ctx context.Context, in middleware.InitializeInput,
 			next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			total := ddbtypes.ReturnConsumedCapacityTotal
+			total := ddbtypes.ReturnConsumedCapacityIndexes
 			switch p := in.Parameters.(type) {
 			case *dynamodb.PutItemInput:
 				p.ReturnConsumedCapacity = total
@@ -86,18 +160,11 @@ func (m *meter) options() func(*middleware.Stack) error {
 			case *dynamodb.TransactWriteItemsOutput:
 				used = append(used, r.ConsumedCapacity...)
 			}
+			_, query := out.Result.(*dynamodb.QueryOutput)
+			phase, _ := ctx.Value(phaseKey{}).(string)
 			m.mu.Lock()
 			for _, c := range used {
-				m.rcu += aws.ToFloat64(c.ReadCapacityUnits)
-				m.wcu += aws.ToFloat64(c.WriteCapacityUnits)
-				if c.ReadCapacityUnits == nil && c.WriteCapacityUnits == nil {
-					// Only the total: writes and reads are told apart by operation.
-					if _, ok := out.Result.(*dynamodb.QueryOutput); ok {
-						m.rcu += aws.ToFloat64(c.CapacityUnits)
-					} else {
-						m.wcu += aws.ToFloat64(c.CapacityUnits)
-					}
-				}
+				m.add(phase, c, query)
 			}
 			m.mu.Unlock()
 			return out, md, err
@@ -129,7 +196,10 @@ func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int
 	if err != nil {
 		return Ceiling{}, err
 	}
-	m := &meter{requests: map[string]int{}}
+	m := &meter{requests: map[string]int{}, logical: map[string]string{}}
+	for id, ref := range res.Refs {
+		m.logical[ref] = id
+	}
 	cfg := s.Config.Copy()
 	cfg.APIOptions = append(cfg.APIOptions, m.options())
 	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
@@ -138,7 +208,8 @@ func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int
 	created := queue.Queue{API: q, URL: res.Refs["CreatedMessagesQueue"]}
 	emailQ := queue.Queue{API: q, URL: res.Refs["EmailQueue"]}
 	from := s.Resources.Params["MailFrom"]
-	sub := messages.Submitter{Store: msgs, Created: created, Now: time.Now}
+	// Counted as submit-message counts: the day's counter joins the write.
+	sub := messages.CountedSubmitter{Quotas: msgs, Submitter: messages.Submitter{Store: msgs, Created: created, Now: time.Now}}
 	proc := messages.Processor{Profiles: profs, Store: msgs, Emails: emailQ, Now: time.Now}
 	notif := messages.Dispatcher{Channel: messages.Email, Store: msgs, Now: time.Now,
 		Sender: messages.EmailSender{Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg)}, Render: markdown.Render, From: from}}
@@ -159,7 +230,7 @@ func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int
 		return Ceiling{}, err
 	}
 	m.mu.Lock()
-	m.requests, m.rcu, m.wcu = map[string]int{}, 0, 0
+	m.requests, m.rcu, m.wcu, m.units = map[string]int{}, 0, 0, nil
 	m.mu.Unlock()
 
 	var delivered, next atomic.Int64
@@ -175,7 +246,7 @@ func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int
 			for next.Add(10) <= int64(n) && firstErr == nil {
 				for range 10 {
 					i := int(next.Load()) % len(citizens)
-					if _, err := sub.Submit(ctx, messages.Submission{Caller: caller, Service: svc, FiscalCode: citizens[i], Message: nm}); err != nil {
+					if _, err := sub.Submit(inPhase(ctx, "submit"), messages.Submission{Caller: caller, Service: svc, FiscalCode: citizens[i], Message: nm}); err != nil {
 						fail(err)
 					}
 				}
@@ -184,14 +255,14 @@ func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int
 					if err := json.Unmarshal([]byte(body), &ev); err != nil {
 						return err
 					}
-					return proc.Process(ctx, ev)
+					return proc.Process(inPhase(ctx, "process"), ev)
 				}, fail)
 				drain(ctx, q, emailQ.URL, 10, func(body string) error {
 					var ev messages.NotificationEvent
 					if err := json.Unmarshal([]byte(body), &ev); err != nil {
 						return err
 					}
-					if err := notif.Notify(ctx, ev); err != nil {
+					if err := notif.Notify(inPhase(ctx, "email"), ev); err != nil {
 						return err
 					}
 					delivered.Add(1)
@@ -216,6 +287,13 @@ func measureCeiling(ctx context.Context, s *localstack.Stack, n, concurrency int
 	}
 	c.RequestsPerSecond = float64(total) / elapsed.Seconds()
 	c.WriteUnitsPerMsg, c.ReadUnitsPerMsg = m.wcu/d, m.rcu/d
+	c.UnitsPerMsg = map[string]map[string]Units{}
+	for phase, tables := range m.units {
+		c.UnitsPerMsg[phase] = map[string]Units{}
+		for name, u := range tables {
+			c.UnitsPerMsg[phase][name] = Units{Read: u.Read / d, Write: u.Write / d}
+		}
+	}
 	return c, nil
 }
 

@@ -18,11 +18,12 @@ var Prices = struct {
 	DynamoDBReadPerMillionUnits  float64 // on-demand read request units
 	SQSPerMillionRequests        float64 // standard queues, beyond the free tier
 	SESPerThousandEmails         float64 // outbound, beyond the free tier
+	SNSMobilePushPerMillion      float64 // mobile push notifications delivered
 }{
 	Date: "2026-11-24", Region: "us-east-1 list prices, cmd/bench/cost.go",
 	APIGatewayPerMillion: 3.50, LambdaRequestsPerMillion: 0.20, LambdaArmPerGBSecond: 0.0000133334,
 	DynamoDBWritePerMillionUnits: 0.625, DynamoDBReadPerMillionUnits: 0.125,
-	SQSPerMillionRequests: 0.40, SESPerThousandEmails: 0.10,
+	SQSPerMillionRequests: 0.40, SESPerThousandEmails: 0.10, SNSMobilePushPerMillion: 0.50,
 }
 
 // Cost is the model's answer for one million delivered e-mails.

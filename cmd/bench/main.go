@@ -26,11 +26,15 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/localstack"
+	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/sam"
+	"github.com/digital-citizenship/functions/pkg/services"
 )
 
 // Report is everything one run measured.
@@ -48,6 +52,8 @@ type Report struct {
 	Sizes       []Size         `json:"bootstrap_sizes"`
 	PeakRSS     map[string]int `json:"peak_rss_kib"`
 	Cost        Cost           `json:"cost_per_million_emails_usd"`
+	Callbacks   CallbackBench  `json:"callbacks"`
+	Capacity    Capacity       `json:"capacity"`
 }
 
 // PathCost is the AWS requests on the path of one delivered e-mail, by
@@ -99,6 +105,9 @@ type options struct {
 	static                                      bool
 	soak                                        soakPlan
 	soakOnly                                    bool
+	campaign                                    int
+	campaignHours, pushShare                    float64
+	print                                       string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -113,12 +122,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.messages, "messages", 1000, "messages in the pipeline run (at least 1000 for the README's table)")
 	fs.IntVar(&o.concurrency, "concurrency", localstack.DefaultConcurrency, "execution environments per function")
 	fs.IntVar(&o.rounds, "rounds", 15, "cold starts per function (and as many of hello-world, alternating)")
+	fs.IntVar(&o.campaign, "campaign", 1000000, "the capacity model's campaign: messages to as many citizens from one service")
+	fs.Float64Var(&o.campaignHours, "campaign-hours", 1, "the capacity model plans the quota increases for the campaign in this many hours")
+	fs.Float64Var(&o.pushShare, "push-share", 1, "the capacity model's share of citizens with the app (one push device each)")
+	fs.StringVar(&o.print, "print", "", "print a saved JSON report again, its capacity model run with today's Quotas and the campaign flags; no run")
 	fs.BoolVar(&o.static, "static", false, "only init, sizes and requests per function: no load")
 	fs.BoolVar(&o.soakOnly, "soak", false, "make soak instead: a long run at half the pipeline's ceiling, then a burst at three times")
 	fs.DurationVar(&o.soak.steady, "soak-steady", 15*time.Minute, "the soak's steady phase")
 	fs.DurationVar(&o.soak.burst, "soak-burst", 30*time.Second, "the soak's burst")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.print != "" {
+		return reprint(o.print, o, out)
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
@@ -160,7 +176,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	done = step("AWS requests on the path of one delivered e-mail")
-	if rep.OneEmail, err = onePath(ctx, s, c, citizens); err != nil {
+	if rep.OneEmail, err = onePath(ctx, s, c, citizens, 0); err != nil {
 		return err
 	}
 	done()
@@ -246,6 +262,64 @@ func load(ctx context.Context, s *localstack.Stack, c client, citizens []string,
 		}
 	}
 	r.Cost = cost(*r, s, halfStats)
+
+	done = step(fmt.Sprintf("delivery callbacks: one e-mail's requests, then status → receiver for %d messages at %.0f/s", n, rate))
+	if r.Callbacks, err = measureCallbacks(ctx, s, c, citizens, n, rate, r.OneEmail); err != nil {
+		return err
+	}
+	done()
+	r.Capacity = capacityOf(*r, s, halfStats, o)
+	return nil
+}
+
+// capacityOf feeds the capacity model with the run's measurements: each
+// function's time per message and per record from the half-rate run (the
+// pipeline in steady operation), DynamoDB's units by phase, table and index
+// from the ceiling run.
+func capacityOf(r Report, s *localstack.Stack, stats map[string]localstack.FunctionStats, o options) Capacity {
+	in := CapacityInputs{Messages: o.campaign, DailyLimit: services.DefaultDailyMessageLimit, LambdaSeconds: map[string]float64{},
+		PerRecord: map[string]float64{}, Units: r.Ceiling.UnitsPerMsg, Shards: store.IndexShards(), QuotaShards: messages.MaxQuotaShards,
+		Latency: time.Duration(r.HalfRate.AcceptedToSent.P95 * float64(time.Millisecond)), PushShare: o.pushShare, TargetHours: o.campaignHours}
+	in.UsagePlanRPS, _ = strconv.ParseFloat(s.Template.ParameterDefault("ThrottleRateLimit"), 64)
+	n := float64(r.HalfRate.Messages)
+	for id, st := range stats {
+		if st.Invocations == 0 {
+			continue
+		}
+		in.LambdaSeconds[id] = st.Busy.Seconds() / n
+		if st.Records > 0 {
+			in.PerRecord[id] = st.Busy.Seconds() / float64(st.Records)
+		}
+	}
+	return capacityFor(r, in)
+}
+
+// capacityFor runs the model on in and prices the campaign: the measured
+// cost of a delivered e-mail, and a push to the share of citizens with
+// the app.
+func capacityFor(r Report, in CapacityInputs) Capacity {
+	c := CapacityModel(in)
+	m := float64(in.Messages) / 1e6
+	c.Cost = r.Cost.Total*m + in.PushShare*m*Prices.SNSMobilePushPerMillion
+	return c
+}
+
+// reprint prints a saved report again, its capacity model run anew with
+// today's Quotas and the campaign flags: change a quota, see the campaign.
+func reprint(path string, o options, out io.Writer) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if in := r.Capacity.Inputs; in.Messages > 0 {
+		in.Messages, in.TargetHours, in.PushShare = o.campaign, o.campaignHours, o.pushShare
+		r.Capacity = capacityFor(r, in)
+	}
+	printReport(out, r)
 	return nil
 }
 
@@ -327,13 +401,27 @@ func settle(ctx context.Context, s *localstack.Stack, citizens int) error {
 }
 
 // onePath sends one message with everything warm (the authorizer's answer
-// cached, every function started) and counts each function's requests.
-func onePath(ctx context.Context, s *localstack.Stack, c client, citizens []string) (PathCost, error) {
+// cached, every function started) and counts each function's requests;
+// with callbacks > 0, the service has a callback and each message's
+// callbacks are waited for, the warm messages' before the count starts.
+func onePath(ctx context.Context, s *localstack.Stack, c client, citizens []string, callbacks int) (PathCost, error) {
+	received := len(s.Callbacks.Calls())
+	waitCallbacks := func(n int) error {
+		for deadline := time.Now().Add(time.Minute); len(s.Callbacks.Calls()) < received+n*callbacks; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("one e-mail's path: %d callbacks of %d", len(s.Callbacks.Calls())-received, n*callbacks)
+			}
+		}
+		return nil
+	}
 	warm, _, err := c.submit(2, 1, 0, citizens)
 	if err != nil {
 		return PathCost{}, err
 	}
 	if _, _, err := waitSent(ctx, s, warm, time.Minute); err != nil {
+		return PathCost{}, err
+	}
+	if err := waitCallbacks(2); err != nil {
 		return PathCost{}, err
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -343,6 +431,9 @@ func onePath(ctx context.Context, s *localstack.Stack, c client, citizens []stri
 		return PathCost{}, err
 	}
 	if _, _, err := waitSent(ctx, s, one, time.Minute); err != nil {
+		return PathCost{}, err
+	}
+	if err := waitCallbacks(3); err != nil {
 		return PathCost{}, err
 	}
 	time.Sleep(300 * time.Millisecond) // the last request lines reach the stack
@@ -452,6 +543,16 @@ func printReport(w io.Writer, r Report) {
 			Prices.Region, r.Cost.Total, r.Cost.APIGateway, r.Cost.LambdaRequests, r.Cost.LambdaDuration, r.Cost.DynamoDB, r.Cost.SQS, r.Cost.SES)
 	}
 
+	if loaded {
+		cb := r.Callbacks
+		fmt.Fprintf(w, "| One e-mail with callbacks for message.processed and notification.sent | %d requests (+%d: %s) |\n",
+			cb.Path.Functions, cb.Added, cb.addedBy(r.OneEmail))
+		for _, ev := range sortedKeys(cb.Latency) {
+			l := cb.Latency[ev]
+			fmt.Fprintf(w, "| Callback %s, status written → receiver, %d messages at %.0f/s: p50 / p95 / max | %.0f / %.0f / %.0f ms |\n",
+				ev, cb.Messages, cb.Rate, l.P50, l.P95, l.Max)
+		}
+	}
 	fmt.Fprintf(w, "\n| Function | Requests on one e-mail's path | Init (ms) | × hello | Bootstrap (MiB) | × hello | Peak RSS (MiB) |\n|---|---|---|---|---|---|---|\n")
 	sizes := map[string]Size{}
 	for _, s := range r.Sizes {
@@ -495,4 +596,7 @@ func printReport(w io.Writer, r Report) {
 	}
 	fmt.Fprintf(w, "| hello-world (aws-lambda-go, same flags) | – | %.1f | 1 | %.1f | 1 | – |\n", hello, float64(r.HelloBytes)/(1<<20))
 	fmt.Fprintf(w, "\nWorst init ratio %.2f× hello-world; worst bootstrap ratio %.2f×.\n", worstInit, worstSize)
+	if r.Capacity.Inputs.Messages > 0 {
+		printCapacity(w, r.Capacity)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,8 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/digital-citizenship/functions/pkg/awstest"
 	"github.com/digital-citizenship/functions/pkg/callbacks"
 	"github.com/digital-citizenship/functions/pkg/localstack"
+	"github.com/digital-citizenship/functions/pkg/messages"
 )
 
 // callbackCalls are the calls the local stack's callbacks receiver got.
@@ -28,6 +34,19 @@ func (s *stack) callbackCalls(t *testing.T) (string, []localstack.WebhookCall) {
 		t.Fatal(err)
 	}
 	return out.URL, out.Calls
+}
+
+// sendToQueue sends body to one of the stack's queues, by logical id.
+func (s *stack) sendToQueue(t *testing.T, logicalID, body string) {
+	t.Helper()
+	q := sqs.NewFromConfig(awstest.Config(s.endpoint))
+	u, err := q.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String(s.name + "-" + logicalID)})
+	if err == nil {
+		_, err = q.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: u.QueueUrl, MessageBody: aws.String(body)})
+	}
+	if err != nil {
+		t.Fatalf("send to %s: %v", logicalID, err)
+	}
 }
 
 func (s *stack) setCallbacks(t *testing.T, mode string) {
@@ -164,6 +183,30 @@ func TestLocalStack_Callbacks(t *testing.T) {
 		"fiscal_code":"`+citizen+`","amount":5000,"paid_at":"2026-12-06T10:00:00Z"}`)
 	s.must(t, 200, key, "PUT", bySender.header.Get("Location")+"/payment-status", `{"status":"PAID"}`)
 	waitFacts(readID+" message.read <nil>", byReceipt.body["id"].(string)+" message.paid <nil>", bySender.body["id"].(string)+" message.paid <nil>")
+
+	// A webhook that keeps failing until its queue gives the event up: the
+	// dead-letter queue's consumer marks the channel FAILED, and the sender
+	// hears of it. (The test moves the event to the dead-letter queue as
+	// SQS's redrive does after maxReceiveCount receives, without waiting for
+	// every back-off.)
+	s.setWebhook(t, "500")
+	ref := "certificati-2026/webhook-given-up"
+	given := s.must(t, 201, key, "POST", "/api/v1/messages/"+citizen, body(ref))
+	givenID := given.body["id"].(string)
+	m := s.waitFor(t, key, given.header.Get("Location"), func(r reply) bool { return channelsOf(r)["webhook"] == "THROTTLED" })
+	created, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(m.body["message"].(map[string]any)["created_at"]))
+	ev, _ := json.Marshal(messages.NotificationEvent{Channel: "WEBHOOK", Message: messages.EventMessage{ID: givenID, FiscalCode: citizen,
+		SenderServiceID: "cb-svc", CreatedAt: created, Reference: ref, Callbacks: callbacks.AllEvents}})
+	s.sendToQueue(t, "WebhookDeadLetterQueue", string(ev))
+	waitFacts(givenID + " notification.failed webhook")
+	_, calls := s.callbackCalls(t)
+	if e := byFact(calls)[givenID+" notification.failed webhook"]; e["reason"] != messages.ReasonGivenUp || e["status"] != "FAILED" || e["reference"] != ref {
+		t.Fatalf("the given-up webhook's callback: %v", e)
+	}
+	s.setWebhook(t, "ok")
+	if m := s.must(t, 200, key, "GET", given.header.Get("Location"), ""); channelsOf(m)["webhook"] != "FAILED" {
+		t.Fatalf("the given-up webhook: %s", m.raw)
+	}
 
 	// The receiver answers 500: SUSPENDED after 25 failures in 5 minutes.
 	s.setCallbacks(t, "500")

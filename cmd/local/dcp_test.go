@@ -29,22 +29,9 @@ func TestDCP(t *testing.T) {
 	work := t.TempDir()
 	dcp := buildDCP(t, work)
 	run := func(key string, args ...string) (*exec.Cmd, *bytes.Buffer) {
-		c := exec.Command(dcp, args...)
-		c.Env = append(os.Environ(), "DCP_API_URL="+s.api, "DCP_KEY="+key)
-		var out bytes.Buffer
-		c.Stdout, c.Stderr = &out, &out
-		return c, &out
+		return dcpCommand(dcp, s.api, key, args...)
 	}
-	exitCode := func(err error) int {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	}
+	exitCode := func(err error) int { return exitCode(t, err) }
 
 	// The administration's set-up, through dcp admin.
 	svc := filepath.Join(work, "service.json")
@@ -209,6 +196,28 @@ func tail(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// dcpCommand is dcp with args, against api with key, its output in the buffer.
+func dcpCommand(dcp, api, key string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	c := exec.Command(dcp, args...)
+	c.Env = append(os.Environ(), "DCP_API_URL="+api, "DCP_KEY="+key)
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	return c, &out
+}
+
+// exitCode is the exit status of a command that ended with err.
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
 }
 
 // buildDCP builds dcp into dir and returns its path.

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,19 +36,8 @@ func TestLocalStack_Scheduled(t *testing.T) {
 	csvPath := filepath.Join(work, "tari.csv")
 	writeFile(t, csvPath, csv.String())
 	run := func(args ...string) (int, string) {
-		c := exec.Command(dcp, args...)
-		c.Env = append(os.Environ(), "DCP_API_URL="+s.api, "DCP_KEY="+key)
-		var out bytes.Buffer
-		c.Stdout, c.Stderr = &out, &out
-		err := c.Run()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode(), out.String()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0, out.String()
+		c, out := dcpCommand(dcp, s.api, key, args...)
+		return exitCode(t, c.Run()), out.String()
 	}
 	if code, out := run("send", "--csv", csvPath, "--at", "+30s"); code != 2 || !strings.Contains(out, "1 minute to 7 days") {
 		t.Fatalf("--at +30s: exit %d\n%s", code, out)

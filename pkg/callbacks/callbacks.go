@@ -76,6 +76,9 @@ type Config struct {
 	UpdatedAt     time.Time
 	// Failures are the recent failed attempts, newest first.
 	Failures []Failure
+	// RotateSecret is a PUT's request for a new signing secret (not
+	// stored): without it a service keeps the secret it has.
+	RotateSecret bool
 }
 
 // Failure is one failed delivery attempt.
@@ -110,6 +113,9 @@ type Input struct {
 	URL         *string   `json:"url"`
 	BearerToken *string   `json:"bearer_token"`
 	Events      *[]string `json:"events"`
+	// RotateSecret asks for a new signing secret; a PUT keeps the one the
+	// service has otherwise.
+	RotateSecret bool `json:"rotate_secret"`
 }
 
 // Parse decodes and validates a configuration body. With allowLocal (the
@@ -120,7 +126,7 @@ func Parse(body []byte, allowLocal bool) (Config, error) {
 		return Config{}, err
 	}
 	r := validate.NewReport(InputTitle)
-	var c Config
+	c := Config{RotateSecret: in.RotateSecret}
 	if in.URL == nil {
 		r.Addf("url", "an https URL")
 	} else if err := CheckURL(*in.URL, allowLocal); err != nil {

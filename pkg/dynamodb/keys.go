@@ -37,7 +37,11 @@
 //	               a service's messages by its own reference (sparse: messages with one).
 package dynamodb
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/digital-citizenship/functions/pkg/messages"
+)
 
 const (
 	attrPK      = "pk"
@@ -134,3 +138,10 @@ const (
 	attrRemindShard = "remind_shard"
 	attrRemindAt    = "remind_at"
 )
+
+// IndexShards returns, for each sharded index of MessagesTable, how many
+// partition keys it spreads its items over (the capacity model's hot keys).
+func IndexShards() map[string]int {
+	return map[string]int{senderIndex: senderShards, acceptedIndex: acceptedShards, scheduledIndex: messages.ScheduledShards,
+		reminderIndex: messages.ReminderShards}
+}

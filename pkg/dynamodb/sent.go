@@ -150,22 +150,24 @@ func (s *Messages) Sent(ctx context.Context, serviceID string, r paging.Request,
 func sentQuery(table, index, partitionKey, partition, lo, hi string, limit int, f messages.SentFilter) (*dynamodb.QueryInput, error) {
 	b := expression.NewBuilder().WithKeyCondition(expression.Key(partitionKey).Equal(expression.Value(partition)).
 		And(expression.Key(attrSK).Between(expression.Value(lo), expression.Value(hi))))
-	var conds []expression.ConditionBuilder
+	var filter *expression.ConditionBuilder
+	and := func(c expression.ConditionBuilder) {
+		if filter != nil {
+			c = filter.And(c)
+		}
+		filter = &c
+	}
 	if f.Status != "" {
-		conds = append(conds, expression.Name("status").Equal(expression.Value(f.Status)))
+		and(expression.Name("status").Equal(expression.Value(f.Status)))
 	}
 	if f.Reference != "" { // the partition is a hash: others may share it
-		conds = append(conds, expression.Name("reference").Equal(expression.Value(f.Reference)))
+		and(expression.Name("reference").Equal(expression.Value(f.Reference)))
 	}
 	for _, ch := range slices.Sorted(maps.Keys(f.Channels)) {
-		conds = append(conds, expression.Name("channels."+ch+".status").Equal(expression.Value(f.Channels[ch])))
+		and(expression.Name("channels." + ch + ".status").Equal(expression.Value(f.Channels[ch])))
 	}
-	switch len(conds) {
-	case 0:
-	case 1:
-		b = b.WithFilter(conds[0])
-	default:
-		b = b.WithFilter(expression.And(conds[0], conds[1], conds[2:]...))
+	if filter != nil {
+		b = b.WithFilter(*filter)
 	}
 	e, err := b.Build()
 	if err != nil {

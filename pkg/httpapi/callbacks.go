@@ -41,8 +41,10 @@ func callbackView(c callbacks.Config) CallbackView {
 var callbackGroups = []auth.Group{auth.CallbackWrite}
 
 // PutCallback serves PUT /api/v1/callback: the calling service's delivery
-// callbacks go to {url} from now on, with a new signing secret (shown only
-// here) and ACTIVE (a PUT resumes suspended callbacks). With allowLocal
+// callbacks go to {url} from now on, ACTIVE (a PUT resumes suspended
+// callbacks), signed with the service's secret (shown only here): the one
+// it has, so that a receiver keeps verifying across a change or a resume,
+// or a new one on the first PUT and with rotate_secret. With allowLocal
 // (the local stack) http and loopback URLs are accepted.
 func PutCallback(svcs services.Store, st callbacks.Store, flush CacheFlusher, allowLocal bool, now func() time.Time) Operation {
 	return Operation{"PUT", "/api/v1/callback", public(svcs, callbackGroups, func(w http.ResponseWriter, r request) error {
@@ -57,7 +59,15 @@ func PutCallback(svcs services.Store, st callbacks.Store, flush CacheFlusher, al
 		if err := r.checkSource(); err != nil {
 			return err
 		}
-		c.ServiceID, c.SigningSecret, c.Status, c.UpdatedAt = r.Caller.ServiceID(), callbacks.NewSecret(), callbacks.Active, now()
+		c.ServiceID, c.Status, c.UpdatedAt = r.Caller.ServiceID(), callbacks.Active, now()
+		switch old, err := st.Callback(r.Context(), c.ServiceID); {
+		case err == nil && !c.RotateSecret:
+			c.SigningSecret = old.SigningSecret
+		case err == nil || errors.Is(err, problem.ErrNotFound):
+			c.SigningSecret = callbacks.NewSecret()
+		default:
+			return problem.Wrap(problem.Internal, err, "Query error", "Error while reading the callback")
+		}
 		if err := st.PutCallback(r.Context(), c); err != nil {
 			return problem.Wrap(problem.Internal, err, "Query error", "Error while saving the callback")
 		}

@@ -34,9 +34,18 @@ func TestCallbackConfiguration(t *testing.T) {
 	if a := w.do(t, caller("svc", auth.ServiceRead), "GET", "/adm/services/svc", ""); strings.Contains(a.Raw, "callback") {
 		t.Fatalf("the admin view shows the callbacks: %s", a.Raw)
 	}
+	// A change keeps the secret (the receiver goes on verifying); a
+	// rotation is asked for.
 	again := w.do(t, cb, "PUT", "/api/v1/callback", `{"url":"https://pa.example.it/io/callbacks","events":["message.processed","notification.failed"]}`)
-	if again.Body["signing_secret"] == secret || len(again.Body["events"].([]any)) != 2 {
+	if again.Body["signing_secret"] != secret || len(again.Body["events"].([]any)) != 2 {
 		t.Fatalf("a second put: %s", again.Raw)
+	}
+	rotated := w.do(t, cb, "PUT", "/api/v1/callback", `{"url":"https://pa.example.it/io/callbacks","events":["message.processed","notification.failed"],"rotate_secret":true}`)
+	if s, _ := rotated.Body["signing_secret"].(string); rotated.Status != 200 || s == secret || !strings.HasPrefix(s, "whsec_") {
+		t.Fatalf("a rotation: %s", rotated.Raw)
+	}
+	if r := w.do(t, cb, "PUT", "/api/v1/callback", `{"url":"https://pa.example.it/io/callbacks","rotate_secret":"yes"}`); r.Status != 400 {
+		t.Fatalf("rotate_secret not a boolean: %s", r.Raw)
 	}
 	for body, field := range map[string]string{
 		`{"url":"http://pa.example.it/cb"}`:                            "value.url",
