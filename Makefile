@@ -11,17 +11,37 @@ MAX_BYTES := 15728640
 # Every bootstrap is at most 1.6 times hello-world's (cmd/bench/hello, same flags).
 MAX_RATIO := 1.6
 
-.PHONY: build run test vet unit sizes lint deploy deploy-check clean bench soak
+.PHONY: build run test vet unit sizes lint deploy deploy-check clean bench soak portal-assets chromium screenshots
+
+# The developer portal's design system (Bootstrap Italia, pinned, from the npm
+# registry) goes into the portal function's embedded files before any build.
+PORTAL_VENDOR := functions/portal/static/vendor/bootstrap-italia.min.css
+portal-assets: $(PORTAL_VENDOR)
+$(PORTAL_VENDOR): cmd/portalassets/main.go pkg/portal/assets/assets.go
+	$(GO) run ./cmd/portalassets
+
+# Headless Chromium for the portal's browser tests (cmd/local TestPortal), from Debian's packages.
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium: $(CHROMIUM)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+# The README's screenshots of the portal, taken by its browser test.
+screenshots: $(PORTAL_VENDOR) $(CHROMIUM)
+	@mkdir -p docs
+	PORTAL_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run 'TestPortal$$' ./cmd/local
 
 # Deployable binaries: linux/arm64, one folder per function with its bootstrap.
-build:
+build: $(PORTAL_VENDOR)
 	@rm -rf .build/lambda && mkdir -p .build/lambda/bin
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(FLAGS) -o .build/lambda/bin/ ./functions/...
 	@for f in $(FUNCTIONS); do mkdir -p .build/lambda/$$f && mv .build/lambda/bin/$$f .build/lambda/$$f/bootstrap; done
 	@rmdir .build/lambda/bin
 
 # The same sources and flags for this machine's architecture, plus the local stack.
-.build/local: $(shell find functions pkg cmd -name '*.go' -o -name '*.json' -path '*/served/*') go.mod go.sum
+.build/local: $(shell find functions pkg cmd -name '*.go' -o -name '*.json' -path '*/served/*' -o -path '*/portal/static/*') $(PORTAL_VENDOR) go.mod go.sum
 	@mkdir -p .build/local
 	CGO_ENABLED=0 $(GO) build $(FLAGS) -o .build/local/ ./functions/... ./cmd/local ./cmd/bench ./cmd/bench/hello
 	@touch .build/local
@@ -38,13 +58,13 @@ REMINDER_TIME_SCALE ?= 3600
 run: .build/local
 	.build/local/local -template template.yaml -bin .build/local -param ReminderTimeScale=$(REMINDER_TIME_SCALE) $(RUN_FLAGS)
 
-vet:
+vet: $(PORTAL_VENDOR)
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 
 # The whole output goes to .build/unit.log too; on failure, what failed is
 # repeated at the end (the stack logs of a failed end-to-end test are long).
-unit:
+unit: $(PORTAL_VENDOR) $(CHROMIUM)
 	@mkdir -p .build; { $(GO) test -count=1 -timeout 30m ./... 2>&1; echo $$? > .build/unit.rc; } | tee .build/unit.log; \
 	rc=$$(cat .build/unit.rc); if [ "$$rc" != 0 ]; then echo "--- what failed (the whole output is in .build/unit.log):"; \
 	  grep -E -- '^[[:space:]]*(--- FAIL|FAIL|panic:|[^[:space:]]+_test\.go:[0-9]+:)' .build/unit.log | grep -v 'local stack logs in' | tail -40; fi; exit $$rc
@@ -92,7 +112,7 @@ clean:
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
 define sam_target
-build-$(1):
+build-$(1): $(PORTAL_VENDOR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(FLAGS) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(2)
 endef
 $(foreach f,$(FUNCTIONS),$(eval $(call sam_target,$(shell echo $(f) | sed -E 's/(^|-)([a-z])/\U\2/g')Function,$(f))))

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/digital-citizenship/functions/pkg/awstest"
+	"github.com/digital-citizenship/functions/pkg/portal/assets"
+)
+
+// chromiumPath is Debian's headless Chromium, which make test installs
+// (make chromium); a missing one is a failure, never a skip.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	t.Fatal("no Chromium: make chromium installs Debian's package (the portal's browser tests need it)")
+	return ""
+}
+
+// browser is a headless Chromium on the test's page, with every console
+// error, uncaught exception and failed load the page logs collected.
+type browser struct {
+	ctx    context.Context
+	mu     sync.Mutex
+	errors []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath(t)), chromedp.NoSandbox,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // the browser starts with the first call, without a deadline
+		t.Fatalf("start Chromium: %v", err)
+	}
+	b := &browser{ctx: ctx}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			// Chromium logs every API answer of 4xx as a failed load; the
+			// page expects them (a refused key, no callback yet) and shows
+			// them. Any other failed load (the page's own files), a CSP
+			// violation, a console.error or an exception counts.
+			api := m.Source == "network" && (strings.Contains(m.URL, "/api/v1/") || strings.Contains(m.URL, "/adm/"))
+			if (m.Type == chromedp.ConsoleError || m.IsException()) && !api {
+				b.mu.Lock()
+				b.errors = append(b.errors, fmt.Sprintf("%s (%s) %s", m, m.Source, m.URL))
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return b
+}
+
+// do runs steps with a deadline, failing the test with what the page
+// logged when one fails.
+func (b *browser) do(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	get(t, b, what, chromedp.Steps(steps...))
+}
+
+// get runs one action with a deadline and returns its value.
+func get[T any](t *testing.T, b *browser, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v (the page logged: %v)", what, err, b.logged())
+	}
+	return v
+}
+
+func (b *browser) logged() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.errors...)
+}
+
+// axeResult is what axe-core found: how many rules passed, and the
+// violations.
+type axeResult struct {
+	Passes     int            `json:"passes"`
+	Violations []axeViolation `json:"violations"`
+}
+
+// axeViolation is one rule axe-core found broken on the page.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []string `json:"target"`
+	} `json:"nodes"`
+}
+
+// checkAccessibility runs axe-core (pinned, from npm) on the page as it is:
+// no serious or critical violation. DevTools' evaluation is not the page's
+// script, so the CSP stays as strict as it is.
+func (b *browser) checkAccessibility(t *testing.T, page, axe string) {
+	t.Helper()
+	get(t, b, "load axe-core on "+page, chromedp.Evaluate[any](axe+";0", chromedp.EvalAsValue))
+	res := get(t, b, "axe-core on "+page, chromedp.Evaluate[axeResult](`axe.run(document).then(r => ({passes: r.passes.length,
+		violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => ({target: n.target.map(String)}))}))}))`,
+		chromedp.EvalAwaitPromise, chromedp.EvalAsValue))
+	if res.Passes == 0 {
+		t.Fatalf("%s: axe-core checked nothing", page)
+	}
+	t.Logf("%s: axe-core: %d rules passed, %d violated (none serious or critical below)", page, res.Passes, len(res.Violations))
+	for _, v := range res.Violations {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Errorf("%s: axe-core %s (%s): %s on %v", page, v.ID, v.Impact, v.Help, v.Nodes)
+		}
+	}
+}
+
+// screenshot saves the page as portal-<name>.png in the folder that
+// PORTAL_SCREENSHOTS names (make screenshots).
+func (b *browser) screenshot(t *testing.T, name string) {
+	t.Helper()
+	dir := os.Getenv("PORTAL_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png := get(t, b, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(dir, "portal-"+name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPortal: a developer opens the portal of the local stack in headless
+// Chromium, signs in with a key, creates a development profile, sends it a
+// test message and sees it reach PROCESSED and SENT on every channel
+// without reloading; finds it in the sent list with a filter; sets a
+// callback and sees it ACTIVE; reads the quick start with the key filled
+// in; switches to English. Every page passes axe-core with no serious or
+// critical violation, and no page logs an error.
+func TestPortal(t *testing.T) {
+	axeDir, err := assets.Fetch(filepath.Join(awstest.RepoRoot(t), ".cache", "npm"), assets.AxeCore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	axe, err := os.ReadFile(filepath.Join(axeDir, "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vendor := filepath.Join(awstest.RepoRoot(t), "functions", "portal", "static", "vendor", assets.VendorFiles[0])
+	if _, err := os.Stat(vendor); err != nil {
+		t.Fatalf("the portal's design system is missing (make portal-assets): %v", err)
+	}
+	admin := "portal-admin-key-0123456789abcdef"
+	s := startStack(t, admin)
+	s.must(t, 200, admin, "POST", "/adm/services", `{"service_id":"portal-svc","service_name":"Servizi demografici","organization_name":"Comune di Firenze",
+		"department_name":"Anagrafe","organization_fiscal_code":"01307110484","authorized_cidrs":[],"authorized_recipients":[]}`)
+	s.must(t, 200, admin, "PUT", "/adm/users/dev@comune.fi.it/groups",
+		`{"groups":["ApiMessageWrite","ApiMessageRead","ApiDevelopmentProfileWrite","ApiCallbackWrite"]}`)
+	key := s.must(t, 200, admin, "PUT", "/adm/users/dev@comune.fi.it/subscriptions/portal-svc", `{"product_name":"IO"}`).body["primary_key"].(string)
+	callbackURL, _ := s.callbackCalls(t)
+
+	b := newBrowser(t)
+	portal := s.api + "/portal/"
+	// Signing in: a wrong key is refused; the right one opens the sandbox.
+	b.do(t, "open the portal", chromedp.Navigate(s.api+"/portal"), chromedp.WaitVisible(chromedp.ID("key")))
+	lang := get(t, b, "the page's language", chromedp.Evaluate[string](`document.documentElement.lang`, chromedp.EvalAsValue))
+	if lang != "it" {
+		t.Fatalf("the page's language %q, want it", lang)
+	}
+	b.checkAccessibility(t, "sign in", string(axe))
+	b.screenshot(t, "signin")
+	b.do(t, "a wrong key", chromedp.SendKeys(chromedp.ID("key"), "not-a-key-0123456789"), chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.CSS(".alert-danger")))
+	b.do(t, "sign in", chromedp.SetValue(chromedp.ID("key"), key), chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("fc")))
+	stored := get(t, b, "the stored key", chromedp.Evaluate[string](`sessionStorage.getItem('dcp-portal-key')`, chromedp.EvalAsValue))
+	url := get(t, b, "the URL", chromedp.Location())
+	if stored != key || strings.Contains(url, key) {
+		t.Fatalf("the key in sessionStorage %q, the URL %s", stored, url)
+	}
+	if cookies := get(t, b, "cookies", chromedp.Evaluate[string](`document.cookie`, chromedp.EvalAsValue)); cookies != "" {
+		t.Fatalf("the portal set cookies: %q", cookies)
+	}
+
+	// The sandbox: a development profile, a test message, followed live.
+	fc := "PRTLDV80A01Y612X"
+	b.checkAccessibility(t, "sandbox", string(axe))
+	b.do(t, "create a development profile", chromedp.SetValue(chromedp.ID("fc"), fc),
+		chromedp.SetValue(chromedp.ID("email"), "portal-dev@example.com"), chromedp.Click(chromedp.ID("sandbox-profile")),
+		chromedp.WaitVisible(chromedp.CSS("#sandbox-out .alert-success")))
+	b.do(t, "send a test message", chromedp.Click(chromedp.ID("sandbox-send")), chromedp.WaitVisible(chromedp.ID("message-id")))
+	id := get(t, b, "its id", chromedp.Text(chromedp.ID("message-id")))
+	b.do(t, "watch it", chromedp.WaitVisible(chromedp.ID("final")))
+	timeline := get(t, b, "its timeline", chromedp.Text(chromedp.ID("timeline")))
+	for _, want := range []string{"PROCESSED", "email: SENT", "webhook: SENT"} {
+		if !strings.Contains(timeline, want) {
+			t.Fatalf("the timeline of %s lacks %q:\n%s", id, want, timeline)
+		}
+	}
+	b.screenshot(t, "sandbox")
+	if m := s.must(t, 200, key, "GET", "/api/v1/messages/"+fc+"/"+id, ""); m.body["status"] != "PROCESSED" {
+		t.Fatalf("the API disagrees with the page: %s", m.raw)
+	}
+
+	// The sent list, filtered: the message is there.
+	b.do(t, "the sent list", chromedp.Navigate(portal+"#/sent"), chromedp.WaitVisible(chromedp.ID("f-status")),
+		chromedp.SetValue(chromedp.ID("f-status"), "PROCESSED"), chromedp.SetValue(chromedp.ID("f-email"), "SENT"),
+		chromedp.Click(chromedp.ID("search")),
+		chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//table//code[text()=%q]`, id))))
+	b.checkAccessibility(t, "sent messages", string(axe))
+	b.screenshot(t, "sent")
+
+	// Callbacks: set to the local receiver, ACTIVE, the secret shown once.
+	b.do(t, "set a callback", chromedp.Navigate(portal+"#/callbacks"), chromedp.WaitVisible(chromedp.ID("cb-url")),
+		chromedp.SetValue(chromedp.ID("cb-url"), callbackURL), chromedp.Click(chromedp.ID("cb-save")),
+		chromedp.WaitVisible(chromedp.CSS("#cb-out .alert-success code")), chromedp.WaitVisible(chromedp.ID("cb-status")))
+	secret := get(t, b, "the secret", chromedp.Text(chromedp.CSS("#cb-out code")))
+	status := get(t, b, "the status", chromedp.Text(chromedp.ID("cb-status")))
+	if status != "ACTIVE" || !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("callback on the page: %q, secret %q", status, secret)
+	}
+	b.checkAccessibility(t, "callbacks", string(axe))
+	b.screenshot(t, "callbacks")
+
+	// The quick start has the key filled in; English on request.
+	b.do(t, "quick start", chromedp.Navigate(portal+"#/quickstart"), chromedp.WaitVisible(chromedp.CSS("pre")))
+	snippet := get(t, b, "the curl snippet", chromedp.Text(chromedp.CSS("pre")))
+	if !strings.Contains(snippet, key) || !strings.Contains(snippet, s.api+"/api/v1/messages/") {
+		t.Fatalf("the curl snippet: %s", snippet)
+	}
+	b.checkAccessibility(t, "quick start", string(axe))
+	b.do(t, "English", chromedp.Click(chromedp.ID("lang")), chromedp.WaitVisible(chromedp.Search(`//h1[text()="Quick start"]`)))
+	lang = get(t, b, "the page's language", chromedp.Evaluate[string](`document.documentElement.lang`, chromedp.EvalAsValue))
+	h1 := get(t, b, "the heading", chromedp.Text(chromedp.CSS("h1")))
+	if lang != "en" {
+		t.Fatalf("after the switch: lang %q, h1 %q", lang, h1)
+	}
+	b.checkAccessibility(t, "quick start in English", string(axe))
+
+	// Signing out forgets the key.
+	b.do(t, "sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("key")))
+	if stored := get(t, b, "the stored key", chromedp.Evaluate[string](`sessionStorage.getItem('dcp-portal-key') || ''`, chromedp.EvalAsValue)); stored != "" {
+		t.Fatal("the key survived signing out")
+	}
+	if errs := b.logged(); len(errs) > 0 {
+		t.Fatalf("the pages logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+	t.Logf("portal: signed in, message %s PROCESSED and SENT on every channel live, found in the sent list, callback ACTIVE; "+
+		"axe-core: no serious or critical violation on 6 pages; no console error", id)
+}
