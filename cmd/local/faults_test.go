@@ -212,12 +212,17 @@ func newFaultRig(t *testing.T) *faultRig {
 	eps := awstest.LocalEndpoints(t)
 	r := &faultRig{moto: startFaultProxy(t, eps.AWS), ddb: startFaultProxy(t, eps.DynamoDB), citizen: "SPNDNL80R13C555X",
 		sentAt: map[string]time.Time{}, recordedAt: map[string]time.Time{}}
-	// A short lease and a quick webhook timeout: a crashed attempt's
-	// redelivery (after the queue's visibility timeout, at least the
-	// functions' timeout, so never while the attempt runs) finds its claim
-	// expired.
+	// A shorter lease than AWS's and a quick webhook timeout: a crashed
+	// attempt's redelivery (after the queue's visibility timeout, 30 s)
+	// finds its claim expired. The lease still outlasts what an attempt
+	// takes from its claim to its record under throttling (SDK back-offs,
+	// persist's retries): a lease of 3 s let a second event of the same
+	// e-mail (process-message's fan-out retried after one queue refused)
+	// claim the channel while the first attempt was still recording, and
+	// send it again, once in a CI run. In AWS the lease outlasts the
+	// functions' timeout (ClaimLeaseSeconds >= 31), so that never happens.
 	r.stack = startStackOn(t, awstest.Endpoints{AWS: r.moto.url(), DynamoDB: r.ddb.url()}, faultAdmin,
-		"-param", "ClaimLeaseSeconds=3", "-param", "WebhookTimeoutSeconds=2", "-param", "RequeueAfterSeconds=2")
+		"-param", "ClaimLeaseSeconds=10", "-param", "WebhookTimeoutSeconds=2", "-param", "RequeueAfterSeconds=2")
 	r.stack.endpoint = eps.AWS // the emulator itself, for what it recorded
 	r.moto.observe = func(req *http.Request, body []byte, status int) {
 		if strings.HasSuffix(req.URL.Path, "/outbound-emails") && status == 200 {

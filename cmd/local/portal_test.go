@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/digital-citizenship/functions/pkg/awstest"
+	"github.com/digital-citizenship/functions/pkg/callbacks"
+	"github.com/digital-citizenship/functions/pkg/localstack"
 	"github.com/digital-citizenship/functions/pkg/portal/assets"
 )
 
@@ -151,12 +153,17 @@ func (b *browser) screenshot(t *testing.T, name string) {
 }
 
 // TestPortal: a developer opens the portal of the local stack in headless
-// Chromium, signs in with a key, creates a development profile, sends it a
-// test message and sees it reach PROCESSED and SENT on every channel
-// without reloading; finds it in the sent list with a filter; sets a
-// callback and sees it ACTIVE; reads the quick start with the key filled
-// in; switches to English. Every page passes axe-core with no serious or
-// critical violation, and no page logs an error.
+// Chromium, signs in with a key (a wrong one is refused), sees the service
+// and what the key's groups allow; creates a development profile, sends it
+// a test message and sees it reach PROCESSED and SENT on every channel
+// without reloading; sees it counted in today's usage among 30 days; finds
+// it in the sent list with a filter; sets a callback, sees it ACTIVE and
+// its test event reach the receiver, signed; reads the quick start with
+// the key filled in; switches to English; signs out. An administrator's
+// key creates a service, a developer's groups, the subscription and a new
+// key, which then opens the new service (and no administration). Every
+// page passes axe-core with no serious or critical violation, and no page
+// logs an error.
 func TestPortal(t *testing.T) {
 	axeDir, err := assets.Fetch(filepath.Join(awstest.RepoRoot(t), ".cache", "npm"), assets.AxeCore)
 	if err != nil {
@@ -192,7 +199,7 @@ func TestPortal(t *testing.T) {
 	b.do(t, "a wrong key", chromedp.SendKeys(chromedp.ID("key"), "not-a-key-0123456789"), chromedp.Click(chromedp.ID("signin")),
 		chromedp.WaitVisible(chromedp.CSS(".alert-danger")))
 	b.do(t, "sign in", chromedp.SetValue(chromedp.ID("key"), key), chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("fc")))
+		chromedp.WaitVisible(chromedp.ID("groups")))
 	stored := get(t, b, "the stored key", chromedp.Evaluate[string](`sessionStorage.getItem('dcp-portal-key')`, chromedp.EvalAsValue))
 	url := get(t, b, "the URL", chromedp.Location())
 	if stored != key || strings.Contains(url, key) {
@@ -202,8 +209,20 @@ func TestPortal(t *testing.T) {
 		t.Fatalf("the portal set cookies: %q", cookies)
 	}
 
+	// The service: what its administrator set, what the key's groups allow.
+	if svc := get(t, b, "the service", chromedp.Text(chromedp.ID("service"))); !strings.Contains(svc, "Comune di Firenze") ||
+		!strings.Contains(svc, "250000") {
+		t.Fatalf("the service page: %s", svc)
+	}
+	if groups := get(t, b, "the groups", chromedp.Text(chromedp.ID("groups"))); !strings.Contains(groups, "ApiCallbackWrite: configurare le callback di consegna") {
+		t.Fatalf("the groups in words: %s", groups)
+	}
+	b.checkAccessibility(t, "service", string(axe))
+	b.screenshot(t, "service")
+
 	// The sandbox: a development profile, a test message, followed live.
 	fc := "PRTLDV80A01Y612X"
+	b.do(t, "the sandbox", chromedp.Navigate(portal+"#/sandbox"), chromedp.WaitVisible(chromedp.ID("fc")))
 	b.checkAccessibility(t, "sandbox", string(axe))
 	b.do(t, "create a development profile", chromedp.SetValue(chromedp.ID("fc"), fc),
 		chromedp.SetValue(chromedp.ID("email"), "portal-dev@example.com"), chromedp.Click(chromedp.ID("sandbox-profile")),
@@ -230,6 +249,17 @@ func TestPortal(t *testing.T) {
 	b.checkAccessibility(t, "sent messages", string(axe))
 	b.screenshot(t, "sent")
 
+	// Usage: today's message against the limit, in a chart of 30 days.
+	b.do(t, "usage", chromedp.Navigate(portal+"#/usage"), chromedp.WaitVisible(chromedp.ID("today")))
+	if today := get(t, b, "today's usage", chromedp.Text(chromedp.ID("today"))); !strings.Contains(today, ": 1 su 250000, 249999 restanti") {
+		t.Fatalf("today's usage: %s", today)
+	}
+	if bars := get(t, b, "the chart", chromedp.Evaluate[int](`document.querySelectorAll('svg.portal-chart rect').length`, chromedp.EvalAsValue)); bars != 30 {
+		t.Fatalf("%d bars in the chart, want 30", bars)
+	}
+	b.checkAccessibility(t, "usage", string(axe))
+	b.screenshot(t, "usage")
+
 	// Callbacks: set to the local receiver, ACTIVE, the secret shown once.
 	b.do(t, "set a callback", chromedp.Navigate(portal+"#/callbacks"), chromedp.WaitVisible(chromedp.ID("cb-url")),
 		chromedp.SetValue(chromedp.ID("cb-url"), callbackURL), chromedp.Click(chromedp.ID("cb-save")),
@@ -238,6 +268,27 @@ func TestPortal(t *testing.T) {
 	status := get(t, b, "the status", chromedp.Text(chromedp.ID("cb-status")))
 	if status != "ACTIVE" || !strings.HasPrefix(secret, "whsec_") {
 		t.Fatalf("callback on the page: %q, secret %q", status, secret)
+	}
+	// Its test event reaches the receiver, signed with the secret shown.
+	b.do(t, "a test event", chromedp.Click(chromedp.ID("cb-test")), chromedp.WaitVisible(chromedp.ID("cb-test-sent")))
+	eventID := get(t, b, "the test event's id", chromedp.Text(chromedp.CSS("#cb-test-sent code")))
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		_, calls := s.callbackCalls(t)
+		var got *localstack.WebhookCall
+		for i := range calls {
+			if strings.Contains(string(calls[i].Body), eventID) {
+				got = &calls[i]
+			}
+		}
+		if got != nil {
+			if !strings.Contains(string(got.Body), `"event":"callback.test"`) || !callbacks.Verify(secret, got.Header["X-Signature"], got.Body, time.Now(), 5*time.Minute) {
+				t.Fatalf("the test event: %s %v", got.Body, got.Header)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver never got the test event %s", eventID)
+		}
 	}
 	b.checkAccessibility(t, "callbacks", string(axe))
 	b.screenshot(t, "callbacks")
@@ -262,9 +313,49 @@ func TestPortal(t *testing.T) {
 	if stored := get(t, b, "the stored key", chromedp.Evaluate[string](`sessionStorage.getItem('dcp-portal-key') || ''`, chromedp.EvalAsValue)); stored != "" {
 		t.Fatal("the key survived signing out")
 	}
+	// An administrator's key: the administration tab creates a service, sets
+	// a developer's groups, creates the subscription (its keys shown once)
+	// and regenerates its primary key; the new key opens the new service.
+	b.do(t, "sign in as the administrator", chromedp.SetValue(chromedp.ID("key"), admin), chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("groups")), chromedp.Navigate(portal+"#/admin"), chromedp.WaitVisible(chromedp.ID("adm-id")))
+	b.checkAccessibility(t, "administration", string(axe))
+	for id, v := range map[string]string{"adm-id": "portal-new", "adm-name": "Tributi", "adm-org": "Comune di Prato",
+		"adm-dept": "Ufficio tributi", "adm-orgfc": "84006890481", "adm-daily": "1000"} {
+		b.do(t, "fill "+id, chromedp.SetValue(chromedp.ID(id), v))
+	}
+	b.do(t, "create the service", chromedp.Click(chromedp.ID("adm-create")), chromedp.WaitVisible(chromedp.CSS("#adm-service-out .alert-success")),
+		chromedp.SetValue(chromedp.ID("adm-user"), "new-dev@comune.prato.it"), chromedp.Click(chromedp.ID("adm-g-ApiMessageWrite")),
+		chromedp.Click(chromedp.ID("adm-g-ApiMessageRead")), chromedp.Click(chromedp.ID("adm-set-groups")),
+		chromedp.WaitVisible(chromedp.CSS("#adm-groups-out .alert-success")),
+		chromedp.SetValue(chromedp.ID("adm-sub-user"), "new-dev@comune.prato.it"), chromedp.SetValue(chromedp.ID("adm-sub-service"), "portal-new"),
+		chromedp.Click(chromedp.ID("adm-create-sub")), chromedp.WaitVisible(chromedp.ID("adm-primary")),
+		chromedp.SetValue(chromedp.ID("adm-key-service"), "portal-new"), chromedp.Click(chromedp.ID("adm-regenerate")),
+		chromedp.WaitVisible(chromedp.ID("adm-new-key")))
+	first := get(t, b, "the subscription's key", chromedp.Text(chromedp.ID("adm-primary")))
+	newKey := get(t, b, "the regenerated key", chromedp.Text(chromedp.ID("adm-new-key")))
+	if !get(t, b, "one page at a time", chromedp.Evaluate[bool](`document.getElementById('service') === null`, chromedp.EvalAsValue)) {
+		t.Fatal("the service page, left for the administration while it waited, drew on it")
+	}
+	b.screenshot(t, "admin")
+	if newKey == first || len(newKey) < 20 {
+		t.Fatalf("the regenerated key %q, the first %q", newKey, first)
+	}
+	if r := s.call(t, first, "GET", "/api/v1/service", ""); r.status != 401 && r.status != 403 {
+		t.Fatalf("the replaced key still works: %d %s", r.status, r.raw)
+	}
+	b.do(t, "sign in with the new key", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("key")),
+		chromedp.SetValue(chromedp.ID("key"), newKey), chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.ID("groups")))
+	if svc := get(t, b, "the new service", chromedp.Text(chromedp.ID("service"))); !strings.Contains(svc, "Comune di Prato") || !strings.Contains(svc, "1000") {
+		t.Fatalf("the new service's page: %s", svc)
+	}
+	if tabs := get(t, b, "the tabs", chromedp.Text(chromedp.ID("tabs"))); strings.Contains(tabs, "Admin") || strings.Contains(tabs, "Amministrazione") {
+		t.Fatalf("a developer's key sees the administration: %s", tabs)
+	}
+
 	if errs := b.logged(); len(errs) > 0 {
 		t.Fatalf("the pages logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 	t.Logf("portal: signed in, message %s PROCESSED and SENT on every channel live, found in the sent list, callback ACTIVE; "+
-		"axe-core: no serious or critical violation on 6 pages; no console error", id)
+		"axe-core: no serious or critical violation on 9 pages; no console error; an administrator created a service, "+
+		"a subscription and a new key that opened it", id)
 }

@@ -36,6 +36,10 @@ const (
 	MessagePaid = "message.paid"
 )
 
+// CallbackTest is the event POST /api/v1/callback/test sends: delivered
+// whatever events the configuration asks for.
+const CallbackTest = "callback.test"
+
 // AllEvents are the events, in a stable order: what a configuration
 // without events asks for.
 var AllEvents = []string{MessageProcessed, MessageRejected, NotificationSent, NotificationFailed, NotificationExpired,
@@ -89,7 +93,9 @@ type Failure struct {
 }
 
 // Wants reports whether the configuration asks for event.
-func (c Config) Wants(event string) bool { return slices.Contains(c.Events, event) }
+func (c Config) Wants(event string) bool {
+	return event == CallbackTest || slices.Contains(c.Events, event)
+}
 
 // Store keeps the services' configurations.
 type Store interface {
@@ -253,6 +259,15 @@ func NewEvent(event, serviceID, messageID, reference, channel, status, reason st
 		At: at.UTC().Format("2006-01-02T15:04:05.000Z")}
 }
 
+// NewTestEvent returns a test event of a service's callbacks: a fact of its
+// own each time (a random id), about no message.
+func NewTestEvent(serviceID string, at time.Time) Event {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return Event{ID: "evt_" + hex.EncodeToString(b), Event: CallbackTest, ServiceID: serviceID, Status: "TEST",
+		At: at.UTC().Format("2006-01-02T15:04:05.000Z")}
+}
+
 // Body is what the receiver gets: the event without the service and the
 // delivery state, and no fiscal code.
 func (e Event) Body() []byte {
@@ -269,7 +284,11 @@ func (e Event) Body() []byte {
 	return b
 }
 
-// Valid reports whether a decoded event can be delivered.
+// Valid reports whether a decoded event can be delivered: a message's
+// event, or a test event (about no message).
 func (e Event) Valid() bool {
-	return e.ID != "" && e.ServiceID != "" && e.MessageID != "" && slices.Contains(AllEvents, e.Event)
+	if e.ID == "" || e.ServiceID == "" {
+		return false
+	}
+	return e.Event == CallbackTest || e.MessageID != "" && slices.Contains(AllEvents, e.Event)
 }

@@ -24,7 +24,8 @@
 //	               IDEM#<service>#<key hash>  #               an Idempotency-Key (expires_at TTL)
 //	               RECEIPT#<payee>#<notice>   #               a payment receipt (expires_at TTL, 30 days)
 //	               QUOTA#<service>#<day>#<NN> #               a counter of a service's messages of a day (Europe/Rome),
-//	                                                          one of up to 16 shards (n; expires_at TTL, 2 days after)
+//	                                                          one of up to 16 shards (n; expires_at TTL, 32 days after:
+//	                                                          the usage a service sees covers 30 days)
 //
 //	MessagesTable  AcceptedIndex (keys only): accepted_shard ACCEPTED#<00-15>, requeue_at (epoch seconds):
 //	               the messages still ACCEPTED, by the time from which requeue-messages counts.
@@ -90,6 +91,15 @@ func receiptPK(payee, notice string) string  { return "RECEIPT#" + payee + "#" +
 func paymentKey(payee, notice string) string { return payee + "#" + notice }
 func quotaPK(serviceID, day string, shard int) string {
 	return fmt.Sprintf("QUOTA#%s#%s#%02d", serviceID, day, shard)
+}
+
+// quotaDay is the day of a counter's key (QUOTA#<service>#<day>#<NN>).
+func quotaDay(pk string) string {
+	if len(pk) < len("#2006-01-02#00") {
+		return ""
+	}
+	end := len(pk) - len("#00")
+	return pk[end-len("2006-01-02") : end]
 }
 
 // userDataDuePK is the partition of the index of open user-data requests

@@ -17,8 +17,9 @@ import (
 	"github.com/digital-citizenship/functions/pkg/problem"
 )
 
-// quotaKeep is how long a day's counters stay after the day (TTL).
-const quotaKeep = 48 * time.Hour
+// quotaKeep is how long a day's counters stay after the day (TTL): the
+// usage a service sees covers messages.UsageDays.
+const quotaKeep = (messages.UsageDays + 2) * 24 * time.Hour
 
 // CreateCounted implements messages.Quotas: one transaction writes the
 // message (and its Idempotency-Key) and adds one to a counter of the day,
@@ -109,4 +110,48 @@ func (s *Messages) Used(ctx context.Context, q messages.Quota) (int, error) {
 	return total, nil
 }
 
-var _ messages.Quotas = (*Messages)(nil)
+// UsedDays implements messages.UsageReader: every counter a day may have
+// (up to MaxQuotaShards, whatever the limit was), 100 keys a request.
+func (s *Messages) UsedDays(ctx context.Context, serviceID string, days []string) (map[string]int, error) {
+	bg, ok := s.t.api.(batchGetter)
+	if !ok {
+		return nil, fmt.Errorf("read usage: the DynamoDB client has no BatchGetItem")
+	}
+	var keys []map[string]types.AttributeValue
+	for _, d := range days {
+		for i := range messages.MaxQuotaShards {
+			keys = append(keys, key(quotaPK(serviceID, d, i), metaSK))
+		}
+	}
+	used := map[string]int{}
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		req := map[string]types.KeysAndAttributes{s.t.name: {Keys: keys[:n], ProjectionExpression: aws.String("pk, n")}}
+		keys = keys[n:]
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt == 5 {
+				return nil, fmt.Errorf("read usage: %d keys unprocessed", len(req[s.t.name].Keys))
+			}
+			out, err := bg.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, wrap("read usage", err)
+			}
+			for _, it := range out.Responses[s.t.name] {
+				pk, _ := it[attrPK].(*types.AttributeValueMemberS)
+				v, _ := it["n"].(*types.AttributeValueMemberN)
+				if pk == nil || v == nil {
+					continue
+				}
+				c, _ := strconv.Atoi(v.Value)
+				used[quotaDay(pk.Value)] += c
+			}
+			req = out.UnprocessedKeys
+		}
+	}
+	return used, nil
+}
+
+var (
+	_ messages.Quotas      = (*Messages)(nil)
+	_ messages.UsageReader = (*Messages)(nil)
+)

@@ -116,3 +116,26 @@ func DeleteCallback(svcs services.Store, st callbacks.Store, flush CacheFlusher)
 		return nil
 	})}
 }
+
+// TestCallback serves POST /api/v1/callback/test: a callback.test event
+// for the calling service's callbacks, delivered as any other (signed,
+// retried, held while SUSPENDED), whatever events they ask for; 202 with
+// the event's id, 404 without a configuration.
+func TestCallback(svcs services.Store, st callbacks.Store, q messages.Queue, now func() time.Time) Operation {
+	return Operation{"POST", "/api/v1/callback/test", public(svcs, callbackGroups, func(w http.ResponseWriter, r request) error {
+		if err := r.checkSource(); err != nil {
+			return err
+		}
+		if _, err := st.Callback(r.Context(), r.Caller.ServiceID()); errors.Is(err, problem.ErrNotFound) {
+			return callbacks.ErrNotConfigured
+		} else if err != nil {
+			return problem.Wrap(problem.Internal, err, "Query error", "Error while reading the callback")
+		}
+		e := callbacks.NewTestEvent(r.Caller.ServiceID(), now())
+		if err := q.Send(r.Context(), e); err != nil {
+			return problem.Wrap(problem.Internal, err, "Queue error", "Error while queueing the test event")
+		}
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": e.ID, "event": e.Event})
+		return nil
+	})}
+}

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -70,8 +71,26 @@ func TestCallbackConfiguration(t *testing.T) {
 	if g := w.do(t, cb, "GET", "/api/v1/callback", ""); len(g.Body["events"].([]any)) != 2 {
 		t.Fatalf("a refused put changed the configuration: %s", g.Raw)
 	}
+	// A test event is queued for the service, whatever events it asked for.
+	test := w.do(t, cb, "POST", "/api/v1/callback/test", "")
+	if test.Status != 202 || test.Body["event"] != "callback.test" || len(w.callbacks.Sent) != 1 ||
+		!strings.Contains(string(w.callbacks.Sent[0]), `"event":"callback.test","service_id":"svc"`) ||
+		!strings.Contains(string(w.callbacks.Sent[0]), test.Body["id"].(string)) {
+		t.Fatalf("test event: %s, queued %s", test.Raw, w.callbacks.Sent)
+	}
+	if again := w.do(t, cb, "POST", "/api/v1/callback/test", ""); again.Body["id"] == test.Body["id"] {
+		t.Fatalf("two tests, one id: %s", again.Raw)
+	}
+	if !(callbacks.Config{Events: []string{callbacks.MessageProcessed}}).Wants(callbacks.CallbackTest) {
+		t.Fatal("a configuration that does not want the test event")
+	}
+	var queued callbacks.Event
+	if err := json.Unmarshal(w.callbacks.Sent[0], &queued); err != nil || !queued.Valid() {
+		t.Fatalf("send-callback would drop the test event: %s %v", w.callbacks.Sent[0], err)
+	}
 	if r := w.do(t, cb, "DELETE", "/api/v1/callback", ""); r.Status != 204 {
 		t.Fatalf("delete: %d %s", r.Status, r.Raw)
 	}
 	wantProblem(t, w.do(t, cb, "GET", "/api/v1/callback", ""), 404, "No callback")
+	wantProblem(t, w.do(t, cb, "POST", "/api/v1/callback/test", ""), 404, "No callback")
 }

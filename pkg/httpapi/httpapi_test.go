@@ -69,6 +69,7 @@ func newWorld(t *testing.T) *world {
 		httpapi.ListMessages(w.svcs, w.msgs),
 		httpapi.PutCallback(w.svcs, w.svcs, nil, false, time.Now), httpapi.GetCallback(w.svcs, w.svcs),
 		httpapi.DeleteCallback(w.svcs, w.svcs, nil), httpapi.CancelMessage(w.svcs, w.msgs, w.msgs, time.Now),
+		httpapi.GetOwnService(w.svcs, w.msgs, time.Now), httpapi.TestCallback(w.svcs, w.svcs, w.callbacks, time.Now),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",

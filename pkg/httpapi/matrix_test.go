@@ -32,6 +32,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"DELETE", "/api/v1/messages/" + fc + "/" + id, "", []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}},
 		{"PUT", "/api/v1/callback", `{"url":"https://pa.example.it/callbacks"}`, []auth.Group{auth.CallbackWrite}},
 		{"GET", "/api/v1/callback", "", []auth.Group{auth.CallbackWrite}},
+		{"GET", "/api/v1/service", "", auth.AllGroups},
+		{"POST", "/api/v1/callback/test", "", []auth.Group{auth.CallbackWrite}},
 		{"DELETE", "/api/v1/callback", "", []auth.Group{auth.CallbackWrite}},
 		{"POST", "/api/v1/messages/" + fc, newMessage, []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}},
 		{"POST", "/api/v1/messages", `{"fiscal_code":"` + fc + `",` + newMessage[1:], []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}},

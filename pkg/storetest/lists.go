@@ -183,3 +183,16 @@ func (s *Messages) Used(_ context.Context, q messages.Quota) (int, error) {
 	defer s.mu.Unlock()
 	return s.used[q.ServiceID+"#"+q.Day], nil
 }
+
+// UsedDays implements messages.UsageReader.
+func (s *Messages) UsedDays(_ context.Context, serviceID string, days []string) (map[string]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, d := range days {
+		if n := s.used[serviceID+"#"+d]; n > 0 {
+			out[d] = n
+		}
+	}
+	return out, nil
+}

@@ -61,6 +61,16 @@ func QuotasContract(t *testing.T, st QuotaStore) {
 	ok(t, st.CreateCounted(ctx, msg("svc-q"), nil, tomorrow))
 	used(tomorrow, 1)
 	used(q, 3)
+	// The days read together: each its own, a day without counters 0.
+	if ur, isReader := st.(messages.UsageReader); isReader {
+		byDay, err := ur.UsedDays(ctx, "svc-q", []string{"2020-01-01", q.Day, tomorrow.Day})
+		ok(t, err)
+		if byDay["2020-01-01"] != 0 || byDay[q.Day] != 3 || byDay[tomorrow.Day] != 1 {
+			t.Fatalf("usage by day %v", byDay)
+		}
+	} else {
+		t.Fatal("the store reads no usage by day (messages.UsageReader)")
+	}
 
 	// A replay is a conflict, not counted, and not refused at the limit.
 	r := messages.QuotaFor("svc-r", 2, now)

@@ -12,7 +12,7 @@ const T = {
     skip: 'Vai al contenuto', title: 'Cittadinanza Digitale', tagline: 'Portale per gli sviluppatori delle PA', other: 'English',
     signout: 'Esci', sections: 'Sezioni', footer: 'La chiave resta in questa scheda (sessionStorage) e non lascia il browser se non verso questa API.',
     signinTitle: 'Accedi con la chiave della sottoscrizione', keyLabel: 'Chiave della sottoscrizione (Ocp-Apim-Subscription-Key)',
-    signin: 'Accedi', badKey: 'Chiave non valida o senza il gruppo ApiMessageRead.', checking: 'Verifica in corso…',
+    signin: 'Accedi', badKey: 'Chiave non valida: nessun servizio la riconosce.', checking: 'Verifica in corso…',
     tabSandbox: 'Prova', tabSent: 'Messaggi inviati', tabCallbacks: 'Callback', tabQuick: 'Primi passi',
     sandboxTitle: 'Prova: un profilo di sviluppo e un messaggio di prova',
     sandboxIntro: 'Crea un profilo di sviluppo (serve il gruppo ApiDevelopmentProfileWrite), poi invia un messaggio e seguine lo stato senza ricaricare la pagina.',
@@ -24,15 +24,41 @@ const T = {
     channels: 'Canali', caption: 'Messaggi del servizio, dal più recente',
     cbTitle: 'Callback di consegna', cbNone: 'Nessuna callback configurata.', cbUrl: 'URL (https)', cbToken: 'Bearer token (facoltativo)',
     cbSave: 'Salva', cbDelete: 'Elimina', cbSecret: 'Segreto di firma (mostrato solo ora):', cbStatus: 'Stato', cbEvents: 'Eventi',
-    cbFailures: 'Errori recenti', saved: 'Salvato.', deleted: 'Eliminata.',
+    cbFailures: 'Errori recenti', saved: 'Salvato.', deleted: 'Eliminata.', cbTest: 'Invia un evento di prova',
+    cbTestSent: 'Evento di prova accodato:',
+    tabAdmin: 'Amministrazione', adminTitle: 'Amministrazione della piattaforma', adminService: 'Crea o modifica un servizio',
+    serviceId: 'Id del servizio', serviceName: 'Nome del servizio', recipientsList: 'Destinatari ammessi (codici fiscali, separati da virgole)',
+    cidrsList: 'Indirizzi IP ammessi (CIDR, separati da virgole)', load: 'Carica', create: 'Crea', update: 'Aggiorna',
+    adminGroups: 'Gruppi di un utente', userEmail: 'E-mail dell\u2019utente', setGroups: 'Imposta i gruppi',
+    adminSubscription: 'Nuova sottoscrizione (le chiavi si vedono solo ora)', createSubscription: 'Crea la sottoscrizione',
+    adminKeys: 'Rigenera una chiave', keyType: 'Chiave', regenerate: 'Rigenera', done: 'Fatto.',
     quickTitle: 'Primi passi', quickIntro: 'Invia un messaggio con la tua chiave: curl, Go e TypeScript.',
     error: 'Errore',
+    tabService: 'Servizio', tabUsage: 'Utilizzo', serviceTitle: 'Il servizio della chiave', name: 'Nome', organization: 'Ente',
+    department: 'Ufficio', orgFiscalCode: 'Codice fiscale dell\u2019ente', cidrs: 'Indirizzi IP ammessi', recipients: 'Destinatari ammessi',
+    paymentLimit: 'Importo massimo di un avviso (centesimi)', dailyLimit: 'Limite giornaliero di messaggi', reminders: 'Promemoria (secondi prima della scadenza)',
+    anyone: 'chiunque', defaults: 'predefiniti', groupsTitle: 'Cosa permette la chiave', noGroups: 'Nessun gruppo: la chiave non può chiamare l\u2019API.',
+    usageTitle: 'Utilizzo del limite giornaliero', todayUsed: 'Oggi', of: 'su', remaining: 'restanti', resets: 'si azzera alle',
+    chartTitle: 'Messaggi al giorno, ultimi 30 giorni (Europe/Rome)', chartData: 'I dati del grafico', day: 'Giorno', messages: 'Messaggi',
+    groups: {
+      ApiMessageWrite: 'inviare messaggi a ogni cittadino', ApiLimitedMessageWrite: 'inviare messaggi solo ai destinatari ammessi',
+      ApiMessageWriteDefaultAddress: 'indicare un indirizzo e-mail di riserva', ApiMessageRead: 'leggere i messaggi inviati e il loro stato',
+      ApiMessageList: 'leggere la casella di un cittadino', ApiLimitedProfileRead: 'sapere se un cittadino può ricevere i messaggi',
+      ApiFullProfileRead: 'leggere il profilo completo di un cittadino', ApiProfileWrite: 'scrivere il profilo di un cittadino',
+      ApiPublicServiceRead: 'leggere i servizi', ApiPublicServiceList: 'elencare i servizi visibili',
+      ApiServiceByRecipientQuery: 'sapere quali servizi hanno scritto a un cittadino', ApiCallbackWrite: 'configurare le callback di consegna',
+      ApiDevelopmentProfileWrite: 'creare profili di sviluppo', ApiInfoRead: 'leggere le informazioni della piattaforma',
+      ApiDebugRead: 'vedere la richiesta come la vede la piattaforma', ApiServiceRead: 'amministrare: leggere i servizi',
+      ApiServiceWrite: 'amministrare: creare e modificare i servizi', ApiUserAdmin: 'amministrare: utenti, gruppi e chiavi',
+      ApiPaymentWrite: 'registrare le ricevute di pagamento', ApiInstallationWrite: 'registrare i dispositivi dei cittadini',
+      ApiMessageWriteAdvanced: 'inviare messaggi ADVANCED (stato di lettura e di pagamento, promemoria)',
+    },
   },
   en: {
     skip: 'Skip to content', title: 'Digital Citizenship', tagline: 'Portal for public administrations\u2019 developers', other: 'Italiano',
     signout: 'Sign out', sections: 'Sections', footer: 'The key stays in this tab (sessionStorage) and leaves the browser only for this API.',
     signinTitle: 'Sign in with your subscription key', keyLabel: 'Subscription key (Ocp-Apim-Subscription-Key)',
-    signin: 'Sign in', badKey: 'The key is not valid or lacks the group ApiMessageRead.', checking: 'Checking…',
+    signin: 'Sign in', badKey: 'The key is not valid: no service knows it.', checking: 'Checking…',
     tabSandbox: 'Sandbox', tabSent: 'Sent messages', tabCallbacks: 'Callbacks', tabQuick: 'Quick start',
     sandboxTitle: 'Sandbox: a development profile and a test message',
     sandboxIntro: 'Create a development profile (the group ApiDevelopmentProfileWrite is needed), then send it a message and watch its status without reloading.',
@@ -44,9 +70,35 @@ const T = {
     channels: 'Channels', caption: 'The service\u2019s messages, newest first',
     cbTitle: 'Delivery callbacks', cbNone: 'No callback configured.', cbUrl: 'URL (https)', cbToken: 'Bearer token (optional)',
     cbSave: 'Save', cbDelete: 'Delete', cbSecret: 'Signing secret (shown only now):', cbStatus: 'Status', cbEvents: 'Events',
-    cbFailures: 'Recent failures', saved: 'Saved.', deleted: 'Deleted.',
+    cbFailures: 'Recent failures', saved: 'Saved.', deleted: 'Deleted.', cbTest: 'Send a test event',
+    cbTestSent: 'Test event queued:',
+    tabAdmin: 'Administration', adminTitle: 'The platform\u2019s administration', adminService: 'Create or update a service',
+    serviceId: 'Service id', serviceName: 'Service name', recipientsList: 'Allowed recipients (fiscal codes, comma-separated)',
+    cidrsList: 'Allowed source addresses (CIDRs, comma-separated)', load: 'Load', create: 'Create', update: 'Update',
+    adminGroups: 'A user\u2019s groups', userEmail: 'The user\u2019s e-mail', setGroups: 'Set the groups',
+    adminSubscription: 'A new subscription (its keys are shown only now)', createSubscription: 'Create the subscription',
+    adminKeys: 'Regenerate a key', keyType: 'Key', regenerate: 'Regenerate', done: 'Done.',
     quickTitle: 'Quick start', quickIntro: 'Send a message with your key: curl, Go and TypeScript.',
     error: 'Error',
+    tabService: 'Service', tabUsage: 'Usage', serviceTitle: 'The key\u2019s service', name: 'Name', organization: 'Organization',
+    department: 'Department', orgFiscalCode: 'Organization\u2019s fiscal code', cidrs: 'Allowed source addresses', recipients: 'Allowed recipients',
+    paymentLimit: 'Largest payment notice (cents)', dailyLimit: 'Daily message limit', reminders: 'Reminders (seconds before the due date)',
+    anyone: 'anyone', defaults: 'the defaults', groupsTitle: 'What the key allows', noGroups: 'No group: the key cannot call the API.',
+    usageTitle: 'Use of the daily limit', todayUsed: 'Today', of: 'of', remaining: 'remaining', resets: 'resets at',
+    chartTitle: 'Messages a day, last 30 days (Europe/Rome)', chartData: 'The chart\u2019s data', day: 'Day', messages: 'Messages',
+    groups: {
+      ApiMessageWrite: 'send messages to any citizen', ApiLimitedMessageWrite: 'send messages to the allowed recipients only',
+      ApiMessageWriteDefaultAddress: 'give a fallback e-mail address', ApiMessageRead: 'read the messages sent and their status',
+      ApiMessageList: 'read a citizen\u2019s inbox', ApiLimitedProfileRead: 'know whether a citizen can receive messages',
+      ApiFullProfileRead: 'read a citizen\u2019s whole profile', ApiProfileWrite: 'write a citizen\u2019s profile',
+      ApiPublicServiceRead: 'read services', ApiPublicServiceList: 'list the visible services',
+      ApiServiceByRecipientQuery: 'know which services wrote to a citizen', ApiCallbackWrite: 'configure delivery callbacks',
+      ApiDevelopmentProfileWrite: 'create development profiles', ApiInfoRead: 'read the platform\u2019s information',
+      ApiDebugRead: 'see a request as the platform sees it', ApiServiceRead: 'administer: read services',
+      ApiServiceWrite: 'administer: create and update services', ApiUserAdmin: 'administer: users, groups and keys',
+      ApiPaymentWrite: 'record payment receipts', ApiInstallationWrite: 'register citizens\u2019 devices',
+      ApiMessageWriteAdvanced: 'send ADVANCED messages (read and payment status, reminders)',
+    },
   },
 };
 
@@ -116,13 +168,14 @@ function signin() {
     if (!k) return;
     out.replaceChildren(t('checking'));
     sessionStorage.setItem(KEY, k);
-    const r = await api('GET', '/api/v1/messages?page_size=1');
+    const r = await ownService();
     if (r.status !== 200) {
       sessionStorage.removeItem(KEY);
       out.replaceChildren(h('div', { class: 'alert alert-danger', role: 'alert' }, t('badKey')));
       return;
     }
-    location.hash = '#/sandbox';
+    me = r.body.groups;
+    location.hash = '#/service';
     render();
   } },
   field('key', t('keyLabel'), { type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' }),
@@ -211,6 +264,77 @@ async function follow(fc, id, out) {
     }
     await new Promise((ok) => setTimeout(ok, 1000));
   }
+}
+
+// --- The service and its usage ---------------------------------------------
+
+const ownService = () => api('GET', '/api/v1/service');
+
+// The pages that wait for the API draw into a box of their own: one left
+// for another page meanwhile draws nothing on it.
+async function service() {
+  const box = h('div', {});
+  mount(h('h1', { class: 'h3' }, t('serviceTitle')), box);
+  const r = await ownService();
+  if (r.status !== 200) {
+    box.append(problem(r));
+    return;
+  }
+  const s = r.body.service;
+  const list = (xs) => (xs && xs.length ? xs.join(', ') : t('anyone'));
+  const rows = [[t('name'), `${s.service_name} (${s.service_id})`], [t('organization'), s.organization_name],
+    [t('department'), s.department_name], [t('orgFiscalCode'), s.organization_fiscal_code], [t('cidrs'), list(s.authorized_cidrs)],
+    [t('recipients'), list(s.authorized_recipients)], [t('paymentLimit'), s.max_allowed_payment_amount],
+    [t('dailyLimit'), s.daily_message_limit], [t('reminders'), s.reminder_offsets ? s.reminder_offsets.join(', ') : t('defaults')]];
+  const groups = r.body.groups || [];
+  box.append(h('dl', { id: 'service' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v ?? ''))])),
+    h('h2', { class: 'h5' }, t('groupsTitle')),
+    groups.length ? h('ul', { id: 'groups' }, groups.map((g) => h('li', {}, h('code', {}, g), ': ', T[lang].groups[g] || g)))
+      : h('p', {}, t('noGroups')));
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  for (const c of children.flat()) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+// chart draws the days as bars, with the limit as a line when it fits.
+function chart(days) {
+  const W = 600, H = 200, pad = 24, bw = (W - pad) / days.length;
+  const top = Math.max(1, ...days.map((d) => d.used));
+  const bars = days.map((d, i) => {
+    const bh = Math.round((d.used / top) * (H - 2 * pad));
+    return svg('rect', { x: pad + i * bw + 1, y: H - pad - bh, width: Math.max(1, bw - 2), height: bh },
+      svg('title', {}, `${d.day}: ${d.used}`));
+  });
+  const labels = [days[0], days[days.length - 1]].map((d, i) =>
+    svg('text', { x: i ? W - 70 : pad, y: H - 6 }, d.day));
+  return svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'portal-chart w-100', role: 'img', 'aria-labelledby': 'chart-title' },
+    svg('title', { id: 'chart-title' }, t('chartTitle')), svg('text', { x: pad, y: 14 }, `max ${top}`), bars, labels);
+}
+
+async function usage() {
+  const box = h('div', {});
+  mount(h('h1', { class: 'h3' }, t('usageTitle')), box);
+  const r = await ownService();
+  if (r.status !== 200) {
+    box.append(problem(r));
+    return;
+  }
+  const u = r.body.usage;
+  const pct = Math.min(100, Math.round((u.today.used * 100) / u.daily_message_limit));
+  box.append(
+    h('p', { class: 'lead', id: 'today' }, `${t('todayUsed')} (${u.today.day}): ${u.today.used} ${t('of')} ${u.daily_message_limit}, `,
+      `${u.today.remaining} ${t('remaining')}; ${t('resets')} ${new Date(u.today.reset).toLocaleString(lang)}`),
+    h('progress', { max: 100, value: pct, class: 'w-100 mb-4', 'aria-label': `${t('todayUsed')}: ${pct}%` }, `${pct}%`),
+    h('h2', { class: 'h5' }, t('chartTitle')), chart(u.days),
+    h('details', { class: 'mt-3' }, h('summary', {}, t('chartData')),
+      h('table', { class: 'table table-sm', id: 'usage-days' }, h('caption', {}, t('chartTitle')),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('day')), h('th', { scope: 'col' }, t('messages')))),
+        h('tbody', {}, u.days.map((d) => h('tr', {}, h('td', {}, d.day), h('td', {}, d.used)))))));
 }
 
 // --- Sent messages --------------------------------------------------------
@@ -311,6 +435,12 @@ async function callbacks() {
   field('cb-url', t('cbUrl'), { type: 'url', required: true, autocomplete: 'off' }),
   field('cb-token', t('cbToken'), { type: 'password', autocomplete: 'off' }),
   h('button', { type: 'submit', class: 'btn btn-primary', id: 'cb-save' }, t('cbSave')), ' ',
+  h('button', { type: 'button', class: 'btn btn-outline-primary', id: 'cb-test', onclick: async () => {
+    const r = await api('POST', '/api/v1/callback/test');
+    out.replaceChildren(r.status === 202
+      ? h('div', { class: 'alert alert-success', role: 'status', id: 'cb-test-sent' }, t('cbTestSent'), ' ', h('code', {}, r.body.id))
+      : problem(r));
+  } }, t('cbTest')), ' ',
   h('button', { type: 'button', class: 'btn btn-outline-danger', onclick: async () => {
     const r = await api('DELETE', '/api/v1/callback');
     out.replaceChildren(r.status === 204 ? h('div', { class: 'alert alert-success', role: 'status' }, t('deleted')) : problem(r));
@@ -318,6 +448,87 @@ async function callbacks() {
   } }, t('cbDelete')));
   mount(h('h1', { class: 'h3' }, t('cbTitle')), current, form, out);
   show();
+}
+
+// --- Administration (a key with the administrator's groups) ------------------
+
+const ADMIN_GROUPS = ['ApiServiceWrite', 'ApiUserAdmin'];
+let me = null; // the key's groups, read once after signing in
+
+const list = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
+
+function done(out, r, ...extra) {
+  out.replaceChildren(r.status >= 200 && r.status < 300
+    ? h('div', { class: 'alert alert-success', role: 'status' }, t('done'), ...extra) : problem(r));
+}
+
+function admin() {
+  const svcOut = h('div', { 'aria-live': 'polite', id: 'adm-service-out' });
+  const serviceBody = () => ({ service_id: val('adm-id'), service_name: val('adm-name'), organization_name: val('adm-org'),
+    department_name: val('adm-dept'), organization_fiscal_code: val('adm-orgfc'), authorized_recipients: list(val('adm-recipients')),
+    authorized_cidrs: list(val('adm-cidrs')), max_allowed_payment_amount: Number(val('adm-payment') || 0),
+    daily_message_limit: Number(val('adm-daily') || 250000) });
+  const svcForm = h('form', { novalidate: true, onsubmit: (e) => e.preventDefault() },
+    h('div', { class: 'row' },
+      [['adm-id', t('serviceId')], ['adm-name', t('serviceName')], ['adm-org', t('organization')], ['adm-dept', t('department')],
+        ['adm-orgfc', t('orgFiscalCode')], ['adm-payment', t('paymentLimit')], ['adm-daily', t('dailyLimit')],
+        ['adm-recipients', t('recipientsList')], ['adm-cidrs', t('cidrsList')]].map(([id, label]) =>
+        h('div', { class: 'col-md-4' }, field(id, label, { autocomplete: 'off' })))),
+    h('button', { type: 'button', class: 'btn btn-outline-primary', id: 'adm-load', onclick: async () => {
+      const r = await api('GET', `/adm/services/${encodeURIComponent(val('adm-id'))}`);
+      if (r.status !== 200) return done(svcOut, r);
+      const s = r.body;
+      for (const [id, v] of [['adm-name', s.service_name], ['adm-org', s.organization_name], ['adm-dept', s.department_name],
+        ['adm-orgfc', s.organization_fiscal_code], ['adm-payment', s.max_allowed_payment_amount], ['adm-daily', s.daily_message_limit],
+        ['adm-recipients', (s.authorized_recipients || []).join(', ')], ['adm-cidrs', (s.authorized_cidrs || []).join(', ')]]) {
+        document.getElementById(id).value = v ?? '';
+      }
+      done(svcOut, r);
+    } }, t('load')), ' ',
+    h('button', { type: 'button', class: 'btn btn-primary', id: 'adm-create', onclick: async () =>
+      done(svcOut, await api('POST', '/adm/services', serviceBody())) }, t('create')), ' ',
+    h('button', { type: 'button', class: 'btn btn-primary', id: 'adm-update', onclick: async () =>
+      done(svcOut, await api('PUT', `/adm/services/${encodeURIComponent(val('adm-id'))}`, serviceBody())) }, t('update')));
+
+  const groupsOut = h('div', { 'aria-live': 'polite', id: 'adm-groups-out' });
+  const all = Object.keys(T.en.groups);
+  const groupsForm = h('form', { novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    const chosen = all.filter((g) => document.getElementById(`adm-g-${g}`).checked);
+    done(groupsOut, await api('PUT', `/adm/users/${encodeURIComponent(val('adm-user'))}/groups`, { groups: chosen }));
+  } },
+  field('adm-user', t('userEmail'), { type: 'email', autocomplete: 'off' }),
+  h('fieldset', { class: 'mb-3' }, h('legend', { class: 'h6' }, t('groupsTitle')),
+    all.map((g) => h('div', { class: 'form-check' }, h('input', { type: 'checkbox', id: `adm-g-${g}`, class: 'form-check-input' }),
+      h('label', { for: `adm-g-${g}`, class: 'form-check-label' }, `${g}: ${T[lang].groups[g]}`)))),
+  h('button', { type: 'submit', class: 'btn btn-primary', id: 'adm-set-groups' }, t('setGroups')));
+
+  const subOut = h('div', { 'aria-live': 'polite', id: 'adm-sub-out' });
+  const subForm = h('form', { novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    const r = await api('PUT', `/adm/users/${encodeURIComponent(val('adm-sub-user'))}/subscriptions/${encodeURIComponent(val('adm-sub-service'))}`, {});
+    done(subOut, r, ...(r.status === 200 ? [' ', h('code', { id: 'adm-primary' }, r.body.primary_key), ' ', h('code', {}, r.body.secondary_key)] : []));
+  } },
+  field('adm-sub-user', t('userEmail'), { type: 'email', autocomplete: 'off' }),
+  field('adm-sub-service', t('serviceId'), { autocomplete: 'off' }),
+  h('button', { type: 'submit', class: 'btn btn-primary', id: 'adm-create-sub' }, t('createSubscription')));
+
+  const keyOut = h('div', { 'aria-live': 'polite', id: 'adm-key-out' });
+  const keyForm = h('form', { novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    const r = await api('PUT', `/adm/services/${encodeURIComponent(val('adm-key-service'))}/keys`, { key_type: val('adm-key-type') });
+    done(keyOut, r, ...(r.status === 200 ? [' ', h('code', { id: 'adm-new-key' }, r.body.primary_key || r.body.secondary_key)] : []));
+  } },
+  field('adm-key-service', t('serviceId'), { autocomplete: 'off' }),
+  h('div', { class: 'select-wrapper mb-4' }, h('label', { for: 'adm-key-type' }, t('keyType')),
+    h('select', { id: 'adm-key-type' }, h('option', { value: 'PRIMARY_KEY' }, 'PRIMARY_KEY'), h('option', { value: 'SECONDARY_KEY' }, 'SECONDARY_KEY'))),
+  h('button', { type: 'submit', class: 'btn btn-primary', id: 'adm-regenerate' }, t('regenerate')));
+
+  mount(h('h1', { class: 'h3' }, t('adminTitle')),
+    h('h2', { class: 'h5 mt-4 mb-4' }, t('adminService')), svcForm, svcOut,
+    h('h2', { class: 'h5 mt-5 mb-4' }, t('adminGroups')), groupsForm, groupsOut,
+    h('h2', { class: 'h5 mt-5 mb-4' }, t('adminSubscription')), subForm, subOut,
+    h('h2', { class: 'h5 mt-5 mb-4' }, t('adminKeys')), keyForm, keyOut);
 }
 
 // --- Quick start ----------------------------------------------------------
@@ -336,8 +547,11 @@ function quickstart() {
 
 // --- Shell ----------------------------------------------------------------
 
-const ROUTES = { '#/sandbox': ['tabSandbox', sandbox], '#/sent': ['tabSent', sent], '#/callbacks': ['tabCallbacks', callbacks],
-  '#/quickstart': ['tabQuick', quickstart] };
+const ROUTES = { '#/service': ['tabService', service], '#/sandbox': ['tabSandbox', sandbox], '#/sent': ['tabSent', sent],
+  '#/usage': ['tabUsage', usage], '#/callbacks': ['tabCallbacks', callbacks], '#/quickstart': ['tabQuick', quickstart],
+  '#/admin': ['tabAdmin', admin] };
+const isAdmin = () => (me || []).some((g) => ADMIN_GROUPS.includes(g));
+const routes = () => Object.entries(ROUTES).filter(([hash]) => hash !== '#/admin' || isAdmin());
 
 function chrome() {
   document.documentElement.lang = lang;
@@ -355,19 +569,24 @@ function chrome() {
   const nav = document.getElementById('nav');
   nav.setAttribute('aria-label', t('sections'));
   nav.classList.toggle('d-none', !key());
-  document.getElementById('tabs').replaceChildren(...Object.entries(ROUTES).map(([hash, [label]]) =>
+  document.getElementById('tabs').replaceChildren(...routes().map(([hash, [label]]) =>
     h('li', { class: 'nav-item' }, h('a', { class: `nav-link${location.hash === hash ? ' active' : ''}`, href: hash,
       'aria-current': location.hash === hash ? 'page' : false }, t(label)))));
 }
 
-function render() {
+async function render() {
   if (!key()) {
+    me = null;
     chrome();
     signin();
     return;
   }
-  if (!ROUTES[location.hash]) {
-    location.hash = '#/sandbox';
+  if (me === null) {
+    const r = await ownService();
+    me = r.status === 200 ? r.body.groups : [];
+  }
+  if (!ROUTES[location.hash] || (location.hash === '#/admin' && !isAdmin())) {
+    location.hash = '#/service';
     return; // hashchange renders
   }
   chrome();
