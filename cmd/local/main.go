@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	fmt.Fprintf(out, "serving the API on %s (%d functions, up to %d environments each; DynamoDB %s, SQS/SES/SNS %s; webhook %s) after %.1fs; Ctrl-C stops\n",
 		s.URL, len(s.Template.Functions()), o.Concurrency, s.Endpoints.DynamoDB, s.Endpoints.AWS, s.Resources.Params["WebhookUrl"], s.Ready.Seconds())
+	fmt.Fprintf(out, "the developer portal: %s/portal/ (sign in with a subscription key)\n", s.URL)
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping")
 	return nil
