@@ -196,6 +196,7 @@ var shardKeys = map[string]string{
 	"SenderIndex":    "<service>#<00-15>",
 	"AcceptedIndex":  "ACCEPTED#<00-15>, every service's",
 	"ScheduledIndex": "SCHED#<00-15>, every service's",
+	"ReminderIndex":  "REMIND#<00-31>, every service's",
 }
 
 func indexName(name string) string {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 )
 
 // campaign is a measured-looking input: 80 ms of functions a message,
@@ -154,6 +156,15 @@ func TestCapacity_Reprint(t *testing.T) {
 		"Cost of the campaign: $200.50", "SNS Publish (push, one device each) | 300 Publish/s; 50% of citizens with a device | 600 |"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in\n%s", want, out.String())
+		}
+	}
+}
+
+// Every sharded index the store declares has its keys named in the table.
+func TestCapacity_ShardKeysNamed(t *testing.T) {
+	for name, shards := range store.IndexShards() {
+		if shardKeys[name] == "" || shards < 2 {
+			t.Errorf("%s: %d shards, keys named %q", name, shards, shardKeys[name])
 		}
 	}
 }
