@@ -126,9 +126,25 @@ type SentView struct {
 // it: the channels as getMessage shows them.
 func (m Message) SentItem() SentView {
 	v := m.View()
+	// Unlike getMessage, every channel of the message is listed, PENDING
+	// until it has a status: a follower (dcp status, the portal) knows a
+	// channel not sent yet from a channel the citizen does not have.
+	for name, ch := range m.Channels {
+		if ch.Status != "" || IsReminderChannel(name) {
+			continue
+		}
+		if v.Notification == nil {
+			v.Notification = map[string]string{}
+		}
+		v.Notification[strings.ToLower(name)] = ChannelPendingInList
+	}
 	return SentView{ID: m.ID, FiscalCode: m.FiscalCode, CreatedAt: FormatTime(m.CreatedAt), Status: v.Status,
 		Reference: m.Reference, Notification: v.Notification, RejectionReason: v.RejectionReason}
 }
+
+// ChannelPendingInList is, in the list of what a service sent, the status
+// of a channel that has none yet (its notification is on its way).
+const ChannelPendingInList = "PENDING"
 
 func joinStatuses(list []Status) string {
 	s := make([]string, len(list))
