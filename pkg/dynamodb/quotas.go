@@ -85,38 +85,14 @@ func (s *Messages) Used(ctx context.Context, q messages.Quota) (int, error) {
 	for i := range keys {
 		keys[i] = key(quotaPK(q.ServiceID, q.Day, i), metaSK)
 	}
-	bg, ok := s.t.api.(batchGetter)
-	if !ok {
-		return 0, fmt.Errorf("read quota counters: the DynamoDB client has no BatchGetItem")
-	}
 	total := 0
-	req := map[string]types.KeysAndAttributes{s.t.name: {Keys: keys, ProjectionExpression: aws.String("n")}}
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt == 5 {
-			return 0, fmt.Errorf("read quota counters: %d keys unprocessed", len(req[s.t.name].Keys))
-		}
-		out, err := bg.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return 0, wrap("read quota counters", err)
-		}
-		for _, it := range out.Responses[s.t.name] {
-			if v, ok := it["n"].(*types.AttributeValueMemberN); ok {
-				c, _ := strconv.Atoi(v.Value)
-				total += c
-			}
-		}
-		req = out.UnprocessedKeys
-	}
-	return total, nil
+	err := s.counters(ctx, "read quota counters", keys, func(_ string, n int) { total += n })
+	return total, err
 }
 
 // UsedDays implements messages.UsageReader: every counter a day may have
-// (up to MaxQuotaShards, whatever the limit was), 100 keys a request.
+// (up to MaxQuotaShards, whatever the limit was).
 func (s *Messages) UsedDays(ctx context.Context, serviceID string, days []string) (map[string]int, error) {
-	bg, ok := s.t.api.(batchGetter)
-	if !ok {
-		return nil, fmt.Errorf("read usage: the DynamoDB client has no BatchGetItem")
-	}
 	var keys []map[string]types.AttributeValue
 	for _, d := range days {
 		for i := range messages.MaxQuotaShards {
@@ -124,31 +100,41 @@ func (s *Messages) UsedDays(ctx context.Context, serviceID string, days []string
 		}
 	}
 	used := map[string]int{}
+	err := s.counters(ctx, "read usage", keys, func(pk string, n int) { used[quotaDay(pk)] += n })
+	return used, err
+}
+
+// counters reads the counters at keys, 100 keys a BatchGetItem, taking
+// unprocessed keys again, and hands each one found to add.
+func (s *Messages) counters(ctx context.Context, what string, keys []map[string]types.AttributeValue, add func(pk string, n int)) error {
+	bg, ok := s.t.api.(batchGetter)
+	if !ok {
+		return fmt.Errorf("%s: the DynamoDB client has no BatchGetItem", what)
+	}
 	for len(keys) > 0 {
 		n := min(len(keys), 100)
 		req := map[string]types.KeysAndAttributes{s.t.name: {Keys: keys[:n], ProjectionExpression: aws.String("pk, n")}}
 		keys = keys[n:]
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt == 5 {
-				return nil, fmt.Errorf("read usage: %d keys unprocessed", len(req[s.t.name].Keys))
+				return fmt.Errorf("%s: %d keys unprocessed", what, len(req[s.t.name].Keys))
 			}
 			out, err := bg.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, wrap("read usage", err)
+				return wrap(what, err)
 			}
 			for _, it := range out.Responses[s.t.name] {
 				pk, _ := it[attrPK].(*types.AttributeValueMemberS)
 				v, _ := it["n"].(*types.AttributeValueMemberN)
-				if pk == nil || v == nil {
-					continue
+				if pk != nil && v != nil {
+					c, _ := strconv.Atoi(v.Value)
+					add(pk.Value, c)
 				}
-				c, _ := strconv.Atoi(v.Value)
-				used[quotaDay(pk.Value)] += c
 			}
 			req = out.UnprocessedKeys
 		}
 	}
-	return used, nil
+	return nil
 }
 
 var (
