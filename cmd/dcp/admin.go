@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/digital-citizenship/functions/pkg/apiclient"
 )
 
 // adminCmd wraps the admin API: each subcommand is one call, its answer
@@ -19,25 +22,30 @@ func adminCmd(o *options) *cobra.Command {
 		Long: `Call the admin API with an administrator's subscription key (group ApiServiceWrite,
 ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as JSON.`,
 	}
-	call := func(cmd *cobra.Command, method, path string, body []byte, want int) error {
+	// api is the admin's client: every call is tried up to 5 times, as
+	// far as it is safe to repeat.
+	api := func() (*apiclient.ClientWithResponses, error) {
 		if err := o.check(); err != nil {
-			return err
+			return nil, err
 		}
-		res, err := o.client(0, 5).Do(cmd.Context(), method, path, body, nil)
-		if err != nil {
-			return err
+		c, _, err := o.client(0, 5)
+		return c, err
+	}
+	// show prints an answer as indented JSON, or returns its refusal.
+	show := func(cmd *cobra.Command) func(apiclient.Response, error) error {
+		return func(res apiclient.Response, err error) error {
+			if err == nil {
+				err = res.Err()
+			}
+			if err != nil {
+				return err
+			}
+			var pretty bytes.Buffer
+			if json.Indent(&pretty, res.RawBody(), "", "  ") == nil {
+				fmt.Fprintln(cmd.OutOrStdout(), pretty.String())
+			}
+			return nil
 		}
-		if res.Status != want {
-			title, _ := res.Body["title"].(string)
-			detail, _ := res.Body["detail"].(string)
-			return fmt.Errorf("HTTP %d %s: %s", res.Status, title, detail)
-		}
-		var pretty any
-		if json.Unmarshal([]byte(res.Raw), &pretty) == nil {
-			out, _ := json.MarshalIndent(pretty, "", "  ")
-			fmt.Fprintln(cmd.OutOrStdout(), string(out))
-		}
-		return nil
 	}
 	file := func(path string) ([]byte, error) {
 		if path == "-" {
@@ -54,13 +62,21 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 			if err != nil {
 				return err
 			}
-			return call(cmd, "POST", "/adm/services", body, 200)
+			c, err := api()
+			if err != nil {
+				return err
+			}
+			return show(cmd)(c.CreateServiceWithBodyWithResponse(cmd.Context(), "application/json", bytes.NewReader(body)))
 		}}
 	create.Flags().StringVar(&svcFile, "file", "", "the service as JSON (- for stdin)")
 	_ = create.MarkFlagRequired("file")
 	get := &cobra.Command{Use: "get SERVICE_ID", Short: "Read a service", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return call(cmd, "GET", "/adm/services/"+args[0], nil, 200)
+			c, err := api()
+			if err != nil {
+				return err
+			}
+			return show(cmd)(c.AdminGetServiceWithResponse(cmd.Context(), args[0]))
 		}}
 	var updFile string
 	update := &cobra.Command{Use: "update SERVICE_ID --file SERVICE.json", Short: "Replace a service with a new version", Args: cobra.ExactArgs(1),
@@ -69,7 +85,11 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 			if err != nil {
 				return err
 			}
-			return call(cmd, "PUT", "/adm/services/"+args[0], body, 200)
+			c, err := api()
+			if err != nil {
+				return err
+			}
+			return show(cmd)(c.UpdateServiceWithBodyWithResponse(cmd.Context(), args[0], "application/json", bytes.NewReader(body)))
 		}}
 	update.Flags().StringVar(&updFile, "file", "", "the service as JSON (- for stdin)")
 	_ = update.MarkFlagRequired("file")
@@ -78,23 +98,34 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 	groups := &cobra.Command{Use: "groups EMAIL GROUP...", Short: "Set a user's groups (creating the user)", Args: cobra.MinimumNArgs(2),
 		Example: "  dcp admin groups dev@comune.roma.it ApiMessageWrite ApiMessageRead ApiLimitedProfileRead",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, _ := json.Marshal(map[string][]string{"groups": args[1:]})
-			return call(cmd, "PUT", "/adm/users/"+args[0]+"/groups", body, 200)
+			c, err := api()
+			if err != nil {
+				return err
+			}
+			return show(cmd)(c.SetUserGroupsWithResponse(cmd.Context(), args[0], apiclient.UserGroups{Groups: args[1:]}))
 		}}
 	subscription := &cobra.Command{Use: "subscription EMAIL SERVICE_ID", Short: "Create the subscription of a service for a user; prints its keys once",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return call(cmd, "PUT", "/adm/users/"+args[0]+"/subscriptions/"+args[1], []byte(`{"product_name":"IO"}`), 200)
+			c, err := api()
+			if err != nil {
+				return err
+			}
+			product := "IO"
+			return show(cmd)(c.CreateSubscriptionWithResponse(cmd.Context(), args[0], args[1], apiclient.CreateSubscriptionJSONRequestBody{ProductName: &product}))
 		}}
 	key := &cobra.Command{Use: "key SERVICE_ID primary|secondary", Short: "Regenerate one of a subscription's keys (the old one stops working)",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kt := strings.ToUpper(args[1]) + "_KEY"
-			if kt != "PRIMARY_KEY" && kt != "SECONDARY_KEY" {
+			kt := apiclient.KeyTypePayloadKeyType(strings.ToUpper(args[1]) + "_KEY")
+			if !kt.Valid() {
 				return fmt.Errorf("the key is primary or secondary, not %q", args[1])
 			}
-			body, _ := json.Marshal(map[string]string{"key_type": kt})
-			return call(cmd, "PUT", "/adm/services/"+args[0]+"/keys", body, 200)
+			c, err := api()
+			if err != nil {
+				return err
+			}
+			return show(cmd)(c.RegenerateSubscriptionKeyWithResponse(cmd.Context(), args[0], apiclient.KeyTypePayload{KeyType: kt}))
 		}}
 	cmd.AddCommand(bootstrapCmd(), service, groups, subscription, key)
 	return cmd

@@ -16,13 +16,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
-	"github.com/digital-citizenship/functions/pkg/campaign"
+	"github.com/digital-citizenship/functions/pkg/apiclient"
 )
 
 // exitInterrupted is the exit status of a run stopped by Ctrl-C.
@@ -68,13 +69,16 @@ func (o *options) check() error {
 }
 
 // client calls the API, at most perSecond requests a second (none: no
-// pace), trying each one attempts times.
-func (o *options) client(perSecond float64, attempts int) campaign.Client {
-	c := campaign.Client{API: o.api, Key: o.key, HTTP: &http.Client{Timeout: o.timeout}, Attempts: attempts, Throttled: &campaign.Counter{}}
+// pace), trying each one attempts times; throttled counts the 429s met.
+func (o *options) client(perSecond float64, attempts int) (c *apiclient.ClientWithResponses, throttled *atomic.Int64, err error) {
+	throttled = &atomic.Int64{}
+	opts := apiclient.Options{Key: o.key, HTTP: &http.Client{Timeout: o.timeout}, Attempts: attempts,
+		Throttled: func() { throttled.Add(1) }}
 	if perSecond > 0 {
-		c.Limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+		opts.Limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
 	}
-	return c
+	c, err = apiclient.New(o.api, opts)
+	return c, throttled, err
 }
 
 // paceFlags are the flags of the commands that send many requests.

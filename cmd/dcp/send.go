@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -108,8 +109,11 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 				return err
 			}
 			defer journal.Close()
-			c := o.client(perSecond, attempts)
-			p := newProgress(out, len(todo), "sending", c.Throttled)
+			c, throttled, err := o.client(perSecond, attempts)
+			if err != nil {
+				return err
+			}
+			p := newProgress(out, len(todo), "sending", throttled)
 			p.journal = journal
 			results, err := campaign.Send(cmd.Context(), c, todo, concurrency, p)
 			p.finish()
@@ -166,13 +170,13 @@ type progress struct {
 	bar       *progressbar.ProgressBar
 	verb      string
 	ok, fail  int
-	throttled *campaign.Counter
+	throttled *atomic.Int64
 	journal   *campaign.Journal
 	err       error
 	w         io.Writer
 }
 
-func newProgress(w io.Writer, total int, verb string, throttled *campaign.Counter) *progress {
+func newProgress(w io.Writer, total int, verb string, throttled *atomic.Int64) *progress {
 	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(verb),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("msg"),
 		progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
@@ -194,7 +198,7 @@ func (p *progress) Done(r campaign.Result) {
 			p.err = err
 		}
 	}
-	p.bar.Describe(fmt.Sprintf("%s: %d ok, %d failed, %d throttled", p.verb, p.ok, p.fail, p.throttled.N()))
+	p.bar.Describe(fmt.Sprintf("%s: %d ok, %d failed, %d throttled", p.verb, p.ok, p.fail, p.throttled.Load()))
 	_ = p.bar.Add(1)
 }
 

@@ -40,7 +40,10 @@ if the time is up first, the summary is printed and dcp exits with status 3.`,
 			if len(records) == 0 {
 				return fmt.Errorf("%s has no results", resultsPath)
 			}
-			c := o.client(perSecond, 10)
+			c, throttled, err := o.client(perSecond, 10)
+			if err != nil {
+				return err
+			}
 			deadline := time.Now().Add(wait)
 			for {
 				n := 0
@@ -49,7 +52,7 @@ if the time is up first, the summary is printed and dcp exits with status 3.`,
 						n++
 					}
 				}
-				p := newProgress(cmd.ErrOrStderr(), n, "polling", c.Throttled)
+				p := newProgress(cmd.ErrOrStderr(), n, "polling", throttled)
 				stats, err := campaign.Poll(cmd.Context(), c, records, concurrency, p)
 				p.finish()
 				fmt.Fprintf(cmd.ErrOrStderr(), "read %d statuses in %d requests (%d pages of the list, %d messages one by one)\n",

@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/apiclient"
 	"github.com/digital-citizenship/functions/pkg/ids"
 )
 
@@ -68,9 +70,10 @@ func TestRead_Template(t *testing.T) {
 	}
 }
 
-// TestClient_Retries429 follows Retry-After and backs off on 5xx; a 400 is
-// final.
-func TestClient_Retries429(t *testing.T) {
+// TestSend_RetriesWithItsKey: a row's request follows Retry-After, backs
+// off on a 5xx (its Idempotency-Key makes it safe to repeat) and is sent
+// again whole; a 400 is final, its problem the row's error.
+func TestSend_RetriesWithItsKey(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch calls.Add(1) {
@@ -82,9 +85,13 @@ func TestClient_Retries429(t *testing.T) {
 		case 3:
 			w.WriteHeader(503)
 		case 4:
-			if r.Header.Get("Idempotency-Key") != "k" {
-				t.Errorf("key %q", r.Header.Get("Idempotency-Key"))
+			if r.Header.Get("Idempotency-Key") != "k" || r.Header.Get(apiclient.KeyHeader) != "x" {
+				t.Errorf("key %q, subscription key %q", r.Header.Get("Idempotency-Key"), r.Header.Get(apiclient.KeyHeader))
 			}
+			if b, _ := io.ReadAll(r.Body); string(b) != `{"fiscal_code":"SPNDNL80R13C555X"}` {
+				t.Errorf("body %q", b)
+			}
+			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(201)
 			_, _ = w.Write([]byte(`{"id":"01M"}`))
 		default:
@@ -94,11 +101,14 @@ func TestClient_Retries429(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	throttled := &Counter{}
-	c := Client{API: srv.URL, Key: "x", Attempts: 5, MaxWait: 50 * time.Millisecond, Throttled: throttled}
-	rs, err := Send(context.Background(), c, []Row{{Line: 2, Key: "k"}}, 1, nil)
-	if err != nil || len(rs) != 1 || rs[0].MessageID != "01M" || throttled.N() != 2 {
-		t.Fatalf("%v %+v, throttled %d", err, rs, throttled.N())
+	var throttled atomic.Int32
+	c, err := apiclient.New(srv.URL, apiclient.Options{Key: "x", Attempts: 5, MaxWait: 50 * time.Millisecond, Throttled: func() { throttled.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Send(context.Background(), c, []Row{{Line: 2, Key: "k", Body: []byte(`{"fiscal_code":"SPNDNL80R13C555X"}`)}}, 1, nil)
+	if err != nil || len(rs) != 1 || rs[0].MessageID != "01M" || throttled.Load() != 2 {
+		t.Fatalf("%v %+v, throttled %d", err, rs, throttled.Load())
 	}
 	rs, _ = Send(context.Background(), c, []Row{{Line: 3, Key: "k2"}}, 1, nil)
 	if len(rs) != 1 || rs[0].Error != "HTTP 400 Invalid: no" || calls.Load() != 5 {
@@ -150,8 +160,8 @@ func TestPoll_ReadsTheList(t *testing.T) {
 					return
 				}
 				q := r.URL.Query()
-				if !q.Has("cursor") && (q.Get("since") != "2026-12-06T10:00:00.000Z" || q.Get("until") != "2026-12-06T10:00:01.000Z") {
-					t.Errorf("since %s until %s", q.Get("since"), q.Get("until"))
+				if q.Get("since") != "2026-12-06T10:00:00Z" || q.Get("until") != "2026-12-06T10:00:01Z" || q.Get("page_size") != "100" {
+					t.Errorf("since %s until %s page_size %s", q.Get("since"), q.Get("until"), q.Get("page_size"))
 				}
 				from, _ := strconv.Atoi(q.Get("cursor"))
 				page := map[string]any{"page_size": 100}
@@ -161,7 +171,8 @@ func TestPoll_ReadsTheList(t *testing.T) {
 				}
 				page["items"] = items
 				if from+100 < len(sorted) {
-					page["next"] = "/api/v1/messages?cursor=" + strconv.Itoa(from+100)
+					q.Set("cursor", strconv.Itoa(from+100))
+					page["next"] = "/api/v1/messages?" + q.Encode()
 				}
 				_ = json.NewEncoder(w).Encode(page)
 				return
@@ -170,7 +181,11 @@ func TestPoll_ReadsTheList(t *testing.T) {
 			_, _ = w.Write([]byte(`{"status":"REJECTED","rejection_reason":"USER_NOT_FOUND"}`))
 		}))
 		recs := slices.Clone(records)
-		st, err := Poll(context.Background(), Client{API: srv.URL, Key: "k"}, recs, 8, nil)
+		c, err := apiclient.New(srv.URL, apiclient.Options{Key: "k"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := Poll(context.Background(), c, recs, 8, nil)
 		srv.Close()
 		if err != nil {
 			t.Fatal(err)

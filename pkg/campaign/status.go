@@ -3,15 +3,14 @@ package campaign
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/apiclient"
 	"github.com/digital-citizenship/functions/pkg/ids"
-	"github.com/digital-citizenship/functions/pkg/messages"
 )
 
 // PollStats says how a poll read the statuses.
@@ -30,7 +29,7 @@ func (s PollStats) Requests() int { return s.Pages + s.Singles }
 // creation times of the first and last message, which the message ids
 // carry; messages the list does not show (a key without ApiMessageRead,
 // erased messages) are read one by one, concurrency at a time.
-func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Progress) (PollStats, error) {
+func Poll(ctx context.Context, c *apiclient.ClientWithResponses, records []Record, concurrency int, p Progress) (PollStats, error) {
 	var st PollStats
 	byID := map[string]*Record{}
 	var first, last time.Time
@@ -56,27 +55,29 @@ func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Pr
 		}
 	}
 	if !first.IsZero() {
-		q := url.Values{"page_size": {"100"}, "since": {messages.FormatTime(first)}, "until": {messages.FormatTime(last.Add(time.Millisecond))}}
-		path := "/api/v1/messages?" + q.Encode()
-		for path != "" && len(byID) > 0 {
-			res, err := c.Do(ctx, "GET", path, nil, nil)
+		since, until := first, last.Add(time.Millisecond)
+		size := 100
+		params := &apiclient.GetSentMessagesParams{PageSize: &size, Since: &since, Until: &until}
+		for len(byID) > 0 {
+			res, err := c.GetSentMessagesWithResponse(ctx, params)
 			if err != nil {
 				return st, err
 			}
 			st.Pages++
-			if res.Status != http.StatusOK {
+			if res.JSON200 == nil {
 				break // not allowed to list: read each message
 			}
-			items, _ := res.Body["items"].([]any)
-			for _, it := range items {
-				item, _ := it.(map[string]any)
-				id, _ := item["id"].(string)
-				if r, ok := byID[id]; ok {
-					r.fill(item)
+			for _, item := range res.JSON200.Items {
+				if r, ok := byID[item.Id]; ok {
+					r.fillSent(item)
 					done(r)
 				}
 			}
-			path, _ = res.Body["next"].(string)
+			cursor := nextCursor(res.JSON200.Next)
+			if cursor == "" {
+				break
+			}
+			params.Cursor = &cursor // the filters stay
 		}
 	}
 	rest := make([]*Record, 0, len(byID))
@@ -94,7 +95,7 @@ func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Pr
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				res, err := c.Do(ctx, "GET", "/api/v1/messages/"+r.FiscalCode+"/"+r.MessageID, nil, nil)
+				res, err := c.GetMessageWithResponse(ctx, r.FiscalCode, r.MessageID)
 				switch {
 				case err != nil:
 					mu.Lock()
@@ -102,11 +103,11 @@ func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Pr
 						firstErr = err
 					}
 					mu.Unlock()
-				case res.Status == http.StatusOK:
-					r.fill(res.Body)
+				case res.JSON200 != nil:
+					r.fillMessage(res.JSON200)
 				default:
 					r.Status = "UNKNOWN"
-					r.Error = describe(res)
+					r.Error = res.Err().Error()
 				}
 				if p != nil {
 					p.Done(r.Result)
@@ -131,16 +132,44 @@ func Poll(ctx context.Context, c Client, records []Record, concurrency int, p Pr
 	return st, firstErr
 }
 
-// fill sets the status columns from a message as getMessage or the list
-// shows it.
-func (r *Record) fill(m map[string]any) {
-	r.Status, _ = m["status"].(string)
-	r.RejectionReason, _ = m["rejection_reason"].(string)
-	n, _ := m["notification"].(map[string]any)
-	r.Email, _ = n["email"].(string)
-	r.Push, _ = n["push"].(string)
-	r.Webhook, _ = n["webhook"].(string)
+// nextCursor is the cursor of a page's next link, "" on the last page.
+func nextCursor(next *string) string {
+	if next == nil {
+		return ""
+	}
+	u, err := url.Parse(*next)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("cursor")
+}
+
+// fillSent sets the status columns from a message as the list shows it.
+func (r *Record) fillSent(m apiclient.SentMessage) {
+	r.Status, r.RejectionReason = string(m.Status), value(m.RejectionReason)
+	r.Email, r.Push, r.Webhook = "", "", ""
+	if n := m.Notification; n != nil {
+		r.Email, r.Push, r.Webhook = value(n.Email), value(n.Push), value(n.Webhook)
+	}
 	r.Error = ""
+}
+
+// fillMessage sets the status columns from a message as getMessage shows it.
+func (r *Record) fillMessage(m *apiclient.MessageResponseWithContent) {
+	r.Status, r.RejectionReason = value(m.Status), value(m.RejectionReason)
+	r.Email, r.Push, r.Webhook = "", "", ""
+	if n := m.Notification; n != nil {
+		r.Email, r.Push, r.Webhook = value(n.Email), value(n.Push), value(n.Webhook)
+	}
+	r.Error = ""
+}
+
+// value is what p points at, as a string; "" for nil.
+func value[T ~string](p *T) string {
+	if p == nil {
+		return ""
+	}
+	return string(*p)
 }
 
 // Summary counts what the records say.
