@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,30 +23,29 @@ func adminCmd(o *options) *cobra.Command {
 		Long: `Call the admin API with an administrator's subscription key (group ApiServiceWrite,
 ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as JSON.`,
 	}
-	// api is the admin's client: every call is tried up to 5 times, as
-	// far as it is safe to repeat.
-	api := func() (*apiclient.ClientWithResponses, error) {
+	// call makes one call with the administrator's client (each request
+	// tried up to 5 times, as far as it is safe to repeat) and prints the
+	// answer as indented JSON, or returns its refusal.
+	call := func(cmd *cobra.Command, op func(context.Context, *apiclient.ClientWithResponses) (apiclient.Response, error)) error {
 		if err := o.check(); err != nil {
-			return nil, err
+			return err
 		}
 		c, _, err := o.client(0, 5)
-		return c, err
-	}
-	// show prints an answer as indented JSON, or returns its refusal.
-	show := func(cmd *cobra.Command) func(apiclient.Response, error) error {
-		return func(res apiclient.Response, err error) error {
-			if err == nil {
-				err = res.Err()
-			}
-			if err != nil {
-				return err
-			}
-			var pretty bytes.Buffer
-			if json.Indent(&pretty, res.RawBody(), "", "  ") == nil {
-				fmt.Fprintln(cmd.OutOrStdout(), pretty.String())
-			}
-			return nil
+		if err != nil {
+			return err
 		}
+		res, err := op(cmd.Context(), c)
+		if err == nil {
+			err = res.Err()
+		}
+		if err != nil {
+			return err
+		}
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, res.RawBody(), "", "  ") == nil {
+			fmt.Fprintln(cmd.OutOrStdout(), pretty.String())
+		}
+		return nil
 	}
 	file := func(path string) ([]byte, error) {
 		if path == "-" {
@@ -62,21 +62,17 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 			if err != nil {
 				return err
 			}
-			c, err := api()
-			if err != nil {
-				return err
-			}
-			return show(cmd)(c.CreateServiceWithBodyWithResponse(cmd.Context(), "application/json", bytes.NewReader(body)))
+			return call(cmd, func(ctx context.Context, c *apiclient.ClientWithResponses) (apiclient.Response, error) {
+				return c.CreateServiceWithBodyWithResponse(ctx, "application/json", bytes.NewReader(body))
+			})
 		}}
 	create.Flags().StringVar(&svcFile, "file", "", "the service as JSON (- for stdin)")
 	_ = create.MarkFlagRequired("file")
 	get := &cobra.Command{Use: "get SERVICE_ID", Short: "Read a service", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := api()
-			if err != nil {
-				return err
-			}
-			return show(cmd)(c.AdminGetServiceWithResponse(cmd.Context(), args[0]))
+			return call(cmd, func(ctx context.Context, c *apiclient.ClientWithResponses) (apiclient.Response, error) {
+				return c.AdminGetServiceWithResponse(ctx, args[0])
+			})
 		}}
 	var updFile string
 	update := &cobra.Command{Use: "update SERVICE_ID --file SERVICE.json", Short: "Replace a service with a new version", Args: cobra.ExactArgs(1),
@@ -85,11 +81,9 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 			if err != nil {
 				return err
 			}
-			c, err := api()
-			if err != nil {
-				return err
-			}
-			return show(cmd)(c.UpdateServiceWithBodyWithResponse(cmd.Context(), args[0], "application/json", bytes.NewReader(body)))
+			return call(cmd, func(ctx context.Context, c *apiclient.ClientWithResponses) (apiclient.Response, error) {
+				return c.UpdateServiceWithBodyWithResponse(ctx, args[0], "application/json", bytes.NewReader(body))
+			})
 		}}
 	update.Flags().StringVar(&updFile, "file", "", "the service as JSON (- for stdin)")
 	_ = update.MarkFlagRequired("file")
@@ -98,21 +92,17 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 	groups := &cobra.Command{Use: "groups EMAIL GROUP...", Short: "Set a user's groups (creating the user)", Args: cobra.MinimumNArgs(2),
 		Example: "  dcp admin groups dev@comune.roma.it ApiMessageWrite ApiMessageRead ApiLimitedProfileRead",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := api()
-			if err != nil {
-				return err
-			}
-			return show(cmd)(c.SetUserGroupsWithResponse(cmd.Context(), args[0], apiclient.UserGroups{Groups: args[1:]}))
+			return call(cmd, func(ctx context.Context, c *apiclient.ClientWithResponses) (apiclient.Response, error) {
+				return c.SetUserGroupsWithResponse(ctx, args[0], apiclient.UserGroups{Groups: args[1:]})
+			})
 		}}
 	subscription := &cobra.Command{Use: "subscription EMAIL SERVICE_ID", Short: "Create the subscription of a service for a user; prints its keys once",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := api()
-			if err != nil {
-				return err
-			}
 			product := "IO"
-			return show(cmd)(c.CreateSubscriptionWithResponse(cmd.Context(), args[0], args[1], apiclient.CreateSubscriptionJSONRequestBody{ProductName: &product}))
+			return call(cmd, func(ctx context.Context, c *apiclient.ClientWithResponses) (apiclient.Response, error) {
+				return c.CreateSubscriptionWithResponse(ctx, args[0], args[1], apiclient.CreateSubscriptionJSONRequestBody{ProductName: &product})
+			})
 		}}
 	key := &cobra.Command{Use: "key SERVICE_ID primary|secondary", Short: "Regenerate one of a subscription's keys (the old one stops working)",
 		Args: cobra.ExactArgs(2),
@@ -121,11 +111,9 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 			if !kt.Valid() {
 				return fmt.Errorf("the key is primary or secondary, not %q", args[1])
 			}
-			c, err := api()
-			if err != nil {
-				return err
-			}
-			return show(cmd)(c.RegenerateSubscriptionKeyWithResponse(cmd.Context(), args[0], apiclient.KeyTypePayload{KeyType: kt}))
+			return call(cmd, func(ctx context.Context, c *apiclient.ClientWithResponses) (apiclient.Response, error) {
+				return c.RegenerateSubscriptionKeyWithResponse(ctx, args[0], apiclient.KeyTypePayload{KeyType: kt})
+			})
 		}}
 	cmd.AddCommand(bootstrapCmd(), service, groups, subscription, key)
 	return cmd
