@@ -52,7 +52,25 @@ type Bound struct {
 	PerDay     float64 `json:"messages_per_day,omitempty"` // a daily quota: its window, not a rate
 	Adjustable string  `json:"adjustable,omitempty"`
 	Source     string  `json:"source"`
+	// kind says which quota the bound is, for the raised scenario; table
+	// names a DynamoDB table's.
+	kind  boundKind
+	table string
 }
+
+// boundKind names the quotas the raised scenario may raise.
+type boundKind int
+
+const (
+	otherBound boundKind = iota
+	usagePlanBound
+	apiGatewayBound
+	concurrencyBound
+	sesRateBound
+	snsPublishBound
+	newTableBound
+	tableWriteBound
+)
 
 // Scenario is the campaign under one set of quotas.
 type Scenario struct {
@@ -113,17 +131,17 @@ func (in CapacityInputs) bounds(q quotaSet) []Bound {
 	b := []Bound{
 		{Stage: "accept", Limit: "Service's daily_message_limit", Quota: fmt.Sprintf("%s a day (Europe/Rome)", num(q.daily)),
 			PerSecond: q.daily / 86400, PerDay: q.daily, Adjustable: "admin updateService", Source: "this platform (default 250,000, GOV.UK's)"},
-		{Stage: "accept", Limit: "Subscription's throttle (usage plan)", Quota: num(q.usagePlan) + " requests/s",
+		{Stage: "accept", Limit: "Subscription's throttle (usage plan)", Quota: num(q.usagePlan) + " requests/s", kind: usagePlanBound,
 			PerSecond: q.usagePlan, Adjustable: "template parameter ThrottleRateLimit", Source: "template.yaml"},
 		{Stage: "accept", Limit: "API Gateway account throttle", Quota: num(q.apigw) + " requests/s, shared by every API of the account",
-			PerSecond: q.apigw, Adjustable: Quotas.APIGatewayAccountRPS.Adjustable, Source: Quotas.APIGatewayAccountRPS.Source},
+			kind: apiGatewayBound, PerSecond: q.apigw, Adjustable: Quotas.APIGatewayAccountRPS.Adjustable, Source: Quotas.APIGatewayAccountRPS.Source},
 	}
 	var seconds float64
 	for _, s := range in.LambdaSeconds {
 		seconds += s
 	}
 	if seconds > 0 {
-		b = append(b, Bound{Stage: "both", Limit: "Lambda concurrency, every function together",
+		b = append(b, Bound{Stage: "both", Limit: "Lambda concurrency, every function together", kind: concurrencyBound,
 			Quota:     fmt.Sprintf("%s concurrent; %.1f ms of functions a message (measured)", num(q.concurrency), seconds*1000),
 			PerSecond: q.concurrency / seconds, Adjustable: Quotas.LambdaConcurrency.Adjustable, Source: Quotas.LambdaConcurrency.Source})
 	}
@@ -140,10 +158,10 @@ func (in CapacityInputs) bounds(q quotaSet) []Bound {
 		if w <= 0 {
 			continue
 		}
-		b = append(b, Bound{Stage: "both", Limit: "DynamoDB " + name + ", new on-demand table",
+		b = append(b, Bound{Stage: "both", Limit: "DynamoDB " + name + ", new on-demand table", kind: newTableBound, table: name,
 			Quota:     fmt.Sprintf("%s WRU/s at first; %.1f WRU a message (measured)", num(q.newTable), w),
 			PerSecond: q.newTable / w, Adjustable: Quotas.DynamoDBNewTable.Adjustable, Source: Quotas.DynamoDBNewTable.Source},
-			Bound{Stage: "both", Limit: "DynamoDB " + name + ", table throughput quota",
+			Bound{Stage: "both", Limit: "DynamoDB " + name + ", table throughput quota", kind: tableWriteBound, table: name,
 				Quota:     fmt.Sprintf("%s WRU/s; %.1f WRU a message (measured)", num(q.tableWrite), w),
 				PerSecond: q.tableWrite / w, Adjustable: Quotas.DynamoDBTableWrite.Adjustable, Source: Quotas.DynamoDBTableWrite.Source})
 		if shards := in.Shards[indexName(name)]; shards > 0 {
@@ -160,12 +178,12 @@ func (in CapacityInputs) bounds(q quotaSet) []Bound {
 			Source:    Quotas.DynamoDBPartition.Source + "; " + Quotas.DynamoDBTransactItem.Source})
 	}
 	b = append(b,
-		Bound{Stage: "deliver", Limit: "SES sending rate", Quota: num(q.sesRate) + " e-mails/s", PerSecond: q.sesRate,
+		Bound{Stage: "deliver", Limit: "SES sending rate", Quota: num(q.sesRate) + " e-mails/s", PerSecond: q.sesRate, kind: sesRateBound,
 			Adjustable: Quotas.SESRate.Adjustable, Source: Quotas.SESRate.Source},
 		Bound{Stage: "deliver", Limit: "SES 24-hour quota", Quota: num(q.sesDay) + " e-mails per 24 h", PerSecond: q.sesDay / 86400,
 			PerDay: q.sesDay, Adjustable: Quotas.SESDay.Adjustable, Source: Quotas.SESDay.Source})
 	if in.PushShare > 0 {
-		b = append(b, Bound{Stage: "deliver", Limit: "SNS Publish (push, one device each)",
+		b = append(b, Bound{Stage: "deliver", Limit: "SNS Publish (push, one device each)", kind: snsPublishBound,
 			Quota:     fmt.Sprintf("%s Publish/s; %.0f%% of citizens with a device", num(q.snsPublish), in.PushShare*100),
 			PerSecond: q.snsPublish / in.PushShare, Adjustable: Quotas.SNSPublish.Adjustable, Source: Quotas.SNSPublish.Source})
 	}
@@ -280,23 +298,24 @@ func CapacityModel(in CapacityInputs) Capacity {
 		q.sesDay = nice(n)
 	}
 	for _, b := range in.bounds(q) {
-		switch {
-		case b.Limit == "Subscription's throttle (usage plan)":
+		switch b.kind {
+		case usagePlanBound:
 			up(&q.usagePlan, b.PerSecond, "ThrottleRateLimit (template parameter)", "requests/s")
-		case b.Limit == "API Gateway account throttle":
+		case apiGatewayBound:
 			up(&q.apigw, b.PerSecond, "API Gateway account throttle", "requests/s")
-		case strings.HasPrefix(b.Limit, "Lambda concurrency"):
+		case concurrencyBound:
 			up(&q.concurrency, b.PerSecond, "Lambda concurrent executions", "")
-		case b.Limit == "SES sending rate":
+		case sesRateBound:
 			up(&q.sesRate, b.PerSecond, "SES maximum send rate", "e-mails/s")
-		case strings.HasPrefix(b.Limit, "SNS Publish"):
+		case snsPublishBound:
 			up(&q.snsPublish, b.PerSecond, "SNS Publish", "/s")
-		case strings.HasSuffix(b.Limit, "new on-demand table") && b.PerSecond < target:
-			need := nice(q.newTable * target / b.PerSecond * 1.2) // a campaign's traffic is not even: a fifth more
-			raise = append(raise, fmt.Sprintf("pre-warm %s to %s WRU/s (warm throughput)", strings.TrimSuffix(strings.TrimPrefix(b.Limit, "DynamoDB "),
-				", new on-demand table"), num(need)))
-			q.newTable = max(q.newTable, need)
-		case strings.HasSuffix(b.Limit, "table throughput quota"):
+		case newTableBound:
+			if b.PerSecond < target {
+				need := nice(q.newTable * target / b.PerSecond * 1.2) // a campaign's traffic is not even: a fifth more
+				raise = append(raise, fmt.Sprintf("pre-warm %s to %s WRU/s (warm throughput)", b.table, num(need)))
+				q.newTable = max(q.newTable, need)
+			}
+		case tableWriteBound:
 			up(&q.tableWrite, b.PerSecond, "DynamoDB table-level write throughput", "WRU/s")
 		}
 	}

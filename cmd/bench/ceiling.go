@@ -79,21 +79,19 @@ type meter struct {
 
 // add records the capacity one request used, in its phase.
 func (m *meter) add(phase string, c ddbtypes.ConsumedCapacity, query bool) {
-	split := func(cu *ddbtypes.Capacity) (r, w float64) {
-		if cu == nil {
-			return 0, 0
-		}
-		r, w = aws.ToFloat64(cu.ReadCapacityUnits), aws.ToFloat64(cu.WriteCapacityUnits)
-		if r == 0 && w == 0 { // only the total: writes and reads are told apart by operation
+	// split tells reads from writes; a total alone is told by the operation.
+	split := func(total, read, write *float64) (r, w float64) {
+		r, w = aws.ToFloat64(read), aws.ToFloat64(write)
+		if r == 0 && w == 0 {
 			if query {
-				r = aws.ToFloat64(cu.CapacityUnits)
+				r = aws.ToFloat64(total)
 			} else {
-				w = aws.ToFloat64(cu.CapacityUnits)
+				w = aws.ToFloat64(total)
 			}
 		}
 		return r, w
 	}
-	r, w := split(&ddbtypes.Capacity{CapacityUnits: c.CapacityUnits, ReadCapacityUnits: c.ReadCapacityUnits, WriteCapacityUnits: c.WriteCapacityUnits})
+	r, w := split(c.CapacityUnits, c.ReadCapacityUnits, c.WriteCapacityUnits)
 	m.rcu += r
 	m.wcu += w
 	if m.units == nil {
@@ -106,8 +104,7 @@ func (m *meter) add(phase string, c ddbtypes.ConsumedCapacity, query bool) {
 	if id, ok := m.logical[table]; ok {
 		table = id
 	}
-	put := func(name string, cu *ddbtypes.Capacity) {
-		r, w := split(cu)
+	put := func(name string, r, w float64) {
 		if r == 0 && w == 0 {
 			return
 		}
@@ -120,12 +117,16 @@ func (m *meter) add(phase string, c ddbtypes.ConsumedCapacity, query bool) {
 		u.Write += w
 	}
 	if c.Table == nil && len(c.GlobalSecondaryIndexes) == 0 {
-		put(table, &ddbtypes.Capacity{CapacityUnits: c.CapacityUnits, ReadCapacityUnits: c.ReadCapacityUnits, WriteCapacityUnits: c.WriteCapacityUnits})
+		put(table, r, w)
 		return
 	}
-	put(table, c.Table)
+	if t := c.Table; t != nil {
+		r, w := split(t.CapacityUnits, t.ReadCapacityUnits, t.WriteCapacityUnits)
+		put(table, r, w)
+	}
 	for name, cu := range c.GlobalSecondaryIndexes {
-		put(table+"/"+name, &cu)
+		r, w := split(cu.CapacityUnits, cu.ReadCapacityUnits, cu.WriteCapacityUnits)
+		put(table+"/"+name, r, w)
 	}
 }
 

@@ -36,15 +36,21 @@ func (s *stack) callbackCalls(t *testing.T) (string, []localstack.WebhookCall) {
 	return out.URL, out.Calls
 }
 
+// queueURL is the URL of one of the stack's queues, by logical id.
+func (s *stack) queueURL(t *testing.T, q *sqs.Client, logicalID string) *string {
+	t.Helper()
+	u, err := q.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String(s.name + "-" + logicalID)})
+	if err != nil {
+		t.Fatalf("queue %s: %v", logicalID, err)
+	}
+	return u.QueueUrl
+}
+
 // sendToQueue sends body to one of the stack's queues, by logical id.
 func (s *stack) sendToQueue(t *testing.T, logicalID, body string) {
 	t.Helper()
 	q := sqs.NewFromConfig(awstest.Config(s.endpoint))
-	u, err := q.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String(s.name + "-" + logicalID)})
-	if err == nil {
-		_, err = q.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: u.QueueUrl, MessageBody: aws.String(body)})
-	}
-	if err != nil {
+	if _, err := q.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: s.queueURL(t, q, logicalID), MessageBody: aws.String(body)}); err != nil {
 		t.Fatalf("send to %s: %v", logicalID, err)
 	}
 }

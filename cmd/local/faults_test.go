@@ -24,7 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -246,11 +245,7 @@ func newFaultRig(t *testing.T) *faultRig {
 	// Lambda requires), not the template's 3 minutes.
 	q := sqs.NewFromConfig(awstest.Config(eps.AWS))
 	for _, id := range []string{"CreatedMessagesQueue", "EmailQueue", "PushQueue", "WebhookQueue"} {
-		u, err := q.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String(r.name + "-" + id)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := q.SetQueueAttributes(context.Background(), &sqs.SetQueueAttributesInput{QueueUrl: u.QueueUrl,
+		if _, err := q.SetQueueAttributes(context.Background(), &sqs.SetQueueAttributesInput{QueueUrl: r.queueURL(t, q, id),
 			Attributes: map[string]string{string(sqstypes.QueueAttributeNameVisibilityTimeout): "30"}}); err != nil {
 			t.Fatal(err)
 		}

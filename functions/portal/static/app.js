@@ -168,15 +168,16 @@ function signin() {
     if (!k) return;
     out.replaceChildren(t('checking'));
     sessionStorage.setItem(KEY, k);
-    const r = await ownService();
+    const r = await readService();
     if (r.status !== 200) {
       sessionStorage.removeItem(KEY);
       out.replaceChildren(h('div', { class: 'alert alert-danger', role: 'alert' }, t('badKey')));
       return;
     }
     me = r.body.groups;
-    location.hash = '#/service';
-    render();
+    fresh = r;
+    if (location.hash === '#/service') render();
+    else location.hash = '#/service'; // hashchange renders
   } },
   field('key', t('keyLabel'), { type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' }),
   h('button', { type: 'submit', class: 'btn btn-primary', id: 'signin' }, t('signin')));
@@ -268,7 +269,16 @@ async function follow(fc, id, out) {
 
 // --- The service and its usage ---------------------------------------------
 
-const ownService = () => api('GET', '/api/v1/service');
+// The answer read to learn the key's groups (at sign-in, or on a reload)
+// serves the page drawn right after it: one read of the service (5 of its
+// counters) per navigation. render drops it once the page has taken it.
+let fresh = null;
+const readService = () => api('GET', '/api/v1/service');
+const ownService = () => {
+  const r = fresh;
+  fresh = null;
+  return r ? Promise.resolve(r) : readService();
+};
 
 // The pages that wait for the API draw into a box of their own: one left
 // for another page meanwhile draws nothing on it.
@@ -538,7 +548,11 @@ function quickstart() {
   const k = key();
   const body = '{"content":{"subject":"Avviso TARI 2026","markdown":"Gentile cittadino, è disponibile il nuovo avviso di pagamento della TARI per il 2026: paga entro la scadenza."}}';
   const curl = `curl -s -X POST ${base}/api/v1/messages/AAAAAA00A00Y000X \\\n  -H "Ocp-Apim-Subscription-Key: ${k}" \\\n  -H "Idempotency-Key: tari-2026-0001" \\\n  -d '${body}'`;
-  const goSnippet = `req, _ := http.NewRequest("POST", "${base}/api/v1/messages/AAAAAA00A00Y000X",\n\tstrings.NewReader(\`${body}\`))\nreq.Header.Set("Ocp-Apim-Subscription-Key", "${k}")\nreq.Header.Set("Idempotency-Key", "tari-2026-0001")\nres, err := http.DefaultClient.Do(req) // 201: Location names the message`;
+  const goSnippet = `// go get github.com/digital-citizenship/functions/pkg/apiclient (generated from this API's description)\n` +
+    `c, _ := apiclient.New("${base}", apiclient.Options{Key: "${k}", Attempts: 5})\nidem := "tari-2026-0001"\n` +
+    `r, err := c.SubmitMessageforUserWithBodyWithResponse(ctx, "AAAAAA00A00Y000X",\n` +
+    `\t&apiclient.SubmitMessageforUserParams{IdempotencyKey: &idem}, "application/json",\n\tstrings.NewReader(\`${body}\`))\n` +
+    `if err == nil {\n\terr = r.Err() // an *apiclient.Problem unless 2xx\n}\n// *r.JSON201.Id names the message`;
   const ts = `const res = await fetch("${base}/api/v1/messages/AAAAAA00A00Y000X", {\n  method: "POST",\n  headers: { "Ocp-Apim-Subscription-Key": "${k}", "Idempotency-Key": "tari-2026-0001" },\n  body: JSON.stringify(${body}),\n});\nconsole.log(res.status, await res.json()); // 201 {id}`;
   mount(h('h1', { class: 'h3' }, t('quickTitle')), h('p', {}, t('quickIntro')),
     ...[['curl', curl], ['Go', goSnippet], ['TypeScript', ts]].flatMap(([name, code]) =>
@@ -582,15 +596,17 @@ async function render() {
     return;
   }
   if (me === null) {
-    const r = await ownService();
+    const r = await readService();
     me = r.status === 200 ? r.body.groups : [];
+    fresh = r.status === 200 ? r : null;
   }
   if (!ROUTES[location.hash] || (location.hash === '#/admin' && !isAdmin())) {
     location.hash = '#/service';
     return; // hashchange renders
   }
   chrome();
-  ROUTES[location.hash][1]();
+  ROUTES[location.hash][1](); // a page that reads the service takes fresh before its first await
+  fresh = null;
 }
 
 document.addEventListener('DOMContentLoaded', () => {
