@@ -245,7 +245,14 @@ func TestPortal(t *testing.T) {
 	b.do(t, "the sent list", chromedp.Navigate(portal+"#/sent"), chromedp.WaitVisible(chromedp.ID("f-status")),
 		chromedp.SetValue(chromedp.ID("f-status"), "PROCESSED"), chromedp.SetValue(chromedp.ID("f-email"), "SENT"),
 		chromedp.Click(chromedp.ID("search")),
-		chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//table//code[text()=%q]`, id))))
+		chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//div[@id="sent-results" and @aria-busy="false"]//table//code[text()=%q]`, id))))
+	b.do(t, "open its timeline in the list", chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[data-timeline=%q]`, id))))
+	listed := get(t, b, "its timeline in the list", chromedp.Poll[string](fmt.Sprintf(`document.getElementById(%q)?.innerText`, "timeline-"+id)))
+	for _, want := range []string{"PROCESSED", "email: SENT", "webhook: SENT"} {
+		if !strings.Contains(listed, want) {
+			t.Fatalf("the timeline of %s in the sent list lacks %q:\n%s", id, want, listed)
+		}
+	}
 	b.checkAccessibility(t, "sent messages", string(axe))
 	b.screenshot(t, "sent")
 
@@ -355,7 +362,7 @@ func TestPortal(t *testing.T) {
 	if errs := b.logged(); len(errs) > 0 {
 		t.Fatalf("the pages logged errors:\n%s", strings.Join(errs, "\n"))
 	}
-	t.Logf("portal: signed in, message %s PROCESSED and SENT on every channel live, found in the sent list, callback ACTIVE; "+
+	t.Logf("portal: signed in, message %s PROCESSED and SENT on every channel live, found in the sent list with its timeline, callback ACTIVE; "+
 		"axe-core: no serious or critical violation on 9 pages; no console error; an administrator created a service, "+
 		"a subscription and a new key that opened it", id)
 }

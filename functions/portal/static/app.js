@@ -20,7 +20,8 @@ const T = {
     profileOk: 'Profilo di sviluppo creato.', subject: 'Oggetto', markdown: 'Testo (markdown, almeno 80 caratteri)', send: 'Invia il messaggio',
     sentOk: 'Messaggio accettato:', status: 'Stato', channel: 'Canale', reason: 'Motivo', created: 'Creato', final: 'Stato finale raggiunto.',
     sentTitle: 'Messaggi inviati dal servizio', filters: 'Filtri', any: 'qualsiasi', reference: 'Riferimento', since: 'Dal', until: 'Al',
-    emailOutcome: 'Esito e-mail', search: 'Cerca', next: 'Pagina successiva', none: 'Nessun messaggio.', id: 'Id', fc: 'Codice fiscale',
+    emailOutcome: 'Esito e-mail', pushOutcome: 'Esito push', webhookOutcome: 'Esito webhook', search: 'Cerca',
+    timeline: 'Cronologia', scheduled: 'Programmato per', reminder: 'Promemoria', payment: 'Pagamento', read: 'Lettura', next: 'Pagina successiva', none: 'Nessun messaggio.', id: 'Id', fc: 'Codice fiscale',
     channels: 'Canali', caption: 'Messaggi del servizio, dal più recente',
     cbTitle: 'Callback di consegna', cbNone: 'Nessuna callback configurata.', cbUrl: 'URL (https)', cbToken: 'Bearer token (facoltativo)',
     cbSave: 'Salva', cbDelete: 'Elimina', cbSecret: 'Segreto di firma (mostrato solo ora):', cbStatus: 'Stato', cbEvents: 'Eventi',
@@ -66,7 +67,8 @@ const T = {
     profileOk: 'Development profile created.', subject: 'Subject', markdown: 'Text (markdown, at least 80 characters)', send: 'Send the message',
     sentOk: 'Message accepted:', status: 'Status', channel: 'Channel', reason: 'Reason', created: 'Created', final: 'Final status reached.',
     sentTitle: 'Messages the service sent', filters: 'Filters', any: 'any', reference: 'Reference', since: 'Since', until: 'Until',
-    emailOutcome: 'E-mail outcome', search: 'Search', next: 'Next page', none: 'No message.', id: 'Id', fc: 'Fiscal code',
+    emailOutcome: 'E-mail outcome', pushOutcome: 'Push outcome', webhookOutcome: 'Webhook outcome', search: 'Search',
+    timeline: 'Timeline', scheduled: 'Scheduled for', reminder: 'Reminder', payment: 'Payment', read: 'Read', next: 'Next page', none: 'No message.', id: 'Id', fc: 'Fiscal code',
     channels: 'Channels', caption: 'The service\u2019s messages, newest first',
     cbTitle: 'Delivery callbacks', cbNone: 'No callback configured.', cbUrl: 'URL (https)', cbToken: 'Bearer token (optional)',
     cbSave: 'Save', cbDelete: 'Delete', cbSecret: 'Signing secret (shown only now):', cbStatus: 'Status', cbEvents: 'Events',
@@ -189,18 +191,29 @@ function signin() {
 const FINAL = ['PROCESSED', 'REJECTED', 'FAILED', 'CANCELLED'];
 const CHANNEL_FINAL = ['SENT', 'FAILED', 'EXPIRED'];
 
-function timeline(m) {
+// timeline draws a message as getMessage shows it: created (and scheduled),
+// processed or rejected with the reason, each channel with why it failed,
+// the reminders sent, the payment and the reading.
+function timeline(m, id) {
   const msg = m.message || {};
+  const tone = (s) => (['PROCESSED', 'SENT', 'PAID', 'READ'].includes(s) ? 'final-good'
+    : (['REJECTED', 'FAILED', 'EXPIRED'].includes(s) ? 'final-bad' : ''));
   const items = [h('li', {}, `${t('created')}: ${msg.created_at || ''}`)];
-  const cls = m.status === 'PROCESSED' ? 'final-good' : (m.status === 'REJECTED' || m.status === 'FAILED' ? 'final-bad' : '');
-  items.push(h('li', { class: cls }, `${t('status')}: ${m.status}`, m.rejection_reason ? ` (${m.rejection_reason})` : ''));
+  if (m.scheduled_at) items.push(h('li', {}, `${t('scheduled')}: ${m.scheduled_at}`));
+  items.push(h('li', { class: tone(m.status) }, `${t('status')}: ${m.status}`, m.rejection_reason ? ` (${m.rejection_reason})` : '',
+    m.rejection_detail ? `: ${m.rejection_detail}` : '', m.failure_reason ? `: ${m.failure_reason}` : ''));
   const n = m.notification || {};
+  const why = m.notification_failures || {};
   for (const ch of Object.keys(n).sort()) {
-    const st = n[ch];
-    const c = st === 'SENT' ? 'final-good' : (st === 'FAILED' || st === 'EXPIRED' ? 'final-bad' : '');
-    items.push(h('li', { class: c, 'data-channel': ch }, `${t('channel')} ${ch}: ${st}`));
+    items.push(h('li', { class: tone(n[ch]), 'data-channel': ch }, `${t('channel')} ${ch}: ${n[ch]}`, why[ch] ? ` (${why[ch]})` : ''));
   }
-  return h('ol', { class: 'portal-timeline', id: 'timeline' }, items);
+  for (const r of m.reminders || []) {
+    const on = Object.entries(r.channels || {}).map(([c, st]) => `${c} ${st}`).join(', ');
+    items.push(h('li', {}, `${t('reminder')} (${r.offset_seconds} s): ${r.sent_at}`, on ? ` – ${on}` : ''));
+  }
+  if (m.payment_status) items.push(h('li', { class: tone(m.payment_status) }, `${t('payment')}: ${m.payment_status}`, m.paid_at ? ` (${m.paid_at})` : ''));
+  if (m.read_status) items.push(h('li', { class: tone(m.read_status) }, `${t('read')}: ${m.read_status}`));
+  return h('ol', { class: 'portal-timeline', id }, items);
 }
 
 // isFinal: the message's status and every channel's are final. A channel
@@ -257,7 +270,7 @@ async function follow(fc, id, out) {
       live.replaceChildren(problem(r));
       return;
     }
-    live.replaceChildren(timeline(r.body));
+    live.replaceChildren(timeline(r.body, 'timeline'));
     if (r.body.status === 'PROCESSED' && !processedAt) processedAt = Date.now();
     if (isFinal(r.body, processedAt ? Date.now() - processedAt : 0)) {
       live.append(h('p', { class: 'text-success', role: 'status', id: 'final' }, t('final')));
@@ -360,7 +373,7 @@ function sent() {
   const form = h('form', { novalidate: true, class: 'row', onsubmit: (e) => {
     e.preventDefault();
     const q = new URLSearchParams({ page_size: '20' });
-    for (const [id, name] of [['f-status', 'status'], ['f-reference', 'reference'], ['f-email', 'email']]) {
+    for (const [id, name] of [['f-status', 'status'], ['f-reference', 'reference'], ['f-email', 'email'], ['f-push', 'push'], ['f-webhook', 'webhook']]) {
       if (val(id)) q.set(name, val(id));
     }
     for (const [id, name] of [['f-since', 'since'], ['f-until', 'until']]) {
@@ -369,7 +382,8 @@ function sent() {
     page(`/api/v1/messages?${q}`, results, true);
   } },
   h('div', { class: 'col-md-4' }, select('f-status', t('status'), ['ACCEPTED', 'SCHEDULED', 'PROCESSED', 'REJECTED', 'FAILED', 'CANCELLED'])),
-  h('div', { class: 'col-md-4' }, select('f-email', t('emailOutcome'), ['SENT', 'FAILED', 'EXPIRED', 'THROTTLED'])),
+  ...[['f-email', 'emailOutcome'], ['f-push', 'pushOutcome'], ['f-webhook', 'webhookOutcome']].map(([id, label]) =>
+    h('div', { class: 'col-md-4' }, select(id, t(label), ['SENT', 'FAILED', 'EXPIRED', 'THROTTLED']))),
   h('div', { class: 'col-md-4' }, field('f-reference', t('reference'), { autocomplete: 'off' })),
   h('div', { class: 'col-md-4' }, field('f-since', t('since'), { type: 'datetime-local' })),
   h('div', { class: 'col-md-4' }, field('f-until', t('until'), { type: 'datetime-local' })),
@@ -378,8 +392,16 @@ function sent() {
   page('/api/v1/messages?page_size=20', results, true);
 }
 
+// listing numbers the searches: the answer of one that a newer search
+// replaced is dropped. The results are aria-busy while the newest loads.
+let listing = 0;
+
 async function page(path, results, fresh) {
+  const n = fresh ? ++listing : listing;
+  results.setAttribute('aria-busy', 'true');
   const r = await api('GET', path);
+  if (n !== listing) return;
+  results.setAttribute('aria-busy', 'false');
   if (r.status !== 200) {
     results.replaceChildren(problem(r));
     return;
@@ -390,7 +412,9 @@ async function page(path, results, fresh) {
     return;
   }
   const rows = items.map((m) => h('tr', {},
-    h('td', {}, h('code', {}, m.id)), h('td', {}, m.fiscal_code), h('td', {}, m.created_at),
+    h('td', {}, h('code', {}, m.id), ' ', h('button', { type: 'button', class: 'btn btn-link btn-sm p-0', 'aria-expanded': 'false',
+      'aria-label': `${t('timeline')} ${m.id}`, 'data-timeline': m.id, onclick: (e) => toggleTimeline(e.currentTarget, m) }, t('timeline'))),
+    h('td', {}, m.fiscal_code), h('td', {}, m.created_at),
     h('td', {}, m.status, m.rejection_reason ? ` (${m.rejection_reason})` : ''),
     h('td', {}, Object.entries(m.notification || {}).map(([c, s]) => `${c} ${s}`).join(', ')),
     h('td', {}, m.reference || '')));
@@ -407,6 +431,24 @@ async function page(path, results, fresh) {
     results.append(h('button', { type: 'button', class: 'btn btn-outline-primary', id: 'next',
       onclick: () => page(r.body.next, results, false) }, t('next')));
   }
+}
+
+// toggleTimeline opens, under a message's row, its timeline as getMessage
+// shows it now (read again each time it opens), or closes it.
+async function toggleTimeline(button, m) {
+  const row = button.closest('tr');
+  const open = row.nextElementSibling?.classList.contains('portal-timeline-row') ? row.nextElementSibling : null;
+  if (open) {
+    open.remove();
+    button.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  button.disabled = true;
+  const r = await api('GET', `/api/v1/messages/${encodeURIComponent(m.fiscal_code)}/${encodeURIComponent(m.id)}`);
+  button.disabled = false;
+  const cell = h('td', { colspan: 6 }, r.status === 200 ? timeline(r.body, `timeline-${m.id}`) : problem(r));
+  row.after(h('tr', { class: 'portal-timeline-row' }, cell));
+  button.setAttribute('aria-expanded', 'true');
 }
 
 // --- Callbacks ------------------------------------------------------------
