@@ -59,16 +59,8 @@ func measureCallbacks(ctx context.Context, s *localstack.Stack, c client, citize
 	if _, _, err := c.submit(n, 64, rate, citizens); err != nil {
 		return CallbackBench{}, err
 	}
-	deadline := time.Now().Add(5 * time.Minute)
-	for len(s.Callbacks.Calls()) < before+want*n {
-		if time.Now().After(deadline) {
-			return CallbackBench{}, fmt.Errorf("%d callbacks of %d after 5 minutes", len(s.Callbacks.Calls())-before, want*n)
-		}
-		select {
-		case <-ctx.Done():
-			return CallbackBench{}, ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+	if err := waitCallbackCalls(ctx, s, before, want*n, 5*time.Minute); err != nil {
+		return CallbackBench{}, err
 	}
 	lat := map[string][]time.Duration{}
 	for _, call := range s.Callbacks.Calls()[before:] {
@@ -89,4 +81,21 @@ func measureCallbacks(ctx context.Context, s *localstack.Stack, c client, citize
 		b.Latency[ev] = distribution(ds)
 	}
 	return b, nil
+}
+
+// waitCallbackCalls waits until the local receiver has had want calls
+// after its first from, for at most within.
+func waitCallbackCalls(ctx context.Context, s *localstack.Stack, from, want int, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for len(s.Callbacks.Calls()) < from+want {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d callbacks of %d after %s", len(s.Callbacks.Calls())-from, want, within)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
 }

@@ -407,10 +407,8 @@ func settle(ctx context.Context, s *localstack.Stack, citizens int) error {
 func onePath(ctx context.Context, s *localstack.Stack, c client, citizens []string, callbacks int) (PathCost, error) {
 	received := len(s.Callbacks.Calls())
 	waitCallbacks := func(n int) error {
-		for deadline := time.Now().Add(time.Minute); len(s.Callbacks.Calls()) < received+n*callbacks; time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				return fmt.Errorf("one e-mail's path: %d callbacks of %d", len(s.Callbacks.Calls())-received, n*callbacks)
-			}
+		if err := waitCallbackCalls(ctx, s, received, n*callbacks, time.Minute); err != nil {
+			return fmt.Errorf("one e-mail's path: %w", err)
 		}
 		return nil
 	}

@@ -250,13 +250,16 @@ type Event struct {
 	FirstFailure time.Time `json:"first_failure,omitzero"`
 }
 
+// atLayout is an event's time: UTC, to the millisecond, as the API's.
+const atLayout = "2006-01-02T15:04:05.000Z"
+
 // NewEvent returns the event of fact (event on a message, and a channel
 // for notifications) at at.
 func NewEvent(event, serviceID, messageID, reference, channel, status, reason string, at time.Time) Event {
 	h := sha256.Sum256([]byte(messageID + "|" + event + "|" + channel))
 	return Event{ID: "evt_" + hex.EncodeToString(h[:12]), Event: event, ServiceID: serviceID, MessageID: messageID,
 		Reference: reference, Channel: strings.ToLower(channel), Status: status, Reason: reason,
-		At: at.UTC().Format("2006-01-02T15:04:05.000Z")}
+		At: at.UTC().Format(atLayout)}
 }
 
 // NewTestEvent returns a test event of a service's callbacks: a fact of its
@@ -265,7 +268,7 @@ func NewTestEvent(serviceID string, at time.Time) Event {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return Event{ID: "evt_" + hex.EncodeToString(b), Event: CallbackTest, ServiceID: serviceID, Status: "TEST",
-		At: at.UTC().Format("2006-01-02T15:04:05.000Z")}
+		At: at.UTC().Format(atLayout)}
 }
 
 // Body is what the receiver gets: the event without the service and the

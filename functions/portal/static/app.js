@@ -140,6 +140,9 @@ async function api(method, path, body) {
   return { status: res.status, body: data };
 }
 
+// getMessage reads one message as its sender sees it (getMessage).
+const getMessage = (fc, id) => api('GET', `/api/v1/messages/${encodeURIComponent(fc)}/${encodeURIComponent(id)}`);
+
 // problem renders a problem+json answer (or any failure) as an alert.
 function problem(r) {
   const b = r.body && typeof r.body === 'object' ? r.body : {};
@@ -265,7 +268,7 @@ async function follow(fc, id, out) {
   out.replaceChildren(head, live);
   let processedAt = 0;
   for (let i = 0; i < 300 && document.body.contains(live); i++) {
-    const r = await api('GET', `/api/v1/messages/${encodeURIComponent(fc)}/${encodeURIComponent(id)}`);
+    const r = await getMessage(fc, id);
     if (r.status !== 200) {
       live.replaceChildren(problem(r));
       return;
@@ -444,7 +447,7 @@ async function toggleTimeline(button, m) {
     return;
   }
   button.disabled = true;
-  const r = await api('GET', `/api/v1/messages/${encodeURIComponent(m.fiscal_code)}/${encodeURIComponent(m.id)}`);
+  const r = await getMessage(m.fiscal_code, m.id);
   button.disabled = false;
   const cell = h('td', { colspan: 6 }, r.status === 200 ? timeline(r.body, `timeline-${m.id}`) : problem(r));
   row.after(h('tr', { class: 'portal-timeline-row' }, cell));
