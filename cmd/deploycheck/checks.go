@@ -565,6 +565,11 @@ func (r *rehearsal) checkBucket(ctx context.Context, c *checker) error {
 			c.equal(id+" archives expire (template)", len(rules) == 1 && fmt.Sprint(rules[0].(map[string]any)["ExpirationInDays"]) == "7", true)
 		case "DocumentsBucket":
 			c.equal(id+" documents do not expire (template)", len(rules), 0)
+			v, err := s.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(r.physical[id])})
+			if err != nil {
+				return fmt.Errorf("bucket %s versioning: %w", id, err)
+			}
+			c.equal(id+" versioned (links name the version checked)", string(v.Status), "Enabled")
 		default:
 			c.equal(id+" is a bucket the rehearsal knows", id, "UserDataBucket or DocumentsBucket")
 		}

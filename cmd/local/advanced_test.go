@@ -325,14 +325,22 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// put uploads body to a presigned link, as a sender does.
-func put(t *testing.T, url string, body []byte) {
+// put uploads body as a sender does: to the upload link of a 201's
+// document (an attachments item), with the headers it signs.
+func put(t *testing.T, upload any, body []byte) {
 	t.Helper()
-	req, err := http.NewRequest("PUT", url, bytes.NewReader(body))
+	u, _ := upload.(map[string]any)
+	link, _ := u["upload_url"].(string)
+	headers, _ := u["upload_headers"].(map[string]any)
+	if link == "" || headers["x-amz-checksum-sha256"] == nil || headers["Content-Length"] == nil {
+		t.Fatalf("an upload without its link or signed headers: %v", upload)
+	}
+	req, err := http.NewRequest("PUT", link, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/pdf")
+	req.Header.Set("x-amz-checksum-sha256", headers["x-amz-checksum-sha256"].(string))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -370,12 +378,17 @@ func TestLocalStack_Documents(t *testing.T) {
 	if m := s.must(t, 200, w.sender, "GET", loc, ""); m.body["status"] != "ACCEPTED" {
 		t.Fatalf("processed before its document: %s", m.raw)
 	}
-	put(t, ups[0].(map[string]any)["upload_url"].(string), samplePDF)
+	put(t, ups[0], samplePDF)
 	m := s.waitFor(t, w.sender, loc, func(r reply) bool { return r.body["status"] == "PROCESSED" })
 	atts, _ := m.body["attachments"].([]any)
-	if len(atts) != 1 || atts[0].(map[string]any)["sha256"] != sha256Hex(samplePDF) || atts[0].(map[string]any)["name"] != "avviso-tari.pdf" {
+	if len(atts) != 1 || atts[0].(map[string]any)["sha256"] != sha256Hex(samplePDF) || atts[0].(map[string]any)["name"] != "avviso-tari.pdf" ||
+		atts[0].(map[string]any)["version_id"] == nil {
 		t.Fatalf("attachments %s", m.raw)
 	}
+	// A second upload to the same link, of other bytes: in AWS, S3 refuses
+	// it (the link signs the declared SHA-256); moto takes it, as a new
+	// version, which nothing links.
+	put(t, ups[0], bytes.Replace(samplePDF, []byte("1.4"), []byte("1.7"), 1))
 	// Its e-mail says a document waits in the app; it attaches only the calendar event.
 	s.waitFor(t, w.sender, loc, func(r reply) bool { return channelsOf(r)["email"] == "SENT" })
 	seen := 0
@@ -402,7 +415,7 @@ func TestLocalStack_Documents(t *testing.T) {
 	// A document that is not what was declared (the successors' form): FAILED, with why.
 	inBody := strings.Replace(strings.Replace(body, "302000100000009601", "302000100000009602", 1), "{", fmt.Sprintf(`{"fiscal_code":%q,`, w.citizen), 1)
 	bad := s.must(t, 201, w.sender, "POST", "/api/v1/messages", inBody)
-	put(t, bad.body["attachments"].([]any)[0].(map[string]any)["upload_url"].(string), bytes.Replace(samplePDF, []byte("1.4"), []byte("1.7"), 1))
+	put(t, bad.body["attachments"].([]any)[0], bytes.Replace(samplePDF, []byte("1.4"), []byte("1.7"), 1))
 	f := s.waitFor(t, w.sender, bad.header.Get("Location"), func(r reply) bool { return r.body["status"] == "FAILED" })
 	if !strings.Contains(fmt.Sprint(f.body["failure_reason"]), "SHA-256") {
 		t.Fatalf("a wrong document: %s", f.raw)
@@ -438,13 +451,14 @@ func TestLocalStack_Documents(t *testing.T) {
 	if r := s.must(t, 200, w.admin, "GET", udp+"/DELETE", ""); r.body["status"] != "CLOSED" {
 		t.Fatalf("deletion %s", r.raw)
 	}
-	// Nothing of the citizen's is left in the documents' bucket.
+	// Nothing of the citizen's is left in the documents' bucket: no
+	// version (the second upload's neither), no delete marker.
 	u, _ := url.Parse(link.body["download_url"].(string))
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
 	prefix := key[:strings.Index(key, "/"+created.body["id"].(string))+1]
 	left, err := s3.NewFromConfig(awstest.Config(s.endpoint), func(o *s3.Options) { o.UsePathStyle = true }).
-		ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
-	if err != nil || len(left.Contents) != 0 {
-		t.Fatalf("after the erasure, %v under the citizen's prefix (%v)", left, err)
+		ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: &prefix})
+	if err != nil || len(left.Versions)+len(left.DeleteMarkers) != 0 {
+		t.Fatalf("after the erasure, %d versions and %d markers under the citizen's prefix (%v)", len(left.Versions), len(left.DeleteMarkers), err)
 	}
 }

@@ -37,7 +37,7 @@ func main() {
 		Devices: push.Registrar{Store: store.NewInstallations(db, env["PROFILES_TABLE"]), Endpoints: sns.Push{API: awssns.NewFromConfig(cfg),
 			Applications: map[string]string{push.APNS: os.Getenv("APNS_APPLICATION_ARN"), push.FCM: os.Getenv("FCM_APPLICATION_ARN")}}},
 		Files:     s3.New(cfg, env["USER_DATA_BUCKET"]),
-		Documents: s3.New(cfg, env["DOCUMENTS_BUCKET"]),
+		Documents: s3.Versioned{Bucket: s3.New(cfg, env["DOCUMENTS_BUCKET"])},
 		Profiles:  store.NewProfiles(db, env["PROFILES_TABLE"]),
 		Mailer:    ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
 		From:      env["MAIL_FROM"],

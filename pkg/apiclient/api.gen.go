@@ -460,6 +460,7 @@ const (
 	GetSentMessagesParamsEmailEXPIRED   GetSentMessagesParamsEmail = "EXPIRED"
 	GetSentMessagesParamsEmailFAILED    GetSentMessagesParamsEmail = "FAILED"
 	GetSentMessagesParamsEmailSENT      GetSentMessagesParamsEmail = "SENT"
+	GetSentMessagesParamsEmailSKIPPED   GetSentMessagesParamsEmail = "SKIPPED"
 	GetSentMessagesParamsEmailTHROTTLED GetSentMessagesParamsEmail = "THROTTLED"
 )
 
@@ -471,6 +472,8 @@ func (e GetSentMessagesParamsEmail) Valid() bool {
 	case GetSentMessagesParamsEmailFAILED:
 		return true
 	case GetSentMessagesParamsEmailSENT:
+		return true
+	case GetSentMessagesParamsEmailSKIPPED:
 		return true
 	case GetSentMessagesParamsEmailTHROTTLED:
 		return true
@@ -484,6 +487,7 @@ const (
 	GetSentMessagesParamsPushEXPIRED   GetSentMessagesParamsPush = "EXPIRED"
 	GetSentMessagesParamsPushFAILED    GetSentMessagesParamsPush = "FAILED"
 	GetSentMessagesParamsPushSENT      GetSentMessagesParamsPush = "SENT"
+	GetSentMessagesParamsPushSKIPPED   GetSentMessagesParamsPush = "SKIPPED"
 	GetSentMessagesParamsPushTHROTTLED GetSentMessagesParamsPush = "THROTTLED"
 )
 
@@ -495,6 +499,8 @@ func (e GetSentMessagesParamsPush) Valid() bool {
 	case GetSentMessagesParamsPushFAILED:
 		return true
 	case GetSentMessagesParamsPushSENT:
+		return true
+	case GetSentMessagesParamsPushSKIPPED:
 		return true
 	case GetSentMessagesParamsPushTHROTTLED:
 		return true
@@ -508,6 +514,7 @@ const (
 	GetSentMessagesParamsWebhookEXPIRED   GetSentMessagesParamsWebhook = "EXPIRED"
 	GetSentMessagesParamsWebhookFAILED    GetSentMessagesParamsWebhook = "FAILED"
 	GetSentMessagesParamsWebhookSENT      GetSentMessagesParamsWebhook = "SENT"
+	GetSentMessagesParamsWebhookSKIPPED   GetSentMessagesParamsWebhook = "SKIPPED"
 	GetSentMessagesParamsWebhookTHROTTLED GetSentMessagesParamsWebhook = "THROTTLED"
 )
 
@@ -519,6 +526,8 @@ func (e GetSentMessagesParamsWebhook) Valid() bool {
 	case GetSentMessagesParamsWebhookFAILED:
 		return true
 	case GetSentMessagesParamsWebhookSENT:
+		return true
+	case GetSentMessagesParamsWebhookSKIPPED:
 		return true
 	case GetSentMessagesParamsWebhookTHROTTLED:
 		return true
@@ -537,6 +546,9 @@ type Attachment struct {
 	Name        string `json:"name"`
 	Sha256      string `json:"sha256"`
 	Size        int    `json:"size"`
+
+	// VersionId The version of the document that was checked against the declaration, once the message is processed: every download link names it, so a later upload to the same link is never served.
+	VersionId *string `json:"version_id,omitempty"`
 }
 
 // AttachmentLink defines model for AttachmentLink.
@@ -558,7 +570,10 @@ type AttachmentUpload struct {
 	Id        string    `json:"id"`
 	Name      string    `json:"name"`
 
-	// UploadUrl PUT the document here, with Content-Type application/pdf.
+	// UploadHeaders The headers the PUT must carry: Content-Length (the declared size) and x-amz-checksum-sha256 (the declared SHA-256, base64).
+	UploadHeaders map[string]string `json:"upload_headers"`
+
+	// UploadUrl PUT the document here with the upload_headers, as they are: the link signs the declared size and SHA-256, and the store refuses a PUT without them or of other bytes.
 	UploadUrl string `json:"upload_url"`
 }
 
@@ -873,6 +888,13 @@ type MessageContent struct {
 	// PaymentData Metadata needed to process pagoPA payments.
 	PaymentData *PaymentData `json:"payment_data,omitempty"`
 
+	// RequireSecureChannels **New.** Keep the message off channels that are not secure: it is not sent by e-mail (its
+	// e-mail channel is SKIPPED, with the reason in notification_skipped), and its push shows a
+	// generic text in the citizen's language without the subject; the webhook to the app
+	// backend is unchanged. Also the default of every message of a service whose
+	// require_secure_channels is set.
+	RequireSecureChannels *bool `json:"require_secure_channels,omitempty"`
+
 	// Subject The (optional) subject of the message - note that only some notification
 	// channels support the display of a subject. When a subject is not provided,
 	// one gets generated from the client attributes.
@@ -896,6 +918,8 @@ type MessageResponseNotificationStatus struct {
 	// "EXPIRED": the message expired before the notification could be sent;
 	//   this means that the maximum message time to live was reached; no notification will be sent to this channel
 	// "FAILED": a permanent failure caused the process to exit with an error, no notification will be sent to this channel
+	// "SKIPPED" (new): the message may not use this channel (the e-mail of a message that requires
+	//   secure channels); notification_skipped says why
 	//
 	// Example: SENT
 	Email *NotificationChannelStatusValue `json:"email,omitempty"`
@@ -907,6 +931,8 @@ type MessageResponseNotificationStatus struct {
 	// "EXPIRED": the message expired before the notification could be sent;
 	//   this means that the maximum message time to live was reached; no notification will be sent to this channel
 	// "FAILED": a permanent failure caused the process to exit with an error, no notification will be sent to this channel
+	// "SKIPPED" (new): the message may not use this channel (the e-mail of a message that requires
+	//   secure channels); notification_skipped says why
 	//
 	// Example: SENT
 	Push *NotificationChannelStatusValue `json:"push,omitempty"`
@@ -918,6 +944,8 @@ type MessageResponseNotificationStatus struct {
 	// "EXPIRED": the message expired before the notification could be sent;
 	//   this means that the maximum message time to live was reached; no notification will be sent to this channel
 	// "FAILED": a permanent failure caused the process to exit with an error, no notification will be sent to this channel
+	// "SKIPPED" (new): the message may not use this channel (the e-mail of a message that requires
+	//   secure channels); notification_skipped says why
 	//
 	// Example: SENT
 	Webhook *NotificationChannelStatusValue `json:"webhook,omitempty"`
@@ -936,6 +964,10 @@ type MessageResponseWithContent struct {
 	// NotificationFailures **New.** Why a channel is FAILED, by channel (for example an address that bounced, the
 	// webhook's answer, no device accepting the push).
 	NotificationFailures *NotificationFailureReasons `json:"notification_failures,omitempty"`
+
+	// NotificationSkipped **New.** Why a channel is SKIPPED, by channel (the e-mail of a message that requires secure
+	// channels).
+	NotificationSkipped *NotificationSkippedReasons `json:"notification_skipped,omitempty"`
 
 	// PaidAt A date-time field in ISO-8601 format and UTC timezone.
 	//
@@ -1149,6 +1181,9 @@ type NewMessageWithFiscalCode struct {
 //	this means that the maximum message time to live was reached; no notification will be sent to this channel
 //
 // "FAILED": a permanent failure caused the process to exit with an error, no notification will be sent to this channel
+// "SKIPPED" (new): the message may not use this channel (the e-mail of a message that requires
+//
+//	secure channels); notification_skipped says why
 //
 // Example: SENT
 type NotificationChannelStatusValue = string
@@ -1156,6 +1191,10 @@ type NotificationChannelStatusValue = string
 // NotificationFailureReasons **New.** Why a channel is FAILED, by channel (for example an address that bounced, the
 // webhook's answer, no device accepting the push).
 type NotificationFailureReasons map[string]string
+
+// NotificationSkippedReasons **New.** Why a channel is SKIPPED, by channel (the e-mail of a message that requires secure
+// channels).
+type NotificationSkippedReasons map[string]string
 
 // OrganizationFiscalCode Organization fiscal code.
 //
@@ -1535,6 +1574,11 @@ type Service struct {
 	// MaxAllowedPaymentAmount Maximum amount in euro cents that a service is allowed to charge to a user.
 	MaxAllowedPaymentAmount *MaxAllowedPaymentAmount `json:"max_allowed_payment_amount,omitempty"`
 
+	// OpeningDeadlineDays **New.** Days a citizen has to open a message with an opening condition
+	// (third_party_data.has_precondition) before its non-opening is signed and the sender gets
+	// message.not_opened, its signal to fall back to registered mail.
+	OpeningDeadlineDays *int `json:"opening_deadline_days,omitempty"`
+
 	// OrganizationFiscalCode Organization fiscal code.
 	//
 	// Example: 12345678901
@@ -1548,6 +1592,10 @@ type Service struct {
 	// (while unpaid, or unread without payment): at most 3, each from 3600 (an hour) to 2592000
 	// (30 days). Default: 604800 and 86400 (7 days and 1 day before).
 	ReminderOffsets *[]int `json:"reminder_offsets,omitempty"`
+
+	// RequireSecureChannels **New.** The default of the service's messages' content.require_secure_channels: no
+	// e-mail, a push without the subject.
+	RequireSecureChannels *bool `json:"require_secure_channels,omitempty"`
 
 	// ServiceId The ID of the Service. Equals the subscriptionId of a registered
 	// API user.

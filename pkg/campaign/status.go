@@ -201,7 +201,7 @@ func Summarize(records []Record) Summary {
 				continue
 			}
 			s.Channels[ch+" "+st]++
-			if st != "SENT" && st != "FAILED" && st != "EXPIRED" {
+			if st != "SENT" && st != "FAILED" && st != "EXPIRED" && st != "SKIPPED" {
 				pending = true
 			}
 		}

@@ -163,10 +163,11 @@ func (l RequestLine) Write(w io.Writer) {
 // Audited are the names of the SDK input fields that say what a call acts
 // on: tables and indexes, queues, buckets and object keys, topics and
 // endpoints, platform applications, the sender address and configuration
-// set of an e-mail (the platform's, never a recipient's).
+// set of an e-mail (the platform's, never a recipient's), an object's
+// version, a KMS key.
 var Audited = map[string]bool{"TableName": true, "IndexName": true, "QueueUrl": true, "QueueName": true, "Bucket": true,
 	"Key": true, "Prefix": true, "TopicArn": true, "TargetArn": true, "EndpointArn": true, "PlatformApplicationArn": true,
-	"FromEmailAddress": true, "ConfigurationSetName": true}
+	"FromEmailAddress": true, "ConfigurationSetName": true, "VersionId": true, "KeyId": true}
 
 // AuditParams returns the Audited string fields of an SDK input, at any
 // depth, by their path (names joined by dots, list indexes left out), and

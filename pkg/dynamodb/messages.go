@@ -279,6 +279,9 @@ func (s *Messages) Deliver(ctx context.Context, m messages.Message, sender messa
 		Set(expression.Name("status"), expression.Value(messages.Processed)).
 		Set(expression.Name("status_at"), expression.Value(sender.LastNotificationAt)).
 		Set(expression.Name("channels"), expression.IfNotExists(expression.Name("channels"), expression.Value(channels)))
+	if len(m.Attachments) > 0 { // with the versions checked
+		upd = upd.Set(expression.Name("attachments"), expression.Value(m.Attachments))
+	}
 	if len(m.ReminderPlan) > 0 {
 		upd = upd.Set(expression.Name("reminder_plan"), expression.IfNotExists(expression.Name("reminder_plan"), expression.Value(m.ReminderPlan))).
 			Set(expression.Name(attrRemindAt), expression.IfNotExists(expression.Name(attrRemindAt), expression.Value(m.RemindAt.Unix()))).

@@ -36,6 +36,8 @@ type serviceItem struct {
 	Version                 int      `dynamodbav:"version"`
 	ReminderOffsets         []int    `dynamodbav:"reminder_offsets,omitempty"`
 	DailyMessageLimit       int      `dynamodbav:"daily_message_limit,omitempty"`
+	RequireSecureChannels   bool     `dynamodbav:"require_secure_channels,omitempty"`
+	OpeningDeadlineDays     int      `dynamodbav:"opening_deadline_days,omitempty"`
 }
 
 // Latest implements services.Store.
@@ -72,7 +74,8 @@ func (s *Services) Latest(ctx context.Context, id string) (services.Service, err
 		DepartmentName: it.DepartmentName, OrganizationFiscalCode: it.OrganizationFiscalCode,
 		AuthorizedCIDRs: nonNil(it.AuthorizedCIDRs), AuthorizedRecipients: nonNil(it.AuthorizedRecipients),
 		IsVisible: it.IsVisible, MaxAllowedPaymentAmount: it.MaxAllowedPaymentAmount, Version: it.Version,
-		ReminderOffsets: it.ReminderOffsets, DailyMessageLimit: it.DailyMessageLimit, CallbackEvents: events}, nil
+		ReminderOffsets: it.ReminderOffsets, DailyMessageLimit: it.DailyMessageLimit, CallbackEvents: events,
+		RequireSecureChannels: it.RequireSecureChannels, OpeningDeadlineDays: it.OpeningDeadlineDays}, nil
 }
 
 type visibleItem struct {
@@ -88,7 +91,7 @@ type visibleItem struct {
 func (s *Services) Create(ctx context.Context, v services.Service) error {
 	it := serviceItem{servicePK(v.ServiceID), versionSK(v.Version), v.ServiceID, v.ServiceName, v.OrganizationName,
 		v.DepartmentName, v.OrganizationFiscalCode, v.AuthorizedCIDRs, v.AuthorizedRecipients, v.IsVisible,
-		v.MaxAllowedPaymentAmount, v.Version, v.ReminderOffsets, v.DailyMessageLimit}
+		v.MaxAllowedPaymentAmount, v.Version, v.ReminderOffsets, v.DailyMessageLimit, v.RequireSecureChannels, v.OpeningDeadlineDays}
 	put, err := s.t.createInput(it)
 	if err != nil {
 		return err

@@ -147,8 +147,18 @@ func (w Where) s3(op string, c Call, one func(string) string) ([]Request, error)
 	}
 	object := func(key string) string { return fmt.Sprintf("arn:%s:s3:::%s/%s", w.partition(), bucket, key) }
 	switch op {
-	case "PutObject", "GetObject", "DeleteObject":
+	case "GetObject", "DeleteObject":
+		// Naming a version is an action of its own: s3:GetObjectVersion,
+		// s3:DeleteObjectVersion.
+		action := "s3:" + op
+		if one("VersionId") != "" {
+			action += "Version"
+		}
+		return []Request{{Action: action, Resource: object(one("Key"))}}, nil
+	case "PutObject":
 		return []Request{{Action: "s3:" + op, Resource: object(one("Key"))}}, nil
+	case "ListObjectVersions":
+		return []Request{{Action: "s3:ListBucketVersions", Resource: fmt.Sprintf("arn:%s:s3:::%s", w.partition(), bucket)}}, nil
 	case "HeadObject":
 		return []Request{{Action: "s3:GetObject", Resource: object(one("Key"))}}, nil
 	case "ListObjectsV2", "ListObjects":

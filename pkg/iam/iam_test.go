@@ -133,3 +133,24 @@ func TestCondition(t *testing.T) {
 		t.Error("an operator the package does not know must be an error, never a match")
 	}
 }
+
+// TestWhere_Requests_S3Versions: naming a version is an action of its own,
+// so that a policy that grants s3:GetObject does not cover a link to a
+// version, nor s3:DeleteObject an erasure of every version.
+func TestWhere_Requests_S3Versions(t *testing.T) {
+	w := Where{Region: "eu-south-1", Account: "123456789012"}
+	for _, c := range []struct {
+		call   Call
+		action string
+	}{
+		{Call{Operation: "S3.GetObject", Params: map[string][]string{"Bucket": {"b"}, "Key": {"documents/x"}}}, "s3:GetObject"},
+		{Call{Operation: "S3.GetObject", Params: map[string][]string{"Bucket": {"b"}, "Key": {"documents/x"}, "VersionId": {"v1"}}}, "s3:GetObjectVersion"},
+		{Call{Operation: "S3.DeleteObject", Params: map[string][]string{"Bucket": {"b"}, "Key": {"documents/x"}, "VersionId": {"v1"}}}, "s3:DeleteObjectVersion"},
+		{Call{Operation: "S3.ListObjectVersions", Params: map[string][]string{"Bucket": {"b"}, "Prefix": {"documents/"}}}, "s3:ListBucketVersions"},
+	} {
+		reqs, err := w.Requests(c.call)
+		if err != nil || len(reqs) != 1 || reqs[0].Action != c.action {
+			t.Errorf("%s %v: %v (%v), want %s", c.call.Operation, c.call.Params, reqs, err, c.action)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package messages
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -32,6 +33,32 @@ type Attachment struct {
 	ContentType string `json:"content_type" dynamodbav:"content_type"`
 	Size        int64  `json:"size" dynamodbav:"size"`
 	SHA256      string `json:"sha256" dynamodbav:"sha256"`
+	// VersionID is the version of the object the check found to be what
+	// was declared: every link to the document names it, so a later
+	// upload to the same key (a new version) is never served.
+	VersionID string `json:"version_id,omitempty" dynamodbav:"version_id,omitempty"`
+}
+
+// NullVersion is S3's version id of an object stored before its bucket was
+// versioned (a document checked before its version was recorded).
+const NullVersion = "null"
+
+// Version returns the version a link to the document names.
+func (a Attachment) Version() string {
+	if a.VersionID == "" {
+		return NullVersion
+	}
+	return a.VersionID
+}
+
+// ChecksumSHA256 is the declared SHA-256 as S3's x-amz-checksum-sha256
+// header carries it (base64 of the 32 bytes).
+func (a Attachment) ChecksumSHA256() string {
+	b, err := hex.DecodeString(a.SHA256)
+	if err != nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 var sha256Hex = validate.Regexp(`^[0-9a-f]{64}$`)
@@ -94,21 +121,24 @@ func DocumentPrefix(fiscalCode string) string {
 
 // Uploads hands out the links senders upload documents to.
 type Uploads interface {
-	// UploadLink is a link the sender PUTs a document to, valid for ttl.
-	UploadLink(ctx context.Context, key, contentType string, ttl time.Duration) (string, error)
+	// UploadLink is a link the sender PUTs document a to, valid for ttl,
+	// and the headers the PUT must carry: the link signs the declared size
+	// and SHA-256, so that the store refuses any other bytes.
+	UploadLink(ctx context.Context, key string, a Attachment, ttl time.Duration) (string, map[string]string, error)
 }
 
 // Downloads hands out links to documents.
 type Downloads interface {
-	// DownloadLink is a link to a document, valid for ttl.
-	DownloadLink(ctx context.Context, key, name string, ttl time.Duration) (string, error)
+	// DownloadLink is a link to a version of a document, valid for ttl.
+	DownloadLink(ctx context.Context, key, version, name string, ttl time.Duration) (string, error)
 }
 
 // Checker reads uploaded documents.
 type Checker interface {
-	// Check reads a document: ErrNotUploaded when it is not there, a
-	// *DocumentError when it is not what was declared.
-	Check(ctx context.Context, key string, a Attachment) error
+	// Check reads a document and returns the version it read:
+	// ErrNotUploaded when it is not there, a *DocumentError when it is not
+	// what was declared.
+	Check(ctx context.Context, key string, a Attachment) (string, error)
 }
 
 // Documents is all of it (the in-memory fake).
@@ -127,12 +157,15 @@ type DocumentError struct{ Reason string }
 func (e *DocumentError) Error() string { return e.Reason }
 
 // UploadView is a declared document in a submission's answer: where to PUT
-// it, until when.
+// it, with which headers, until when.
 type UploadView struct {
 	ID        string `json:"id"`
 	Name      string `json:"name"`
 	UploadURL string `json:"upload_url"`
-	ExpiresAt string `json:"expires_at"`
+	// UploadHeaders are the headers the PUT must carry as they are: the
+	// link signs them (the size and the SHA-256 declared).
+	UploadHeaders map[string]string `json:"upload_headers"`
+	ExpiresAt     string            `json:"expires_at"`
 }
 
 // UploadLinks returns the upload links of a new message's documents, valid
@@ -144,41 +177,44 @@ func UploadLinks(ctx context.Context, d Uploads, fiscalCode, id string, created 
 	}
 	out := make([]UploadView, 0, len(as))
 	for _, a := range as {
-		u, err := d.UploadLink(ctx, DocumentKey(fiscalCode, id, a.ID), a.ContentType, until.Sub(now))
+		u, h, err := d.UploadLink(ctx, DocumentKey(fiscalCode, id, a.ID), a, until.Sub(now))
 		if err != nil {
 			return nil, problem.Wrap(problem.Internal, err, "Storage error", "Error while preparing the documents' upload")
 		}
-		out = append(out, UploadView{ID: a.ID, Name: a.Name, UploadURL: u, ExpiresAt: FormatTime(until)})
+		out = append(out, UploadView{ID: a.ID, Name: a.Name, UploadURL: u, UploadHeaders: h, ExpiresAt: FormatTime(until)})
 	}
 	return out, nil
 }
 
 // documentsReady checks a new message's documents before it is processed:
-// it returns "" when every one is uploaded and is what was declared, the
-// reason to fail the message otherwise, or ErrNotUploaded while some are
-// still to come within the upload window.
-func documentsReady(ctx context.Context, d Checker, em EventMessage, as []Attachment, now time.Time) (string, error) {
+// it returns them with the versions checked when every one is uploaded and
+// is what was declared, the reason to fail the message otherwise, or
+// ErrNotUploaded while some are still to come within the upload window.
+func documentsReady(ctx context.Context, d Checker, em EventMessage, as []Attachment, now time.Time) ([]Attachment, string, error) {
 	var missing []string
+	checked := make([]Attachment, 0, len(as))
 	for _, a := range as {
-		err := d.Check(ctx, DocumentKey(em.FiscalCode, em.ID, a.ID), a)
+		version, err := d.Check(ctx, DocumentKey(em.FiscalCode, em.ID, a.ID), a)
 		var bad *DocumentError
 		switch {
 		case err == nil:
+			a.VersionID = version
+			checked = append(checked, a)
 		case errors.As(err, &bad):
-			return fmt.Sprintf("Document %s (%q) refused: %s.", a.ID, a.Name, bad.Reason), nil
+			return nil, fmt.Sprintf("Document %s (%q) refused: %s.", a.ID, a.Name, bad.Reason), nil
 		case errors.Is(err, ErrNotUploaded):
 			missing = append(missing, a.ID)
 		default:
-			return "", err
+			return nil, "", err
 		}
 	}
 	if len(missing) == 0 {
-		return "", nil
+		return checked, "", nil
 	}
 	if !now.Before(em.CreatedAt.Add(UploadWindow)) {
-		return fmt.Sprintf("Documents %v were not uploaded within an hour of the submission.", missing), nil
+		return nil, fmt.Sprintf("Documents %v were not uploaded within an hour of the submission.", missing), nil
 	}
-	return "", ErrNotUploaded
+	return nil, "", ErrNotUploaded
 }
 
 // AttachmentLink is a document's download link for the app backend.
@@ -203,7 +239,7 @@ func LinkAttachment(ctx context.Context, d Downloads, m Message, attachmentID st
 		if a.ID != attachmentID {
 			continue
 		}
-		u, err := d.DownloadLink(ctx, DocumentKey(m.FiscalCode, m.ID, a.ID), a.Name, DownloadWindow)
+		u, err := d.DownloadLink(ctx, DocumentKey(m.FiscalCode, m.ID, a.ID), a.Version(), a.Name, DownloadWindow)
 		if err != nil {
 			return AttachmentLink{}, problem.Wrap(problem.Internal, err, "Storage error", "Error while preparing the document's link")
 		}

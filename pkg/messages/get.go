@@ -17,8 +17,10 @@ var ErrNotFound = problem.New(problem.NotFound, "Message not found",
 type View struct {
 	Message      CreatedView       `json:"message"`
 	Notification map[string]string `json:"notification,omitempty"`
-	// Failures says why channels FAILED (our extension).
+	// Failures says why channels FAILED, and Skipped why channels were
+	// SKIPPED (our extensions).
 	Failures map[string]string `json:"notification_failures,omitempty"`
+	Skipped  map[string]string `json:"notification_skipped,omitempty"`
 	Status   Status            `json:"status"`
 	// RejectionReason is the code of a REJECTED message and
 	// RejectionDetail its text (our extension).
@@ -105,11 +107,17 @@ func (m Message) View() View {
 			v.Notification = map[string]string{}
 		}
 		v.Notification[strings.ToLower(name)] = string(ch.Status)
-		if ch.Status == ChannelFailed && ch.Reason != "" {
+		switch {
+		case ch.Status == ChannelFailed && ch.Reason != "":
 			if v.Failures == nil {
 				v.Failures = map[string]string{}
 			}
 			v.Failures[strings.ToLower(name)] = ch.Reason
+		case ch.Status == ChannelSkipped:
+			if v.Skipped == nil {
+				v.Skipped = map[string]string{}
+			}
+			v.Skipped[strings.ToLower(name)] = ch.Reason
 		}
 	}
 	if v.Status == "" {

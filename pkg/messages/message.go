@@ -30,12 +30,15 @@ const (
 // ChannelStatus is the delivery status of one notification channel.
 type ChannelStatus string
 
-// Channel statuses; all but THROTTLED are final.
+// Channel statuses; all but THROTTLED are final. SKIPPED is a channel the
+// message may not use (an e-mail of a message that requires secure
+// channels), decided when it is processed.
 const (
 	ChannelSent      ChannelStatus = "SENT"
 	ChannelThrottled ChannelStatus = "THROTTLED"
 	ChannelExpired   ChannelStatus = "EXPIRED"
 	ChannelFailed    ChannelStatus = "FAILED"
+	ChannelSkipped   ChannelStatus = "SKIPPED"
 )
 
 // Notification channels.
@@ -77,6 +80,10 @@ type Content struct {
 	Markdown    string       `json:"markdown" dynamodbav:"markdown"`
 	PaymentData *PaymentData `json:"payment_data,omitempty" dynamodbav:"payment_data,omitempty"`
 	DueDate     string       `json:"due_date,omitempty" dynamodbav:"due_date,omitempty"`
+	// RequireSecureChannels keeps the message off channels that are not
+	// secure: no e-mail, and a push without the subject (the message's, or
+	// its service's default).
+	RequireSecureChannels bool `json:"require_secure_channels,omitempty" dynamodbav:"require_secure_channels,omitempty"`
 }
 
 // PaymentData is a pagoPA payment request; Amount is in euro cents.
@@ -219,8 +226,9 @@ type Store interface {
 	SetStatus(ctx context.Context, fiscalCode, id string, s Status, reason string, at time.Time) error
 	// Deliver stores the content in the inbox, marks the message PROCESSED
 	// with the given channels queued (kept if already there) and records the
-	// sender service, in one write; problem.ErrConflict if the message was
-	// REJECTED or FAILED meanwhile.
+	// sender service, in one write; the documents, when given, replace the
+	// declared ones (with the versions checked). problem.ErrConflict if the
+	// message was REJECTED or FAILED meanwhile.
 	Deliver(ctx context.Context, m Message, sender SenderService) error
 	// ClaimChannel records a delivery attempt on a channel that is neither
 	// final (problem.ErrConflict: a redelivered event) nor held by another

@@ -60,7 +60,8 @@ type newMessageInput struct {
 				FiscalCode *string `json:"fiscal_code"`
 			} `json:"payee"`
 		} `json:"payment_data"`
-		DueDate *string `json:"due_date"`
+		DueDate               *string `json:"due_date"`
+		RequireSecureChannels *bool   `json:"require_secure_channels"`
 	} `json:"content"`
 	DefaultAddresses *struct {
 		Email *string `json:"email"`
@@ -106,6 +107,7 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 		if c.DueDate != nil {
 			nm.Content.DueDate = dueDate(r, *c.DueDate)
 		}
+		nm.Content.RequireSecureChannels = c.RequireSecureChannels != nil && *c.RequireSecureChannels
 		if p := c.PaymentData; p != nil {
 			pd := &PaymentData{InvalidAfterDueDate: p.InvalidAfterDueDate != nil && *p.InvalidAfterDueDate}
 			if p.Amount == nil || *p.Amount < MinAmount || *p.Amount > MaxAmount {

@@ -49,6 +49,10 @@ func documentCheckDelay(checks int) time.Duration {
 	return min(time.Duration(1<<min(checks, 6))*time.Second, time.Minute)
 }
 
+// ReasonSecureChannels is why the e-mail channel of a message that
+// requires secure channels is SKIPPED.
+const ReasonSecureChannels = "The message requires secure channels (require_secure_channels): it is not sent by e-mail."
+
 // ReasonUndeliverable is the e-mail channel's FAILED reason for an address
 // that bounced or complained; why is the reason recorded with it (a hard
 // bounce, a complaint).
@@ -61,11 +65,13 @@ func ReasonUndeliverable(why string) string {
 // the event must be retried; the message is then THROTTLED.
 func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	em := ev.Message
+	var checked []Attachment
 	if len(ev.Attachments) > 0 {
 		if p.Documents == nil || p.Created == nil {
 			return p.fail(ctx, em, "Documents are not accepted here.")
 		}
-		reason, err := documentsReady(ctx, p.Documents, em, ev.Attachments, p.Now())
+		docs, reason, err := documentsReady(ctx, p.Documents, em, ev.Attachments, p.Now())
+		checked = docs
 		switch {
 		case errors.Is(err, ErrNotUploaded): // not all there yet: look again later
 			if ev.DocumentChecks == 0 {
@@ -102,8 +108,9 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 		return p.reject(ctx, em, ReasonSenderBlocked)
 	}
 	content := ev.Content
+	// The documents are stored with the versions checked: every link names them.
 	m := Message{ID: em.ID, FiscalCode: em.FiscalCode, SenderServiceID: em.SenderServiceID,
-		Content: &content, Channels: map[string]Channel{}, FeatureLevel: ev.FeatureLevel}
+		Content: &content, Channels: map[string]Channel{}, FeatureLevel: ev.FeatureLevel, Attachments: checked}
 	if ev.FeatureLevel == Advanced {
 		m.ReminderPlan, m.RemindAt = Plan(ev.ReminderOffsets, content.DueDate, p.Now(), p.ReminderScale)
 	}
@@ -119,7 +126,9 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 		}{q, ev})
 	}
 	if to, source := emailAddress(prof, pref, ev); to != "" {
-		if u := rec.Undeliverable; source == ProfileAddress && bounced(rec, to) {
+		if u := rec.Undeliverable; content.RequireSecureChannels {
+			m.Channels[Email] = Channel{AddressSource: source, Status: ChannelSkipped, Reason: ReasonSecureChannels, UpdatedAt: p.Now()}
+		} else if source == ProfileAddress && bounced(rec, to) {
 			m.Channels[Email] = Channel{AddressSource: source, Status: ChannelFailed, Reason: ReasonUndeliverable(u.Reason), UpdatedAt: p.Now()}
 		} else {
 			m.Channels[Email] = Channel{AddressSource: source}
@@ -131,7 +140,8 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	if len(rec.Devices) > 0 && p.Pushes != nil {
 		m.Channels[Push] = Channel{}
 		e := base
-		e.Channel, e.Devices, e.Anonymous = Push, rec.Devices, prof.PushContent == profiles.PushAnonymous
+		// A message that requires secure channels shows no subject either.
+		e.Channel, e.Devices, e.Anonymous = Push, rec.Devices, prof.PushContent == profiles.PushAnonymous || content.RequireSecureChannels
 		if len(prof.PreferredLanguages) > 0 {
 			e.Language = prof.PreferredLanguages[0]
 		}

@@ -232,14 +232,15 @@ func (u Reminders) events(m Message, rec profiles.Recipient, pref profiles.Prefe
 	var out []NotificationEvent
 	// The citizen's own validated address only: a sender's default address
 	// is for the message, not for its reminders.
-	if to, source := emailAddress(prof, pref, CreatedEvent{}); u.Emails != nil && to != "" && !bounced(rec, to) {
+	secure := m.Content.RequireSecureChannels // no e-mail, a push without the subject
+	if to, source := emailAddress(prof, pref, CreatedEvent{}); u.Emails != nil && to != "" && !bounced(rec, to) && !secure {
 		e := base
 		e.Channel, e.ChannelKey, e.ToAddress, e.AddressSource = Email, ReminderChannel(offset, Email), to, source
 		out = append(out, e)
 	}
 	if u.Pushes != nil && len(rec.Devices) > 0 {
 		e := base
-		e.Channel, e.ChannelKey, e.Devices, e.Anonymous = Push, ReminderChannel(offset, Push), rec.Devices, prof.PushContent == profiles.PushAnonymous
+		e.Channel, e.ChannelKey, e.Devices, e.Anonymous = Push, ReminderChannel(offset, Push), rec.Devices, prof.PushContent == profiles.PushAnonymous || secure
 		out = append(out, e)
 	}
 	return out

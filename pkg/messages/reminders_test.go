@@ -78,9 +78,17 @@ func newReminding(t *testing.T, prof profiles.Profile) *reminding {
 // the default reminders (7 days and 1 day before).
 func (r *reminding) advanced(t *testing.T, pd *messages.PaymentData) string {
 	t.Helper()
-	r.at = now
 	c := content
-	c.DueDate, c.PaymentData = messages.FormatTime(now.Add(10*24*time.Hour)), pd
+	c.PaymentData = pd
+	return r.advancedWith(t, c)
+}
+
+// advancedWith is advanced with content c (its due date in 10 days).
+func (r *reminding) advancedWith(t *testing.T, c messages.Content) string {
+	t.Helper()
+	r.at = now
+	pd := c.PaymentData
+	c.DueDate = messages.FormatTime(now.Add(10 * 24 * time.Hour))
 	q := &storetest.Queue{}
 	adv := writer
 	adv.Groups = []auth.Group{auth.MessageWrite, auth.MessageWriteAdvanced}
@@ -180,6 +188,22 @@ func TestReminders_UnreadMessage(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestReminders_SecureChannels: the reminder of a message that requires
+// secure channels goes by push only, without the subject.
+func TestReminders_SecureChannels(t *testing.T) {
+	r := newReminding(t, profiles.Profile{PreferredLanguages: []string{"en_GB"}})
+	c := content
+	c.RequireSecureChannels = true
+	r.advancedWith(t, c)
+	evs := r.sweep(t, now.Add(3*24*time.Hour+time.Minute))
+	if len(evs) != 1 || evs[0].Channel != messages.Push || !evs[0].Anonymous {
+		t.Fatalf("the reminder of a secure message: %+v", evs)
+	}
+	if body := messages.ReminderPush(evs[0]); strings.Contains(body, content.Subject) {
+		t.Fatalf("its push shows the subject: %q", body)
+	}
+}
 
 func TestReminders_PaymentNotice(t *testing.T) {
 	r := newReminding(t, profiles.Profile{})

@@ -80,13 +80,13 @@ func ParseSentFilter(q url.Values) (SentFilter, error) {
 			continue
 		}
 		switch st := ChannelStatus(v); st {
-		case ChannelSent, ChannelFailed, ChannelExpired, ChannelThrottled:
+		case ChannelSent, ChannelFailed, ChannelExpired, ChannelThrottled, ChannelSkipped:
 			if f.Channels == nil {
 				f.Channels = map[string]ChannelStatus{}
 			}
 			f.Channels[channel] = st
 		default:
-			r.Addf(param, "one of %s, %s, %s, %s", ChannelSent, ChannelFailed, ChannelExpired, ChannelThrottled)
+			r.Addf(param, "one of %s, %s, %s, %s, %s", ChannelSent, ChannelFailed, ChannelExpired, ChannelThrottled, ChannelSkipped)
 		}
 	}
 	return f, r.Err()

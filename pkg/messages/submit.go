@@ -176,6 +176,9 @@ func (u Submitter) submit(ctx context.Context, s Submission, create func(context
 		}
 	}
 	content := s.Message.Content
+	if s.Service.RequireSecureChannels { // the service's default
+		content.RequireSecureChannels = true
+	}
 	m := Message{
 		ID: ids.ULID(now), FiscalCode: s.FiscalCode, SenderServiceID: s.Service.ServiceID,
 		SenderUserID: s.Caller.UserID, TimeToLive: s.Message.TimeToLive, CreatedAt: now,

@@ -77,8 +77,9 @@ type Documents struct{ Bucket }
 
 // Check implements messages.Checker: the object is read (at most one
 // byte more than declared) and its size, SHA-256 and PDF signature
-// compared with the declaration.
-func (d Documents) Check(ctx context.Context, key string, a messages.Attachment) error {
+// compared with the declaration; the version read is returned ("" in a
+// bucket without versioning).
+func (d Documents) Check(ctx context.Context, key string, a messages.Attachment) (string, error) {
 	out, err := d.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.Name, Key: &key})
 	// A missing object is NoSuchKey to a role that may list the bucket and
 	// AccessDenied to one that may not: process-message may read the
@@ -87,13 +88,48 @@ func (d Documents) Check(ctx context.Context, key string, a messages.Attachment)
 	var nsk *types.NoSuchKey
 	var ae smithy.APIError
 	if errors.As(err, &nsk) || errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied" {
-		return messages.ErrNotUploaded
+		return "", messages.ErrNotUploaded
 	}
 	if err != nil {
-		return fmt.Errorf("get object: %w", err)
+		return "", fmt.Errorf("get object: %w", err)
 	}
 	defer out.Body.Close()
-	return messages.VerifyDocument(out.Body, a)
+	return aws.ToString(out.VersionId), messages.VerifyDocument(out.Body, a)
+}
+
+// Versioned is a versioned bucket (the documents'): deleting a prefix
+// deletes every version of every object under it, and the delete markers,
+// so that nothing of it remains.
+type Versioned struct{ Bucket }
+
+// DeletePrefix implements userdata.Files: each version and delete marker
+// under prefix is deleted by its version id.
+func (v Versioned) DeletePrefix(ctx context.Context, prefix string) error {
+	p := s3.NewListObjectVersionsPaginator(v.Client, &s3.ListObjectVersionsInput{Bucket: &v.Name, Prefix: &prefix})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list object versions: %w", err)
+		}
+		for _, o := range page.Versions {
+			if err := v.deleteVersion(ctx, o.Key, o.VersionId); err != nil {
+				return err
+			}
+		}
+		for _, m := range page.DeleteMarkers {
+			if err := v.deleteVersion(ctx, m.Key, m.VersionId); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (v Versioned) deleteVersion(ctx context.Context, key, version *string) error {
+	if _, err := v.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &v.Name, Key: key, VersionId: version}); err != nil {
+		return fmt.Errorf("delete object version: %w", err)
+	}
+	return nil
 }
 
 var _ messages.Checker = Documents{}

@@ -123,17 +123,44 @@ func (s *Stack) createNotifications(ctx context.Context, cfg aws.Config, t *Temp
 func (s *Stack) physical(id string) string { return s.Name + "-" + id }
 
 // createBuckets creates the S3 buckets, named "<stack>-<logicalid>" in
-// lower case as CloudFormation would; existing ones are kept. Encryption
-// and lifecycle rules are the deployment's.
+// lower case as CloudFormation would; existing ones are kept. Versioning
+// and Object Lock (its default retention) are applied as declared, since
+// the functions rely on them; encryption and lifecycle rules are the
+// deployment's.
 func (s *Stack) createBuckets(ctx context.Context, cfg aws.Config, t *Template) error {
 	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	for _, id := range t.OfType("AWS::S3::Bucket") {
+		p := t.Resources[id].Properties
 		name := strings.ToLower(s.physical(id))
-		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name,
+		locked := fmt.Sprint(p["ObjectLockEnabled"]) == "true"
+		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name, ObjectLockEnabledForBucket: aws.Bool(locked),
 			CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(s.Region)}})
 		var owned *s3types.BucketAlreadyOwnedByYou
 		if err != nil && !errors.As(err, &owned) {
 			return fmt.Errorf("bucket %s: %w", id, err)
+		}
+		if fmt.Sprint(asMap(p["VersioningConfiguration"])["Status"]) == "Enabled" && !locked {
+			_, err = c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &name,
+				VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}})
+			if err != nil {
+				return fmt.Errorf("bucket %s versioning: %w", id, err)
+			}
+		}
+		if lock := asMap(asMap(asMap(p["ObjectLockConfiguration"])["Rule"])["DefaultRetention"]); locked && len(lock) > 0 {
+			years, _ := strconv.Atoi(s.Resolve(lock["Years"]))
+			days, _ := strconv.Atoi(s.Resolve(lock["Days"]))
+			r := &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionMode(s.Resolve(lock["Mode"]))}
+			if years > 0 {
+				r.Years = aws.Int32(int32(years))
+			} else {
+				r.Days = aws.Int32(int32(days))
+			}
+			_, err = c.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: &name,
+				ObjectLockConfiguration: &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
+					Rule: &s3types.ObjectLockRule{DefaultRetention: r}}})
+			if err != nil {
+				return fmt.Errorf("bucket %s object lock: %w", id, err)
+			}
 		}
 		s.Refs[id] = name
 		s.Attrs[id+".Arn"] = "arn:aws:s3:::" + name

@@ -34,11 +34,34 @@ type Service struct {
 	// calendar day (Europe/Rome); 0 (a service stored before limits):
 	// DefaultDailyMessageLimit.
 	DailyMessageLimit int `json:"daily_message_limit,omitempty"`
-	Version           int `json:"version"`
+	// RequireSecureChannels is the default of its messages'
+	// content.require_secure_channels: no e-mail, a push without subject.
+	RequireSecureChannels bool `json:"require_secure_channels"`
+	// OpeningDeadlineDays is how long a citizen has to open a message with
+	// an opening condition before its non-opening is signed; 0 (a service
+	// stored before): DefaultOpeningDeadlineDays.
+	OpeningDeadlineDays int `json:"opening_deadline_days,omitempty"`
+	Version             int `json:"version"`
 	// CallbackEvents are the delivery callbacks the service asked for (its
 	// callback configuration, kept apart from its versions), none without
 	// one. They travel with the service in the authorizer's context.
 	CallbackEvents []string `json:"callback_events,omitempty"`
+}
+
+// Opening deadlines: the default and the bounds of a service's own, in days.
+const (
+	DefaultOpeningDeadlineDays = 10
+	MinOpeningDeadlineDays     = 1
+	MaxOpeningDeadlineDays     = 365
+)
+
+// OpeningDeadline returns the service's opening deadline in days, or the
+// default.
+func (s Service) OpeningDeadline() int {
+	if s.OpeningDeadlineDays == 0 {
+		return DefaultOpeningDeadlineDays
+	}
+	return s.OpeningDeadlineDays
 }
 
 // Daily limits of messages: the default (GOV.UK Notify's) and the bounds
@@ -89,6 +112,7 @@ type Admin struct {
 // its own).
 func (s Service) AdminView() Admin {
 	s.DailyMessageLimit = s.DailyLimit()
+	s.OpeningDeadlineDays = s.OpeningDeadline()
 	s.CallbackEvents = nil // the service's own business (GET /api/v1/callback)
 	return Admin{Service: s, ID: s.DocumentID()}
 }
@@ -140,6 +164,8 @@ type Input struct {
 	MaxAllowedPaymentAmount *int64    `json:"max_allowed_payment_amount"`
 	ReminderOffsets         *[]int    `json:"reminder_offsets"`
 	DailyMessageLimit       *int64    `json:"daily_message_limit"`
+	RequireSecureChannels   *bool     `json:"require_secure_channels"`
+	OpeningDeadlineDays     *int64    `json:"opening_deadline_days"`
 }
 
 // InvalidTitle is the title of every 400 about a service body.
@@ -207,6 +233,14 @@ func Parse(body []byte) (Service, error) {
 			r.Addf("daily_message_limit", "an integer between %d and %d", MinDailyMessageLimit, MaxDailyMessageLimit)
 		}
 		s.DailyMessageLimit = int(*l)
+	}
+	s.RequireSecureChannels = in.RequireSecureChannels != nil && *in.RequireSecureChannels
+	s.OpeningDeadlineDays = DefaultOpeningDeadlineDays
+	if d := in.OpeningDeadlineDays; d != nil {
+		if *d < MinOpeningDeadlineDays || *d > MaxOpeningDeadlineDays {
+			r.Addf("opening_deadline_days", "an integer between %d and %d (days)", MinOpeningDeadlineDays, MaxOpeningDeadlineDays)
+		}
+		s.OpeningDeadlineDays = int(*d)
 	}
 	return s, r.Err()
 }

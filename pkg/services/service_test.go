@@ -19,6 +19,12 @@ func TestParse(t *testing.T) {
 		{"amount above maximum", `,"max_allowed_payment_amount":10000000000`, "max_allowed_payment_amount"},
 		{"negative amount", `,"max_allowed_payment_amount":-1`, "max_allowed_payment_amount"},
 		{"id and version ignored", `,"id":"x","version":7`, ""},
+		{"secure channels", `,"require_secure_channels":true`, ""},
+		{"secure channels not a boolean", `,"require_secure_channels":"yes"`, "require_secure_channels"},
+		{"opening deadline at minimum", `,"opening_deadline_days":1`, ""},
+		{"opening deadline at maximum", `,"opening_deadline_days":365`, ""},
+		{"opening deadline below minimum", `,"opening_deadline_days":0`, "opening_deadline_days"},
+		{"opening deadline above maximum", `,"opening_deadline_days":366`, "opening_deadline_days"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,6 +39,10 @@ func TestParse(t *testing.T) {
 				t.Fatalf("got %+v", p)
 			}
 		})
+	}
+	s, err := Parse([]byte("{" + base + "}"))
+	if err != nil || s.RequireSecureChannels || s.OpeningDeadline() != DefaultOpeningDeadlineDays {
+		t.Fatalf("defaults: secure %v, opening deadline %d (%v)", s.RequireSecureChannels, s.OpeningDeadline(), err)
 	}
 	for field, body := range map[string]string{
 		"service_name":             strings.Replace(base, `"service_name":"n"`, `"service_name":""`, 1),

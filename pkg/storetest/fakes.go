@@ -573,6 +573,9 @@ func (s *Messages) Deliver(_ context.Context, d messages.Message, sender message
 	if len(d.ReminderPlan) > 0 && m.RemindAt.IsZero() && m.PaymentStatus != messages.Paid {
 		m.ReminderPlan, m.RemindAt = d.ReminderPlan, d.RemindAt.Truncate(time.Second)
 	}
+	if len(d.Attachments) > 0 {
+		m.Attachments = d.Attachments
+	}
 	s.m[d.FiscalCode+"/"+d.ID] = m
 	s.senders[sender.FiscalCode+"/"+sender.ServiceID] = sender
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -98,8 +99,9 @@ func (s *UserData) Update(_ context.Context, r userdata.Request, from ...string)
 
 // Files is an in-memory userdata.Files.
 type Files struct {
-	mu    sync.Mutex
-	Files map[string][]byte
+	mu       sync.Mutex
+	Files    map[string][]byte
+	versions map[string]int
 	// Err, when set, is returned by Put.
 	Err error
 }
@@ -112,31 +114,36 @@ func (f *Files) Put(_ context.Context, key string, body []byte) error {
 		return f.Err
 	}
 	if f.Files == nil {
-		f.Files = map[string][]byte{}
+		f.Files, f.versions = map[string][]byte{}, map[string]int{}
 	}
 	f.Files[key] = body
+	f.versions[key]++
 	return nil
 }
 
-// UploadLink implements messages.Documents.
-func (f *Files) UploadLink(_ context.Context, key, contentType string, ttl time.Duration) (string, error) {
-	return "https://files.example/" + key + "?put&ttl=" + ttl.String(), nil
+// UploadLink implements messages.Documents: the headers it names are those
+// S3's links sign.
+func (f *Files) UploadLink(_ context.Context, key string, a messages.Attachment, ttl time.Duration) (string, map[string]string, error) {
+	return "https://files.example/" + key + "?put&ttl=" + ttl.String(),
+		map[string]string{"Content-Length": strconv.FormatInt(a.Size, 10), "x-amz-checksum-sha256": a.ChecksumSHA256()}, nil
 }
 
 // DownloadLink implements messages.Documents.
-func (f *Files) DownloadLink(_ context.Context, key, name string, ttl time.Duration) (string, error) {
-	return "https://files.example/" + key + "?name=" + name + "&ttl=" + ttl.String(), nil
+func (f *Files) DownloadLink(_ context.Context, key, version, name string, ttl time.Duration) (string, error) {
+	return "https://files.example/" + key + "?versionId=" + version + "&name=" + name + "&ttl=" + ttl.String(), nil
 }
 
-// Check implements messages.Documents.
-func (f *Files) Check(_ context.Context, key string, a messages.Attachment) error {
+// Check implements messages.Documents: the version is the count of puts
+// of the key ("1" for the first).
+func (f *Files) Check(_ context.Context, key string, a messages.Attachment) (string, error) {
 	f.mu.Lock()
 	b, ok := f.Files[key]
+	v := f.versions[key]
 	f.mu.Unlock()
 	if !ok {
-		return messages.ErrNotUploaded
+		return "", messages.ErrNotUploaded
 	}
-	return messages.VerifyDocument(bytes.NewReader(b), a)
+	return strconv.Itoa(v), messages.VerifyDocument(bytes.NewReader(b), a)
 }
 
 // Link implements userdata.Files.

@@ -222,7 +222,7 @@ func (p Exporter) documents(ctx context.Context, fiscalCode string, data map[str
 				continue
 			}
 			for _, a := range as {
-				link, err := p.Documents.DownloadLink(ctx, messages.DocumentKey(fiscalCode, id, a.ID), a.Name, ArchiveTTL)
+				link, err := p.Documents.DownloadLink(ctx, messages.DocumentKey(fiscalCode, id, a.ID), a.Version(), a.Name, ArchiveTTL)
 				if err != nil {
 					return nil, fmt.Errorf("link a document: %w", err)
 				}

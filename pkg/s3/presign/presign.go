@@ -22,6 +22,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/digital-citizenship/functions/pkg/config"
+	"github.com/digital-citizenship/functions/pkg/messages"
 )
 
 // Bucket presigns links to the objects of one bucket.
@@ -46,8 +47,10 @@ func New(cfg aws.Config, name string) Bucket {
 }
 
 // Link presigns method (GET or PUT) on key for ttl, with extra query
-// parameters (response-content-disposition, say).
-func (b Bucket) Link(ctx context.Context, method, key string, query url.Values, ttl time.Duration) (string, error) {
+// parameters (response-content-disposition, versionId) and signed headers
+// (x-amz-checksum-sha256; Content-Length, with size > 0): a request
+// without them, or with other values, is refused by S3.
+func (b Bucket) Link(ctx context.Context, method, key string, query url.Values, headers map[string]string, size int64, ttl time.Duration) (string, error) {
 	var raw string
 	escaped := (&url.URL{Path: "/" + key}).EscapedPath()
 	if b.Endpoint != "" {
@@ -69,6 +72,10 @@ func (b Bucket) Link(ctx context.Context, method, key string, query url.Values, 
 	if err != nil {
 		return "", fmt.Errorf("presign: %w", err)
 	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	req.ContentLength = size // signed as content-length when > 0
 	creds, err := b.Config.Credentials.Retrieve(ctx)
 	if err != nil {
 		return "", fmt.Errorf("presign: credentials: %w", err)
@@ -77,34 +84,51 @@ func (b Bucket) Link(ctx context.Context, method, key string, query url.Values, 
 	if err != nil {
 		return "", fmt.Errorf("presign: %w", err)
 	}
-	b.audit(method, u.EscapedPath(), key)
+	b.audit(method, u.EscapedPath(), key, query.Get("versionId"))
 	return signed, nil
 }
 
 // audit writes the link's line to the request log, as config.LogRequests
 // writes a presigned request's.
-func (b Bucket) audit(method, path, key string) {
+func (b Bucket) audit(method, path, key, version string) {
 	if b.Log == nil {
 		return
 	}
 	op := map[string]string{"GET": "GetObject", "PUT": "PutObject"}[method]
-	config.RequestLine{Op: "S3." + op, Method: method, Path: path,
-		Params: map[string][]string{"Bucket": {b.Name}, "Key": {key}}, Presigned: true}.Write(b.Log)
+	params := map[string][]string{"Bucket": {b.Name}, "Key": {key}}
+	if version != "" {
+		params["VersionId"] = []string{version}
+	}
+	config.RequestLine{Op: "S3." + op, Method: method, Path: path, Params: params, Presigned: true}.Write(b.Log)
 }
 
 // Documents hands out the links of the messages' documents
 // (messages.Uploads and messages.Downloads).
 type Documents struct{ Bucket }
 
-// UploadLink is a link the sender PUTs a document to.
-func (d Documents) UploadLink(ctx context.Context, key, _ string, ttl time.Duration) (string, error) {
-	return d.Link(ctx, http.MethodPut, key, nil, ttl)
+// ChecksumHeader is S3's header of a SHA-256 an upload must match.
+const ChecksumHeader = "x-amz-checksum-sha256"
+
+// UploadLink is a link the sender PUTs a document to. It signs the declared
+// size (Content-Length) and SHA-256 (x-amz-checksum-sha256): S3 refuses a
+// PUT without those headers, with other values, or whose bytes do not
+// match them, so the link can upload only the document declared.
+func (d Documents) UploadLink(ctx context.Context, key string, a messages.Attachment, ttl time.Duration) (string, map[string]string, error) {
+	h := map[string]string{ChecksumHeader: a.ChecksumSHA256()}
+	u, err := d.Link(ctx, http.MethodPut, key, nil, h, a.Size, ttl)
+	if err != nil {
+		return "", nil, err
+	}
+	h["Content-Length"] = strconv.FormatInt(a.Size, 10)
+	return u, h, nil
 }
 
-// DownloadLink is a link that saves a document under its name.
-func (d Documents) DownloadLink(ctx context.Context, key, name string, ttl time.Duration) (string, error) {
-	q := url.Values{"response-content-disposition": {mimeAttachment(name)}, "response-content-type": {"application/pdf"}}
-	return d.Link(ctx, http.MethodGet, key, q, ttl)
+// DownloadLink is a link to one version of a document (the one checked)
+// that saves it under its name.
+func (d Documents) DownloadLink(ctx context.Context, key, version, name string, ttl time.Duration) (string, error) {
+	q := url.Values{"response-content-disposition": {mimeAttachment(name)}, "response-content-type": {"application/pdf"},
+		"versionId": {version}}
+	return d.Link(ctx, http.MethodGet, key, q, nil, 0, ttl)
 }
 
 func mimeAttachment(name string) string {
