@@ -58,7 +58,7 @@ func startStackOn(t *testing.T, eps awstest.Endpoints, adminKey string, args ...
 	t.Helper()
 	env := eps.Env()
 	env["ADMIN_KEY"], env["LOCAL_API_ADDR"], env["LOCAL_WEBHOOK_ADDR"] = adminKey, "127.0.0.1:0", "127.0.0.1:0"
-	env["LOCAL_CALLBACKS_ADDR"] = "127.0.0.1:0"
+	env["LOCAL_CALLBACKS_ADDR"], env["LOCAL_REMOTE_CONTENT_ADDR"] = "127.0.0.1:0", "127.0.0.1:0"
 	return launchStack(t, func(k string) string { return env[k] }, args...)
 }
 

@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		"address of the local app backend's notify endpoint, the webhook's receiver, when -param WebhookUrl=... is not given (env LOCAL_WEBHOOK_ADDR)")
 	fs.StringVar(&o.CallbacksAddr, "callbacks-addr", envOr(getenv, "LOCAL_CALLBACKS_ADDR", "127.0.0.1:3002"),
 		"address of the local receiver of delivery callbacks, at /callbacks (env LOCAL_CALLBACKS_ADDR)")
+	fs.StringVar(&o.RemoteContentAddr, "remote-content-addr", envOr(getenv, "LOCAL_REMOTE_CONTENT_ADDR", "127.0.0.1:3003"),
+		"address of the local sender's system of remote content, a configuration's base_url (env LOCAL_REMOTE_CONTENT_ADDR)")
 	o.Params = map[string]string{}
 	fs.Func("param", "template parameter `Name=value` (repeatable), as sam deploy --parameter-overrides", func(v string) error {
 		k, val, ok := strings.Cut(v, "=")

@@ -49,6 +49,7 @@ func TestLocalStack_Settings(t *testing.T) {
 			t.Setenv("LOCAL_API_ADDR", "127.0.0.1:0")
 			t.Setenv("LOCAL_WEBHOOK_ADDR", "127.0.0.1:0")
 			t.Setenv("LOCAL_CALLBACKS_ADDR", "127.0.0.1:0")
+			t.Setenv("LOCAL_REMOTE_CONTENT_ADDR", "127.0.0.1:0")
 			s := launchStack(t, os.Getenv, "-moto-port", "0", "-dynamodb-port", "0")
 			if tc.moto != "" && s.endpoint != tc.moto {
 				t.Fatalf("the stack uses %s, want the given %s", s.endpoint, tc.moto)

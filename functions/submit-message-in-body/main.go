@@ -21,7 +21,8 @@ import (
 func main() {
 	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "DOCUMENTS_BUCKET")
 	db := dynamodb.NewFromConfig(cfg)
-	msgs := store.NewMessages(db, env["MESSAGES_TABLE"])
+	// third_party_data names a configuration of the sender's, checked in the message's write.
+	msgs := store.NewMessages(db, env["MESSAGES_TABLE"]).WithConfigurations(env["SERVICES_TABLE"])
 	sub := messages.CountedSubmitter{Quotas: msgs, Submitter: messages.Submitter{
 		Store:     msgs,
 		Payments:  msgs,

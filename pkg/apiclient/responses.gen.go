@@ -58,6 +58,14 @@ func (r *CreateOrUpdateInstallationResponse) Err() error { return errOf(r.HTTPRe
 // RawBody is the answer's body as it came.
 func (r *CreateOrUpdateInstallationResponse) RawBody() []byte { return r.Body }
 
+var _ Response = (*CreateRCConfigurationResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *CreateRCConfigurationResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *CreateRCConfigurationResponse) RawBody() []byte { return r.Body }
+
 var _ Response = (*CreateServiceResponse)(nil)
 
 // Err is nil for a 2xx answer, else its *Problem.
@@ -162,6 +170,14 @@ func (r *GetProfileResponse) Err() error { return errOf(r.HTTPResponse, r.Body) 
 // RawBody is the answer's body as it came.
 func (r *GetProfileResponse) RawBody() []byte { return r.Body }
 
+var _ Response = (*GetRCConfigurationResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *GetRCConfigurationResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *GetRCConfigurationResponse) RawBody() []byte { return r.Body }
+
 var _ Response = (*GetSentMessagesResponse)(nil)
 
 // Err is nil for a 2xx answer, else its *Problem.
@@ -194,6 +210,30 @@ func (r *GetServicesByRecipientResponse) Err() error { return errOf(r.HTTPRespon
 // RawBody is the answer's body as it came.
 func (r *GetServicesByRecipientResponse) RawBody() []byte { return r.Body }
 
+var _ Response = (*GetThirdPartyMessageAttachmentResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *GetThirdPartyMessageAttachmentResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *GetThirdPartyMessageAttachmentResponse) RawBody() []byte { return r.Body }
+
+var _ Response = (*GetThirdPartyMessagePreconditionResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *GetThirdPartyMessagePreconditionResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *GetThirdPartyMessagePreconditionResponse) RawBody() []byte { return r.Body }
+
+var _ Response = (*GetThirdPartyMessageResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *GetThirdPartyMessageResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *GetThirdPartyMessageResponse) RawBody() []byte { return r.Body }
+
 var _ Response = (*GetUserDataProcessingResponse)(nil)
 
 // Err is nil for a 2xx answer, else its *Problem.
@@ -209,6 +249,14 @@ func (r *GetVisibleServicesResponse) Err() error { return errOf(r.HTTPResponse, 
 
 // RawBody is the answer's body as it came.
 func (r *GetVisibleServicesResponse) RawBody() []byte { return r.Body }
+
+var _ Response = (*ListRCConfigurationsResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *ListRCConfigurationsResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *ListRCConfigurationsResponse) RawBody() []byte { return r.Body }
 
 var _ Response = (*PostDebugResponse)(nil)
 
@@ -283,6 +331,14 @@ func (r *TestCallbackResponse) Err() error { return errOf(r.HTTPResponse, r.Body
 
 // RawBody is the answer's body as it came.
 func (r *TestCallbackResponse) RawBody() []byte { return r.Body }
+
+var _ Response = (*UpdateRCConfigurationResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *UpdateRCConfigurationResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *UpdateRCConfigurationResponse) RawBody() []byte { return r.Body }
 
 var _ Response = (*UpdateServiceResponse)(nil)
 

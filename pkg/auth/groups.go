@@ -39,6 +39,9 @@ const (
 	PaymentWrite Group = "ApiPaymentWrite"
 	// CallbackWrite configures the calling service's delivery callbacks.
 	CallbackWrite Group = "ApiCallbackWrite"
+	// RemoteContentWrite configures how the platform reaches the calling
+	// service's system (remote content).
+	RemoteContentWrite Group = "ApiRemoteContentWrite"
 )
 
 // AllGroups lists every group the platform knows, in a stable order.
@@ -47,7 +50,7 @@ var AllGroups = []Group{
 	PublicServiceRead, PublicServiceList, ServiceByRecipientQuery, MessageRead,
 	MessageWrite, LimitedMessageWrite, MessageWriteDefaultAddress, MessageList,
 	InfoRead, DebugRead, UserAdmin, DevelopmentProfileWrite, InstallationWrite,
-	MessageWriteAdvanced, PaymentWrite, CallbackWrite,
+	MessageWriteAdvanced, PaymentWrite, CallbackWrite, RemoteContentWrite,
 }
 
 // Known reports whether g is one of AllGroups (exact, case-sensitive match).

@@ -166,7 +166,8 @@ func Parse(body []byte, allowLocal bool) (Config, error) {
 // CheckURL refuses what a callback may not be sent to: anything but https
 // (http too with allowLocal), userinfo, and hosts that are addresses the
 // platform never calls (loopback, private, link-local, the cloud's metadata
-// service). Names are checked again when they resolve, at every attempt.
+// service; with allowLocal, loopback is allowed and the others are still
+// refused). Names are checked again when they resolve, at every attempt.
 func CheckURL(raw string, allowLocal bool) error {
 	u, err := url.Parse(raw)
 	switch {
@@ -179,12 +180,7 @@ func CheckURL(raw string, allowLocal bool) error {
 	case u.User != nil:
 		return fmt.Errorf("a URL without user information (use bearer_token)")
 	}
-	if !allowLocal {
-		if err := CheckHost(u.Hostname()); err != nil {
-			return err
-		}
-	}
-	return nil
+	return CheckHost(u.Hostname(), allowLocal)
 }
 
 // ErrNotConfigured is the answer about a service without callbacks.

@@ -178,7 +178,13 @@ func TestCheckURL(t *testing.T) {
 			t.Errorf("CheckURL(%s) = %v", raw, err)
 		}
 	}
-	if err := callbacks.CheckURL("http://127.0.0.1:3002/callbacks", true); err != nil {
-		t.Errorf("the local stack's receiver: %v", err)
+	for raw, ok := range map[string]bool{
+		"http://127.0.0.1:3002/callbacks": true, "http://localhost:3002/": true, "http://[::1]:3002/": true, "https://pa.example.it/": true,
+		"http://169.254.169.254/latest/meta-data/": false, "http://[fd00:ec2::254]/": false, "http://[::ffff:169.254.169.254]/": false,
+		"http://0.0.0.0:3002/": false, "http://10.0.0.1/": false, "http://224.0.0.1/": false, "ftp://127.0.0.1/": false,
+	} {
+		if err := callbacks.CheckURL(raw, true); (err == nil) != ok {
+			t.Errorf("the local stack: CheckURL(%s) = %v", raw, err)
+		}
 	}
 }

@@ -23,24 +23,33 @@ func Forbidden(ip netip.Addr) bool {
 		ip.Is4() && ip.As4()[0] == 0
 }
 
+// allowed reports whether ip may be called: never a forbidden address,
+// but with allowLocal (the local stack, whose receivers are on loopback) a
+// loopback one. Link-local (the metadata service), private, unspecified and
+// multicast addresses stay refused locally too.
+func allowed(ip netip.Addr, allowLocal bool) bool {
+	return !Forbidden(ip) || allowLocal && ip.Unmap().IsLoopback()
+}
+
 // CheckHost refuses a host that is a forbidden address, or a name of the
-// machine itself.
-func CheckHost(host string) error {
+// machine itself; with allowLocal, loopback (by address or as localhost)
+// is allowed.
+func CheckHost(host string, allowLocal bool) error {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+	if (h == "localhost" || strings.HasSuffix(h, ".localhost")) && !allowLocal {
 		return fmt.Errorf("a URL whose host is not this machine")
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil && Forbidden(ip) {
-		return fmt.Errorf("a URL whose host is not a loopback, private or link-local address")
+	if ip, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil && !allowed(ip, allowLocal) {
+		return fmt.Errorf("a URL whose host is not a loopback, private, link-local, multicast or unspecified address")
 	}
 	return nil
 }
 
-// NewClient returns the HTTP client of callbacks: it resolves each host at
-// each connection and refuses forbidden addresses (so a name that changes
-// to point inside is refused then; allowLocal lifts this for the local
-// stack), follows no redirect, uses no proxy and gives up after
-// AttemptTimeout.
+// NewClient returns the HTTP client of callbacks (and of remote content):
+// it resolves each host at each connection and refuses forbidden addresses
+// (so a name that changes to point inside is refused then; allowLocal lets
+// loopback through, for the local stack's receivers), follows no redirect,
+// uses no proxy and gives up after AttemptTimeout.
 func NewClient(allowLocal bool) *http.Client {
 	dialer := &net.Dialer{Timeout: AttemptTimeout}
 	transport := &http.Transport{
@@ -56,7 +65,7 @@ func NewClient(allowLocal bool) *http.Client {
 			}
 			var last error = fmt.Errorf("%s resolves to no address", host)
 			for _, ip := range ips {
-				if !allowLocal && Forbidden(ip) {
+				if !allowed(ip, allowLocal) {
 					last = fmt.Errorf("%s resolves to a forbidden address", host)
 					continue
 				}

@@ -5,6 +5,7 @@
 //	AccountsTable  USER#<email>               #               a user and its groups
 //	               SUB#<subscription id>      #               a subscription and its key hashes
 //	               KEY#<sha256 of key>        #               key index: hash -> subscription
+//	ServicesTable  SERVICE#<service id>       RC#<ulid>       a remote-content configuration of the service
 //	ServicesTable  SERVICE#<service id>       V#<version:16>  every version of a service
 //	               SERVICE#<service id>       ~CALLBACK       its callback configuration (after the versions)
 //	               VISIBLE                    SERVICE#<id>    the catalogue of visible services
@@ -79,6 +80,7 @@ func userPK(email string) string             { return "USER#" + email }
 func subscriptionPK(id string) string        { return "SUB#" + id }
 func keyPK(hash string) string               { return "KEY#" + hash }
 func servicePK(id string) string             { return "SERVICE#" + id }
+func remoteContentSK(id string) string       { return remoteContentPfx + id }
 func profilePK(fiscalCode string) string     { return "PROFILE#" + fiscalCode }
 func inboxPK(fiscalCode string) string       { return "INBOX#" + fiscalCode }
 func messageSK(id string) string             { return messagePfx + id }
@@ -135,6 +137,10 @@ const visiblePK = "VISIBLE"
 func visibleSK(serviceID string) string { return servicePfx + serviceID }
 
 const servicePfx = "SERVICE#"
+
+// remoteContentPfx sorts a service's configurations before its versions: a
+// read of its latest version (backwards) never meets them.
+const remoteContentPfx = "RC#"
 
 // callbackSK sorts after every version: read backwards, a service's
 // partition gives its callback configuration and its latest version.

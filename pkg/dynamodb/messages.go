@@ -20,11 +20,24 @@ import (
 )
 
 // Messages stores messages, sender services and idempotency records in the
-// messages table, one partition per citizen.
-type Messages struct{ t table }
+// messages table, one partition per citizen. configurations, when set, is
+// the table of the services' remote-content configurations, which a message
+// with third_party_data must name one of (checked as it is created).
+type Messages struct {
+	t              table
+	configurations string
+}
+
+// WithConfigurations returns the store checking third_party_data against
+// the remote-content configurations in table (the services table).
+func (s *Messages) WithConfigurations(table string) *Messages {
+	c := *s
+	c.configurations = table
+	return &c
+}
 
 // NewMessages returns the messages store on table name.
-func NewMessages(api API, name string) *Messages { return &Messages{table{api, name}} }
+func NewMessages(api API, name string) *Messages { return &Messages{t: table{api, name}} }
 
 type channelItem struct {
 	Status        string     `dynamodbav:"status,omitempty"`
@@ -122,14 +135,33 @@ type idempotencyItem struct {
 // Create implements messages.Store. The message enters AcceptedIndex, which
 // it leaves once process-message receives it.
 func (s *Messages) Create(ctx context.Context, m messages.Message, idem *messages.Idempotency) error {
-	if idem == nil {
+	if idem == nil && thirdParty(m) == nil {
 		return wrap("create message", s.t.create(ctx, messageItemOf(m)))
 	}
 	writes, err := s.createWrites(m, idem)
 	if err != nil {
 		return err
 	}
-	return wrap("create message", s.t.transact(ctx, writes...))
+	return wrap("create message", configurationFailed(s.t.transact(ctx, writes...), len(writes)-1, thirdParty(m) != nil))
+}
+
+func thirdParty(m messages.Message) *messages.ThirdPartyData {
+	if m.Content == nil {
+		return nil
+	}
+	return m.Content.ThirdPartyData
+}
+
+// configurationFailed tells, from a cancelled transaction that creates a
+// message, whether the check of its remote-content configuration (the item
+// at index check, when checked) is what failed: ErrNoConfiguration.
+func configurationFailed(err error, check int, checked bool) error {
+	var tce *types.TransactionCanceledException
+	if checked && errors.As(err, &tce) && check < len(tce.CancellationReasons) &&
+		aws.ToString(tce.CancellationReasons[check].Code) == "ConditionalCheckFailed" {
+		return fmt.Errorf("%w: %w", messages.ErrNoConfiguration, err)
+	}
+	return err
 }
 
 // messageItemOf is the item of a new message.
@@ -156,15 +188,39 @@ func messageItemOf(m messages.Message) messageItem {
 }
 
 // createWrites are the writes that create a message, and its idempotency
-// record when idem is set, in a transaction: the message first.
+// record when idem is set, in a transaction: the message first, and last
+// the check that its remote-content configuration exists, when it has
+// third_party_data.
 func (s *Messages) createWrites(m messages.Message, idem *messages.Idempotency) ([]types.TransactWriteItem, error) {
 	put, err := s.t.createInput(messageItemOf(m))
 	if err != nil {
 		return nil, err
 	}
-	if idem == nil {
-		return []types.TransactWriteItem{{Put: put}}, nil
+	writes := []types.TransactWriteItem{{Put: put}}
+	if idem != nil {
+		idemPut, err := s.idempotencyPut(m, idem)
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, types.TransactWriteItem{Put: idemPut})
 	}
+	if d := thirdParty(m); d != nil {
+		if s.configurations == "" {
+			return nil, errors.New("create message: third_party_data, and no configurations' table to check it against")
+		}
+		cond, err := expression.NewBuilder().WithCondition(expression.AttributeExists(expression.Name(attrPK))).Build()
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.configurations,
+			Key: key(servicePK(m.SenderServiceID), remoteContentSK(d.ConfigurationID)), ConditionExpression: cond.Condition(),
+			ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}})
+	}
+	return writes, nil
+}
+
+// idempotencyPut writes an Idempotency-Key's record.
+func (s *Messages) idempotencyPut(m messages.Message, idem *messages.Idempotency) (*types.Put, error) {
 	av, err := attributevalue.MarshalMap(idempotencyItem{idempotencyPK(idem.ServiceID, idem.KeyHash), metaSK,
 		idem.BodyHash, idem.FiscalCode, idem.MessageID, idem.ExpiresAt.Unix()})
 	if err != nil {
@@ -176,9 +232,8 @@ func (s *Messages) createWrites(m messages.Message, idem *messages.Idempotency) 
 	if err != nil {
 		return nil, err
 	}
-	idemPut := &types.Put{TableName: &s.t.name, Item: av, ConditionExpression: cond.Condition(),
-		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}
-	return []types.TransactWriteItem{{Put: put}, {Put: idemPut}}, nil
+	return &types.Put{TableName: &s.t.name, Item: av, ConditionExpression: cond.Condition(),
+		ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}, nil
 }
 
 // Idempotency implements messages.Store.

@@ -66,8 +66,11 @@ func (s *Messages) CreateCounted(ctx context.Context, m messages.Message, idem *
 			}
 			return ""
 		}
+		last := len(writes) // the counter is item 0: the message's writes follow
 		switch {
-		case reason(1) == "ConditionalCheckFailed" || reason(2) == "ConditionalCheckFailed": // the message, or the key: taken
+		case thirdParty(m) != nil && reason(last) == "ConditionalCheckFailed": // no such configuration
+			return fmt.Errorf("create counted message: %w: %w", messages.ErrNoConfiguration, err)
+		case reason(1) == "ConditionalCheckFailed" || idem != nil && reason(2) == "ConditionalCheckFailed": // the message, or the key: taken
 			return fmt.Errorf("create counted message: %w: %v", problem.ErrConflict, err)
 		case reason(0) == "ConditionalCheckFailed":
 			full[shard] = true

@@ -247,8 +247,8 @@ func (t table) transact(ctx context.Context, items ...types.TransactWriteItem) e
 		conflict := false
 		for _, r := range tce.CancellationReasons {
 			switch aws.ToString(r.Code) {
-			case "ConditionalCheckFailed":
-				return fmt.Errorf("%w: %v", problem.ErrConflict, err)
+			case "ConditionalCheckFailed": // the cancellation stays readable: which item failed
+				return fmt.Errorf("%w: %w", problem.ErrConflict, err)
 			case "TransactionConflict":
 				conflict = true
 			}

@@ -69,8 +69,15 @@ func operation(set []contract, method, path string) *openapi3.Operation {
 	return nil
 }
 
+// greedy are the path parameters that take the rest of the path, slashes
+// included: API Gateway's {name+}, which Swagger 2.0 cannot say.
+var greedy = map[string]bool{"{attachment_url}": true}
+
 func matchPath(tmpl, path string) bool {
 	a, b := strings.Split(strings.Trim(tmpl, "/"), "/"), strings.Split(strings.Trim(path, "/"), "/")
+	if n := len(a); n > 0 && greedy[a[n-1]] && len(b) > n {
+		b = append(b[:n-1], strings.Join(b[n-1:], "/"))
+	}
 	if len(a) != len(b) {
 		return false
 	}

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
+	"github.com/digital-citizenship/functions/pkg/callbacks"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/push"
+	"github.com/digital-citizenship/functions/pkg/remotecontent"
 	"github.com/digital-citizenship/functions/pkg/services"
 	"github.com/digital-citizenship/functions/pkg/storetest"
 )
@@ -38,14 +40,23 @@ type world struct {
 	installations *storetest.Installations
 	endpoints     *storetest.PushEndpoints
 	registrar     push.Registrar
+	// remote are the remote-content configurations, and sender a sender's
+	// system of remote content (an httptest server, set by newWorld).
+	remote *storetest.RemoteContents
+	sender *fakeSender
 }
 
 func newWorld(t *testing.T) *world {
-	w := &world{svcs: &storetest.Services{}, profiles: &storetest.Profiles{}, msgs: &storetest.Messages{},
+	rc := &storetest.RemoteContents{}
+	w := &world{svcs: &storetest.Services{}, profiles: &storetest.Profiles{}, msgs: &storetest.Messages{Configurations: rc}, remote: rc,
 		accounts: &storetest.Accounts{}, created: &storetest.Queue{}, profileEvents: &storetest.Queue{}, callbacks: &storetest.Queue{}, plan: &storetest.UsagePlan{},
 		installations: &storetest.Installations{}, endpoints: &storetest.PushEndpoints{},
 		userData: &storetest.UserData{}, files: &storetest.Files{}}
 	w.registrar = push.Registrar{Store: w.installations, Endpoints: w.endpoints}
+	w.sender = startSender(t)
+	configs := remotecontent.Configurations{Store: rc, AllowLocal: true, Now: time.Now}
+	reader := remotecontent.Reader{Messages: w.msgs, Configurations: rc, Sender: remotecontent.NewCaller(callbacks.NewClient(true)),
+		Transit: w.files, Now: time.Now}
 	sub := messages.CountedSubmitter{Quotas: w.msgs, Submitter: messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now,
 		Payments: w.msgs, Documents: w.files}}
 	w.mux = httpapi.NewMux(
@@ -70,6 +81,10 @@ func newWorld(t *testing.T) *world {
 		httpapi.PutCallback(w.svcs, w.svcs, nil, false, time.Now), httpapi.GetCallback(w.svcs, w.svcs),
 		httpapi.DeleteCallback(w.svcs, w.svcs, nil), httpapi.CancelMessage(w.svcs, w.msgs, w.msgs, time.Now),
 		httpapi.GetOwnService(w.svcs, w.msgs, time.Now), httpapi.TestCallback(w.svcs, w.svcs, w.callbacks, time.Now),
+		httpapi.CreateRemoteContentConfiguration(w.svcs, configs), httpapi.ListRemoteContentConfigurations(w.svcs, configs),
+		httpapi.GetRemoteContentConfiguration(w.svcs, configs), httpapi.UpdateRemoteContentConfiguration(w.svcs, configs),
+		httpapi.GetThirdPartyMessage(w.svcs, reader), httpapi.GetThirdPartyMessagePrecondition(w.svcs, reader),
+		httpapi.GetThirdPartyMessageAttachment(w.svcs, reader),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",

@@ -62,6 +62,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/messages/" + fc + "/" + id + "/calendar.ics", "", []auth.Group{auth.MessageList}},
 		{"GET", "/api/v1/messages/" + fc + "/" + id + "/attachments/1", "", []auth.Group{auth.MessageList}},
 		{"PUT", "/api/v1/messages/" + fc + "/" + id + "/payment-status", `{"status":"PAID"}`, []auth.Group{auth.MessageWrite, auth.LimitedMessageWrite}},
+		{"POST", "/api/v1/remote-contents/configurations", configurationBody(w.sender.URL, "k"), []auth.Group{auth.RemoteContentWrite}},
+		{"GET", "/api/v1/remote-contents/configurations", "", []auth.Group{auth.RemoteContentWrite}},
+		{"GET", "/api/v1/remote-contents/configurations/01HZZZZZZZZZZZZZZZZZZZZZZZ", "", []auth.Group{auth.RemoteContentWrite}},
+		{"PUT", "/api/v1/remote-contents/configurations/01HZZZZZZZZZZZZZZZZZZZZZZZ", configurationBody(w.sender.URL, "k"), []auth.Group{auth.RemoteContentWrite}},
+		{"GET", "/api/v1/third-party-messages/" + fc + "/" + id, "", []auth.Group{auth.MessageList}},
+		{"GET", "/api/v1/third-party-messages/" + fc + "/" + id + "/precondition", "", []auth.Group{auth.MessageList}},
+		{"GET", "/api/v1/third-party-messages/" + fc + "/" + id + "/attachments/docs/a.pdf", "", []auth.Group{auth.MessageList}},
 	}
 	for _, op := range ops {
 		for _, g := range auth.AllGroups {

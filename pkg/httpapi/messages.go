@@ -275,11 +275,8 @@ func GetMessageCalendar(svcs services.Store, st messages.Store) Operation {
 // caller (its sender, or a trusted app), once the fiscal code is valid and
 // the caller's source allowed.
 func (r request) message(st messages.Store) (messages.Message, error) {
-	fc, err := fiscalCodeParam(r, "fiscal_code")
+	fc, err := r.citizen()
 	if err != nil {
-		return messages.Message{}, err
-	}
-	if err := r.checkSource(); err != nil {
 		return messages.Message{}, err
 	}
 	return messages.Get(r.Context(), st, r.Caller, fc, r.PathValue("id"))

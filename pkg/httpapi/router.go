@@ -29,7 +29,8 @@ func NewMux(ops ...Operation) http.Handler {
 	}
 	mux := http.NewServeMux()
 	for path, methods := range byPath {
-		mux.Handle(path, methodSwitch(methods))
+		// API Gateway's greedy {name+} is ServeMux's {name...}.
+		mux.Handle(strings.ReplaceAll(path, "+}", "...}"), methodSwitch(methods))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem.New(problem.NotFound, "Not found", "There is no operation at "+r.URL.Path+"."))

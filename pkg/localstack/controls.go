@@ -12,6 +12,8 @@ import (
 //	PUT  /_local/webhook  {"mode": "500"} how it answers from now on (ok, 500, 400, hang, refuse)
 //	GET  /_local/callbacks                the callbacks receiver's URL, mode and the calls it got
 //	PUT  /_local/callbacks {"mode": ...}  how it answers (ok, 500, 400, hang, refuse)
+//	GET  /_local/remote-content           the local sender's system: its URL, messages and the calls it got
+//	PUT  /_local/remote-content/{id}      what it answers about its message id (RemoteMessage)
 //	POST /_local/functions/{id}/kill     SIGKILL every environment of function id
 func (s *Stack) controls() http.Handler {
 	mux := http.NewServeMux()
@@ -56,6 +58,21 @@ func (s *Stack) controls() http.Handler {
 			return
 		}
 		writeLocal(w, map[string]any{"url": s.Callbacks.URL(), "mode": s.Callbacks.Mode()})
+	})
+	mux.HandleFunc("GET /_local/remote-content", func(w http.ResponseWriter, r *http.Request) {
+		writeLocal(w, map[string]any{"url": s.RemoteContent.URL(), "messages": s.RemoteContent.Messages(), "calls": s.RemoteContent.Calls()})
+	})
+	mux.HandleFunc("PUT /_local/remote-content/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var m RemoteMessage
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			localProblem(w, http.StatusBadRequest, "The body is not a remote message ({details, attachments, precondition, mode}).")
+			return
+		}
+		if err := s.RemoteContent.Set(r.PathValue("id"), m); err != nil {
+			localProblem(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeLocal(w, map[string]any{"url": s.RemoteContent.URL(), "id": r.PathValue("id")})
 	})
 	mux.HandleFunc("POST /_local/functions/{id}/kill", func(w http.ResponseWriter, r *http.Request) {
 		rt := s.runtimes[r.PathValue("id")]

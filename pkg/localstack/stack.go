@@ -69,6 +69,9 @@ type Options struct {
 	// CallbacksAddr is where the local receiver of delivery callbacks
 	// listens ("127.0.0.1:0" picks a port; empty: 127.0.0.1:0).
 	CallbacksAddr string
+	// RemoteContentAddr is where the local sender's system of remote
+	// content listens (empty: 127.0.0.1:0).
+	RemoteContentAddr string
 	// CountRequests makes every function report its AWS requests
 	// (AWS_REQUEST_LOG=1), which Stats then gives by operation.
 	CountRequests bool
@@ -92,6 +95,9 @@ type Stack struct {
 	// Callbacks is a receiver for services' delivery callbacks: a service
 	// sets its URL with PUT /api/v1/callback.
 	Callbacks *WebhookReceiver
+	// RemoteContent stands for a sender's system that keeps its messages'
+	// content: a remote-content configuration points its base_url at it.
+	RemoteContent *RemoteContentReceiver
 	// transformed is the template after the SAM transform (AuditIAM).
 	transformed *sam.Transformed
 
@@ -498,6 +504,17 @@ func (s *Stack) localParams(ctx context.Context, o Options, logs *log.Logger) (m
 	s.Callbacks = cb
 	s.cleanup = append(s.cleanup, cb.Close)
 	logs.Printf("a receiver of delivery callbacks listens on %s (PUT /api/v1/callback {\"url\": ...})", cb.URL())
+	addr = o.RemoteContentAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	rc, err := StartRemoteContentReceiver(addr)
+	if err != nil {
+		return nil, err
+	}
+	s.RemoteContent = rc
+	s.cleanup = append(s.cleanup, rc.Close)
+	logs.Printf("a sender's system of remote content listens on %s (PUT /_local/remote-content/{id} sets what it answers)", rc.URL())
 	return params, nil
 }
 

@@ -84,6 +84,9 @@ type Content struct {
 	// secure: no e-mail, and a push without the subject (the message's, or
 	// its service's default).
 	RequireSecureChannels bool `json:"require_secure_channels,omitempty" dynamodbav:"require_secure_channels,omitempty"`
+	// ThirdPartyData, when set, keeps the content at its sender's (remote
+	// content) and may put an opening condition before the message.
+	ThirdPartyData *ThirdPartyData `json:"third_party_data,omitempty" dynamodbav:"third_party_data,omitempty"`
 }
 
 // PaymentData is a pagoPA payment request; Amount is in euro cents.
@@ -213,7 +216,9 @@ type Idempotency struct {
 // Store keeps messages, their statuses and what goes with them.
 type Store interface {
 	// Create stores a new ACCEPTED message, and idem when not nil, at once;
-	// problem.ErrConflict if idem's key is taken.
+	// problem.ErrConflict if idem's key is taken, ErrNoConfiguration if its
+	// third_party_data names no remote-content configuration of its
+	// sender's (checked in the same write).
 	Create(ctx context.Context, m Message, idem *Idempotency) error
 	// Get returns a message, or problem.ErrNotFound.
 	Get(ctx context.Context, fiscalCode, id string) (Message, error)

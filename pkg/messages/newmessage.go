@@ -1,7 +1,10 @@
 package messages
 
 import (
+	"errors"
 	"time"
+
+	"github.com/digital-citizenship/functions/pkg/problem"
 
 	"github.com/digital-citizenship/functions/pkg/validate"
 )
@@ -60,8 +63,9 @@ type newMessageInput struct {
 				FiscalCode *string `json:"fiscal_code"`
 			} `json:"payee"`
 		} `json:"payment_data"`
-		DueDate               *string `json:"due_date"`
-		RequireSecureChannels *bool   `json:"require_secure_channels"`
+		DueDate               *string          `json:"due_date"`
+		RequireSecureChannels *bool            `json:"require_secure_channels"`
+		ThirdPartyData        *thirdPartyInput `json:"third_party_data"`
 	} `json:"content"`
 	DefaultAddresses *struct {
 		Email *string `json:"email"`
@@ -108,6 +112,9 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 			nm.Content.DueDate = dueDate(r, *c.DueDate)
 		}
 		nm.Content.RequireSecureChannels = c.RequireSecureChannels != nil && *c.RequireSecureChannels
+		if c.ThirdPartyData != nil {
+			nm.Content.ThirdPartyData = parseThirdParty(r, c.ThirdPartyData)
+		}
 		if p := c.PaymentData; p != nil {
 			pd := &PaymentData{InvalidAfterDueDate: p.InvalidAfterDueDate != nil && *p.InvalidAfterDueDate}
 			if p.Amount == nil || *p.Amount < MinAmount || *p.Amount > MaxAmount {
@@ -153,6 +160,18 @@ func ParseNewMessage(body []byte) (NewMessage, *string, error) {
 		}
 	}
 	return nm, in.FiscalCode, r.Err()
+}
+
+// CheckContent checks a subject and a markdown body against a message's
+// limits (remote content, from a sender's system, must keep them too).
+func CheckContent(subject, markdown string) error {
+	r := validate.NewReport(NewMessageTitle)
+	text(r, "subject", &subject, MinSubject, MaxSubject, validate.SingleLine, "on one line without control characters")
+	text(r, "markdown", &markdown, MinMarkdown, MaxMarkdown, validate.MultiLine, "without control characters other than tabs and line breaks")
+	if err := r.Err(); err != nil {
+		return errors.New(problem.As(err).Detail)
+	}
+	return nil
 }
 
 // text checks a string field's length (in UTF-16 code units, as the

@@ -84,6 +84,9 @@ func (s Submission) Authorize() error {
 	if len(s.Message.Attachments) > 0 && s.Message.FeatureLevel != Advanced {
 		return auth.ErrAttachmentsForbidden
 	}
+	if d := s.Message.Content.ThirdPartyData; d != nil && d.HasAttachments && s.Message.FeatureLevel != Advanced {
+		return ErrRemoteAttachmentsForbidden
+	}
 	if pd := s.Message.Content.PaymentData; pd != nil && pd.Amount > svc.MaxAllowedPaymentAmount {
 		return problem.New(problem.Invalid, "Error while sending payment metadata",
 			fmt.Sprintf("The requested amount (%d cents) exceeds the maximum allowed for this service (%d cents)",
@@ -207,7 +210,7 @@ func (u Submitter) submit(ctx context.Context, s Submission, create func(context
 		}
 		return id, err
 	}
-	if errors.Is(err, ErrDailyLimit) || errors.Is(err, ErrCountersBusy) {
+	if errors.Is(err, ErrDailyLimit) || errors.Is(err, ErrCountersBusy) || errors.Is(err, ErrNoConfiguration) {
 		return "", problem.As(err)
 	}
 	if err != nil {

@@ -25,6 +25,10 @@ const (
 	Unprocessable
 	TooManyRequests
 	Unavailable
+	// BadGateway and GatewayTimeout: a system the platform called for the
+	// caller (a sender's, for remote content) failed or did not answer.
+	BadGateway
+	GatewayTimeout
 )
 
 var statuses = map[Kind]int{
@@ -39,6 +43,8 @@ var statuses = map[Kind]int{
 	Unprocessable:    422,
 	TooManyRequests:  429,
 	Unavailable:      503,
+	BadGateway:       502,
+	GatewayTimeout:   504,
 }
 
 // Status returns the HTTP status of a kind.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -133,3 +134,24 @@ func (v Versioned) deleteVersion(ctx context.Context, key, version *string) erro
 }
 
 var _ messages.Checker = Documents{}
+
+// Transit hands documents over (remotecontent.Transit): each is stored at
+// its key, private and encrypted, and answered with a presigned link; the
+// bucket's lifecycle rule expires them.
+type Transit struct{ Bucket }
+
+// Hand implements remotecontent.Transit.
+func (t Transit) Hand(ctx context.Context, key, name string, body []byte, ttl time.Duration) (string, error) {
+	_, err := t.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &t.Name, Key: &key, Body: bytes.NewReader(body),
+		ContentType: aws.String(messages.PDF), ServerSideEncryption: types.ServerSideEncryptionAes256})
+	if err != nil {
+		return "", fmt.Errorf("put object: %w", err)
+	}
+	req, err := t.Presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &t.Name, Key: &key,
+		ResponseContentDisposition: aws.String(mime.FormatMediaType("attachment", map[string]string{"filename": name}))},
+		s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign: %w", err)
+	}
+	return req.URL, nil
+}

@@ -306,6 +306,9 @@ type Messages struct {
 	receipts map[string]messages.Receipt
 	// used counts the messages of each service's day (<service>#<day>).
 	used map[string]int
+	// Configurations are the remote-content configurations a message's
+	// third_party_data must name one of.
+	Configurations *RemoteContents
 }
 
 func (s *Messages) init() {
@@ -437,6 +440,10 @@ func (s *Messages) Create(_ context.Context, m messages.Message, idem *messages.
 	k := m.FiscalCode + "/" + m.ID
 	if _, ok := s.m[k]; ok {
 		return problem.ErrConflict
+	}
+	if d := m.Content; d != nil && d.ThirdPartyData != nil &&
+		(s.Configurations == nil || !s.Configurations.Has(m.SenderServiceID, d.ThirdPartyData.ConfigurationID)) {
+		return messages.ErrNoConfiguration
 	}
 	if idem != nil {
 		ik := idem.ServiceID + "/" + idem.KeyHash

@@ -23,3 +23,8 @@ func TestFakes_QuotasContract(t *testing.T) { QuotasContract(t, &Messages{}) }
 func TestFakes_CallbacksContract(t *testing.T) { CallbacksContract(t, &Services{}) }
 
 func TestFakes_ScheduledContract(t *testing.T) { ScheduledContract(t, &Messages{}) }
+
+func TestFakes_RemoteContentContract(t *testing.T) {
+	rc := &RemoteContents{}
+	RemoteContentContract(t, rc, &Messages{Configurations: rc})
+}

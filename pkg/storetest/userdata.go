@@ -146,6 +146,14 @@ func (f *Files) Check(_ context.Context, key string, a messages.Attachment) (str
 	return strconv.Itoa(v), messages.VerifyDocument(bytes.NewReader(b), a)
 }
 
+// Hand implements remotecontent.Transit: the document is kept at key.
+func (f *Files) Hand(ctx context.Context, key, name string, body []byte, ttl time.Duration) (string, error) {
+	if err := f.Put(ctx, key, body); err != nil {
+		return "", err
+	}
+	return "https://files.example/" + key + "?name=" + name + "&ttl=" + ttl.String(), nil
+}
+
 // Link implements userdata.Files.
 func (f *Files) Link(_ context.Context, key string, ttl time.Duration) (string, error) {
 	return "https://files.example/" + key + "?ttl=" + ttl.String(), nil
