@@ -1,13 +1,23 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/digital-citizenship/functions/pkg/awstest"
+	"github.com/digital-citizenship/functions/pkg/callbacks"
 	"github.com/digital-citizenship/functions/pkg/localstack"
+	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/receipts"
 )
 
 // actsWorld is a stack with a service that notifies acts (ADVANCED
@@ -157,4 +167,132 @@ func TestLocalStack_RemoteContent(t *testing.T) {
 	// The sender failing is a 502 for the app backend, never a 500.
 	s.must(t, 200, "", "PUT", "/_local/remote-content/ACC-2026-42", `{"mode":"500"}`)
 	s.must(t, 502, w.admin, "GET", base, "")
+}
+
+// TestLocalStack_Receipts: an opening gives a receipt that a verifier
+// with only the published keys accepts, whose content digest is what was
+// delivered, the same on a second opening; the sender gets message.opened
+// with it. A message with an opening condition not opened by its deadline
+// (10 days, 10 s with ReminderTimeScale=86400) gets a signed receipt of
+// non-opening and message.not_opened; its later opening names it (the
+// chain). A sweep that stopped after recording a non-opening, before its
+// receipt was kept, is finished by the next.
+func TestLocalStack_Receipts(t *testing.T) {
+	w := newActsWorld(t, "-param", "ReminderTimeScale=86400")
+	s := w.stack
+	url, _ := s.callbackCalls(t)
+	s.must(t, 200, w.sender, "PUT", "/api/v1/callback", fmt.Sprintf(`{"url":%q}`, url))
+	keys := func() receipts.JWKS {
+		var set receipts.JWKS
+		if err := json.Unmarshal([]byte(s.must(t, 200, "", "GET", "/api/v1/receipts/keys", "").raw), &set); err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+
+	// An act with a document: the receipt covers its content and the document.
+	doc := fmt.Sprintf(`"attachments":[{"name":"atto.pdf","content_type":"application/pdf","size":%d,"sha256":%q}]`, len(samplePDF), sha256Hex(samplePDF))
+	act := s.must(t, 201, w.sender, "POST", "/api/v1/messages/"+w.citizen, fmt.Sprintf(`{"feature_level_type":"ADVANCED",%s,
+		"content":{"subject":"Notifica del verbale n. 42","markdown":%q,"payment_data":{"amount":4200,"notice_number":"302000100000004201"}}}`, doc, markdown))
+	put(t, act.body["attachments"].([]any)[0], samplePDF)
+	loc := act.header.Get("Location")
+	delivered := s.waitFor(t, w.sender, loc, func(r reply) bool { return r.body["status"] == "PROCESSED" })
+	opening := s.must(t, 200, w.admin, "POST", loc+"/opening", "")
+	p, err := receipts.Verify(opening.body["receipt"].(string), keys())
+	if err != nil {
+		t.Fatalf("a verifier with the published keys: %v", err)
+	}
+	var c messages.Content
+	raw, _ := json.Marshal(delivered.body["message"].(map[string]any)["content"])
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	if p.Event != receipts.Opened || p.MessageID != act.body["id"] || p.Content.Digest != receipts.ContentDigest(c) ||
+		len(p.Content.Documents) != 1 || p.Content.Documents[0].SHA256 != sha256Hex(samplePDF) || strings.Contains(opening.raw, w.citizen) {
+		t.Fatalf("the receipt's payload %+v", p)
+	}
+	if again := s.must(t, 200, w.admin, "POST", loc+"/opening", ""); again.raw != opening.raw {
+		t.Fatalf("a second opening changed the receipt: %s", again.raw)
+	}
+	if got := s.must(t, 200, w.sender, "GET", loc+"/receipt", ""); got.body["receipt"] != opening.body["receipt"] {
+		t.Fatalf("the sender's receipt: %s", got.raw)
+	}
+	waitCallback(t, s, act.body["id"].(string), "message.opened", opening.body["receipt"].(string))
+
+	// Remote content with an opening condition, never opened in time.
+	receiver := s.must(t, 200, "", "GET", "/_local/remote-content", "").body["url"].(string)
+	cfg := s.must(t, 201, w.sender, "POST", "/api/v1/remote-contents/configurations", fmt.Sprintf(`{"name":"Atti","description":"Gli atti",
+		"has_precondition":"ALWAYS","prod_environment":{"base_url":%q,"details_authentication":{"header_key_name":"X-Key","key":"k","type":"API_KEY"}}}`,
+		receiver)).body["configuration_id"].(string)
+	s.must(t, 200, "", "PUT", "/_local/remote-content/ATTO-7", fmt.Sprintf(`{"details":{"subject":"Atto di accertamento n. 7","markdown":%q},
+		"precondition":{"title":"Valore legale","markdown":"Aprendo il messaggio ne ricevi la notifica, con valore legale."}}`, markdown))
+	remote := func(id string) string {
+		return fmt.Sprintf(`{"content":{"subject":"Hai ricevuto un atto","markdown":%q,
+			"third_party_data":{"id":%q,"configuration_id":%q,"has_remote_content":true}}}`, markdown, id, cfg)
+	}
+	late := s.must(t, 201, w.sender, "POST", "/api/v1/messages/"+w.citizen, remote("ATTO-7"))
+	stopped := s.must(t, 201, w.sender, "POST", "/api/v1/messages/"+w.citizen, remote("ATTO-8"))
+	for _, r := range []reply{late, stopped} {
+		s.waitFor(t, w.sender, r.header.Get("Location"), func(r reply) bool { return r.body["status"] == "PROCESSED" })
+	}
+	// The second: a run that recorded its non-opening and stopped before
+	// keeping the receipt (what that run wrote, written here).
+	db := dynamodb.NewFromConfig(awstest.Config(s.ddb))
+	_, err = db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: aws.String(s.name + "-MessagesTable"),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "INBOX#" + w.citizen},
+			"sk": &types.AttributeValueMemberS{Value: "MSG#" + stopped.body["id"].(string)}},
+		UpdateExpression:          aws.String("SET not_opened_at = :at, legal_head = :h, precondition = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)},
+			":h": &types.AttributeValueMemberS{Value: "sha256:stopped"}, ":p": &types.AttributeValueMemberS{Value: "ALWAYS"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(11 * time.Second) // past the 10-second deadline
+	s.runScheduled(t, "SweepOpeningsFunction")
+	var not receipts.Payload
+	for _, r := range []reply{late, stopped} {
+		got := s.must(t, 200, w.sender, "GET", r.header.Get("Location")+"/receipt", "")
+		p, err := receipts.Verify(got.body["receipt"].(string), keys())
+		if err != nil || p.Event != receipts.NotOpened || p.Precondition == nil || p.Precondition.Kind != "ALWAYS" || p.Content.Remote.ID == "" {
+			t.Fatalf("a non-opening: %+v %v (%s)", p, err, got.raw)
+		}
+		waitCallback(t, s, r.body["id"].(string), "message.not_opened", got.body["receipt"].(string))
+		if r.body["id"] == late.body["id"] {
+			not = p
+		}
+	}
+	// Opened after its deadline: the receipt names the non-opening's.
+	base := "/api/v1/third-party-messages/" + w.citizen + "/" + late.body["id"].(string)
+	s.must(t, 200, w.admin, "GET", base+"/precondition", "")
+	opened := s.must(t, 200, w.admin, "POST", late.header.Get("Location")+"/opening", "")
+	p, err = receipts.Verify(opened.body["receipt"].(string), keys())
+	if err != nil || p.Prev != not.Digest() || p.Content.Remote == nil || p.Content.Remote.Digest == "" || p.Precondition.Digest == "" {
+		t.Fatalf("the opening after the deadline: %+v %v", p, err)
+	}
+	if chain := s.must(t, 200, w.sender, "GET", late.header.Get("Location")+"/receipt", "").body["chain"].([]any); len(chain) != 2 {
+		t.Fatalf("the chain: %v", chain)
+	}
+}
+
+// waitCallback waits for the callbacks receiver to get event about a
+// message, carrying receipt.
+func waitCallback(t *testing.T, s *stack, id, event, receipt string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, calls := s.callbackCalls(t)
+		for _, c := range calls {
+			var body callbacks.Event
+			if json.Unmarshal(c.Body, &body) == nil && body.MessageID == id && body.Event == event {
+				if body.Receipt != receipt {
+					t.Fatalf("%s carries another receipt: %s", event, c.Body)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s callback for %s", event, id)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

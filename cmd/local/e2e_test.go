@@ -32,6 +32,7 @@ func TestMain(m *testing.M) { awstest.Main(iamChecked{m}) }
 type stack struct {
 	api      string
 	endpoint string
+	ddb      string // DynamoDB's endpoint, when the test started it
 	logs     *syncBuffer
 	name     string // the stack's prefix of resource names
 }
@@ -59,7 +60,9 @@ func startStackOn(t *testing.T, eps awstest.Endpoints, adminKey string, args ...
 	env := eps.Env()
 	env["ADMIN_KEY"], env["LOCAL_API_ADDR"], env["LOCAL_WEBHOOK_ADDR"] = adminKey, "127.0.0.1:0", "127.0.0.1:0"
 	env["LOCAL_CALLBACKS_ADDR"], env["LOCAL_REMOTE_CONTENT_ADDR"] = "127.0.0.1:0", "127.0.0.1:0"
-	return launchStack(t, func(k string) string { return env[k] }, args...)
+	s := launchStack(t, func(k string) string { return env[k] }, args...)
+	s.ddb = eps.DynamoDB
+	return s
 }
 
 // launchStack runs cmd/local's run with getenv as its environment and waits

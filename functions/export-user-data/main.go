@@ -18,7 +18,6 @@ import (
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/metrics"
-	"github.com/digital-citizenship/functions/pkg/s3"
 	"github.com/digital-citizenship/functions/pkg/s3/presign"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 	"github.com/digital-citizenship/functions/pkg/userdata"
@@ -39,7 +38,7 @@ func main() {
 	e := userdata.Exporter{
 		Store:    store.NewUserData(db, env["PROFILES_TABLE"]),
 		Holdings: store.NewHoldings(db, env["PROFILES_TABLE"], env["MESSAGES_TABLE"]),
-		Files:    s3.New(cfg, env["USER_DATA_BUCKET"]),
+		Files:    presign.Archives{Objects: presign.NewObjects(cfg, env["USER_DATA_BUCKET"])},
 		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
 		Submitter: messages.Submitter{Store: store.NewMessages(db, env["MESSAGES_TABLE"]),
 			Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]}, Now: time.Now, Metrics: metrics.Stdout},

@@ -15,7 +15,7 @@ import (
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
 	"github.com/digital-citizenship/functions/pkg/remotecontent"
-	"github.com/digital-citizenship/functions/pkg/s3"
+	"github.com/digital-citizenship/functions/pkg/s3/presign"
 )
 
 func main() {
@@ -26,7 +26,7 @@ func main() {
 		Configurations: store.NewRemoteContents(db, env["SERVICES_TABLE"]),
 		// The callbacks' safe client (http and loopback in the local stack).
 		Sender:  remotecontent.NewCaller(callbacks.NewClient(env["CALLBACK_ALLOW_LOCAL"] == "true")),
-		Transit: s3.Transit{Bucket: s3.New(cfg, env["TRANSIT_BUCKET"])},
+		Transit: presign.Transit{Objects: presign.NewObjects(cfg, env["TRANSIT_BUCKET"])},
 		Now:     time.Now,
 	}
 	apigateway.Start(httpapi.NewMux(httpapi.GetThirdPartyMessageAttachment(store.NewServices(db, env["SERVICES_TABLE"]), rd)))

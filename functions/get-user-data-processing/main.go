@@ -11,13 +11,13 @@ import (
 	"github.com/digital-citizenship/functions/pkg/config"
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
-	"github.com/digital-citizenship/functions/pkg/s3"
+	"github.com/digital-citizenship/functions/pkg/s3/presign"
 )
 
 func main() {
 	cfg, env := config.MustLoad("SERVICES_TABLE", "PROFILES_TABLE", "USER_DATA_BUCKET")
 	db := dynamodb.NewFromConfig(cfg)
 	op := httpapi.GetUserDataProcessing(store.NewServices(db, env["SERVICES_TABLE"]), store.NewUserData(db, env["PROFILES_TABLE"]),
-		s3.New(cfg, env["USER_DATA_BUCKET"]), time.Now)
+		presign.Archives{Objects: presign.NewObjects(cfg, env["USER_DATA_BUCKET"])}, time.Now)
 	apigateway.Start(httpapi.NewMux(op))
 }

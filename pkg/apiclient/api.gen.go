@@ -37,6 +37,8 @@ func (e CallbackStatus) Valid() bool {
 
 // Defines values for CallbackEventName.
 const (
+	CallbackEventNameMessageNotOpened    CallbackEventName = "message.not_opened"
+	CallbackEventNameMessageOpened       CallbackEventName = "message.opened"
 	CallbackEventNameMessagePaid         CallbackEventName = "message.paid"
 	CallbackEventNameMessageProcessed    CallbackEventName = "message.processed"
 	CallbackEventNameMessageRead         CallbackEventName = "message.read"
@@ -49,6 +51,10 @@ const (
 // Valid indicates whether the value is a known member of the CallbackEventName enum.
 func (e CallbackEventName) Valid() bool {
 	switch e {
+	case CallbackEventNameMessageNotOpened:
+		return true
+	case CallbackEventNameMessageOpened:
+		return true
 	case CallbackEventNameMessagePaid:
 		return true
 	case CallbackEventNameMessageProcessed:
@@ -317,6 +323,42 @@ func (e ReadStatus) Valid() bool {
 	case ReadStatusUNAVAILABLE:
 		return true
 	case ReadStatusUNREAD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReceiptEvent.
+const (
+	ReceiptEventMessageNotOpened ReceiptEvent = "message.not_opened"
+	ReceiptEventMessageOpened    ReceiptEvent = "message.opened"
+)
+
+// Valid indicates whether the value is a known member of the ReceiptEvent enum.
+func (e ReceiptEvent) Valid() bool {
+	switch e {
+	case ReceiptEventMessageNotOpened:
+		return true
+	case ReceiptEventMessageOpened:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReceiptsEvent.
+const (
+	ReceiptsEventMessageNotOpened ReceiptsEvent = "message.not_opened"
+	ReceiptsEventMessageOpened    ReceiptsEvent = "message.opened"
+)
+
+// Valid indicates whether the value is a known member of the ReceiptsEvent enum.
+func (e ReceiptsEvent) Valid() bool {
+	switch e {
+	case ReceiptsEventMessageNotOpened:
+		return true
+	case ReceiptsEventMessageOpened:
 		return true
 	default:
 		return false
@@ -853,6 +895,19 @@ type IsInboxEnabled = bool
 
 // IsWebhookEnabled True if the recipient of a message wants to forward the notifications to the default webhook.
 type IsWebhookEnabled = bool
+
+// JWKS **New.** The public keys that verify receipts (RFC 7517: EC, P-256, ES256).
+type JWKS struct {
+	Keys []struct {
+		Alg *string `json:"alg,omitempty"`
+		Crv string  `json:"crv"`
+		Kid string  `json:"kid"`
+		Kty string  `json:"kty"`
+		Use *string `json:"use,omitempty"`
+		X   string  `json:"x"`
+		Y   string  `json:"y"`
+	} `json:"keys"`
+}
 
 // KeyTypePayload defines model for KeyTypePayload.
 type KeyTypePayload struct {
@@ -1585,6 +1640,44 @@ type RCEnvironment struct {
 // ReadStatus **New.** Whether the citizen read a processed message: READ or UNREAD when the citizen lets
 // the sending service see it (`can_access_message_read_status`), else UNAVAILABLE.
 type ReadStatus string
+
+// Receipt **New.** The signed receipt of a legal event of a message: its opening by the citizen
+// (message.opened) or its non-opening by the deadline of a message with an opening condition
+// (message.not_opened). `receipt` is a JWS in compact serialization (ES256, a KMS key), whose
+// payload names the message, its sender, a keyed hash of the recipient's fiscal code, the
+// digest of what was delivered (`content.digest`: SHA-256, base64url, of the canonical JSON
+// `{"subject","markdown","payment_data","due_date"}` of the message's content, absent fields
+// left out; each document's SHA-256; for remote content the sender's id and the digest of
+// what its system answered), the opening condition's digest, the times, and `prev`, the digest
+// of the message's previous receipt's payload (a hash chain). Check it offline against the
+// keys of `GET /receipts/keys` (`dcp receipt verify`).
+type Receipt struct {
+	// At A date-time field in ISO-8601 format and UTC timezone.
+	//
+	// Example: 2018-10-13T00:00:00.000Z
+	At        Timestamp    `json:"at"`
+	Event     ReceiptEvent `json:"event"`
+	MessageId string       `json:"message_id"`
+	Receipt   string       `json:"receipt"`
+}
+
+// ReceiptEvent defines model for Receipt.Event.
+type ReceiptEvent string
+
+// Receipts **New.** A message's latest receipt, and all of them, oldest first (`chain`).
+type Receipts struct {
+	// At A date-time field in ISO-8601 format and UTC timezone.
+	//
+	// Example: 2018-10-13T00:00:00.000Z
+	At        Timestamp     `json:"at"`
+	Chain     []Receipt     `json:"chain"`
+	Event     ReceiptsEvent `json:"event"`
+	MessageId string        `json:"message_id"`
+	Receipt   string        `json:"receipt"`
+}
+
+// ReceiptsEvent defines model for Receipts.Event.
+type ReceiptsEvent string
 
 // RegeneratedKey The regenerated key, in clear, shown only in this response.
 type RegeneratedKey struct {
@@ -2590,6 +2683,19 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/messages/{fiscal_code}/{id}/message-status (the `UpsertMessageStatus` operationId).
 	UpsertMessageStatus(ctx context.Context, fiscalCode FiscalCodeParam, id string, body UpsertMessageStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RecordMessageOpening Record the citizen's opening of a message, and get its signed receipt
+	//
+	// **New.** The app backend (group `ApiMessageList`) reports that the citizen opened a message
+	// of the inbox, after accepting its opening condition when it has one. The first opening is
+	// recorded whatever the citizen's read-status consent (it has legal effect) and signed: its
+	// receipt is kept, written once, under S3 Object Lock, and POSTed to the sender's callbacks
+	// as `message.opened` when it asked for it. A later opening answers the same receipt and
+	// changes nothing. For remote content the sender's system is read first, and its answers'
+	// digests go in the receipt (a sender that fails is a 502 or 504, and nothing is recorded).
+	//
+	// Corresponds with POST /api/v1/messages/{fiscal_code}/{id}/opening (the `RecordMessageOpening` operationId).
+	RecordMessageOpening(ctx context.Context, fiscalCode FiscalCodeParam, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpsertPaymentStatusWithBody Record that a payment notice was paid elsewhere
 	//
 	// **New.** The sending service (groups `ApiMessageWrite`, `ApiLimitedMessageWrite`)
@@ -2611,6 +2717,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/messages/{fiscal_code}/{id}/payment-status (the `UpsertPaymentStatus` operationId).
 	UpsertPaymentStatus(ctx context.Context, fiscalCode FiscalCodeParam, id string, body UpsertPaymentStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMessageReceipt The signed receipts of a message's legal events
+	//
+	// **New.** The sender (`ApiMessageRead`, its own message) gets the receipts of its message's
+	// opening and, for a message with an opening condition not opened by the service's
+	// `opening_deadline_days`, of its non-opening: the latest, and the chain.
+	//
+	// Corresponds with GET /api/v1/messages/{fiscal_code}/{id}/receipt (the `GetMessageReceipt` operationId).
+	GetMessageReceipt(ctx context.Context, fiscalCode FiscalCodeParam, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostPaymentReceiptWithBody Report that a payment notice was paid
 	//
@@ -2709,6 +2824,14 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/profiles/{recipient}/sender-services (the `GetServicesByRecipient` operationId).
 	GetServicesByRecipient(ctx context.Context, recipient string, params *GetServicesByRecipientParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReceiptKeys The public keys that verify receipts
+	//
+	// **New.** Anonymous: the JWKS of the keys that sign receipts, so that anyone can check a
+	// receipt offline.
+	//
+	// Corresponds with GET /api/v1/receipts/keys (the `GetReceiptKeys` operationId).
+	GetReceiptKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRCConfigurations The calling service's remote-content configurations
 	//
@@ -3651,6 +3774,29 @@ func (c *Client) UpsertMessageStatus(ctx context.Context, fiscalCode FiscalCodeP
 	return c.Client.Do(req)
 }
 
+// RecordMessageOpening Record the citizen's opening of a message, and get its signed receipt
+//
+// **New.** The app backend (group `ApiMessageList`) reports that the citizen opened a message
+// of the inbox, after accepting its opening condition when it has one. The first opening is
+// recorded whatever the citizen's read-status consent (it has legal effect) and signed: its
+// receipt is kept, written once, under S3 Object Lock, and POSTed to the sender's callbacks
+// as `message.opened` when it asked for it. A later opening answers the same receipt and
+// changes nothing. For remote content the sender's system is read first, and its answers'
+// digests go in the receipt (a sender that fails is a 502 or 504, and nothing is recorded).
+//
+// Corresponds with POST /api/v1/messages/{fiscal_code}/{id}/opening (the `RecordMessageOpening` operationId).
+func (c *Client) RecordMessageOpening(ctx context.Context, fiscalCode FiscalCodeParam, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecordMessageOpeningRequest(c.Server, fiscalCode, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpsertPaymentStatusWithBody Record that a payment notice was paid elsewhere
 //
 // **New.** The sending service (groups `ApiMessageWrite`, `ApiLimitedMessageWrite`)
@@ -3683,6 +3829,25 @@ func (c *Client) UpsertPaymentStatusWithBody(ctx context.Context, fiscalCode Fis
 // Corresponds with PUT /api/v1/messages/{fiscal_code}/{id}/payment-status (the `UpsertPaymentStatus` operationId).
 func (c *Client) UpsertPaymentStatus(ctx context.Context, fiscalCode FiscalCodeParam, id string, body UpsertPaymentStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpsertPaymentStatusRequest(c.Server, fiscalCode, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMessageReceipt The signed receipts of a message's legal events
+//
+// **New.** The sender (`ApiMessageRead`, its own message) gets the receipts of its message's
+// opening and, for a message with an opening condition not opened by the service's
+// `opening_deadline_days`, of its non-opening: the latest, and the chain.
+//
+// Corresponds with GET /api/v1/messages/{fiscal_code}/{id}/receipt (the `GetMessageReceipt` operationId).
+func (c *Client) GetMessageReceipt(ctx context.Context, fiscalCode FiscalCodeParam, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMessageReceiptRequest(c.Server, fiscalCode, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3881,6 +4046,24 @@ func (c *Client) UpsertServicePreference(ctx context.Context, fiscalCode FiscalC
 // Corresponds with GET /api/v1/profiles/{recipient}/sender-services (the `GetServicesByRecipient` operationId).
 func (c *Client) GetServicesByRecipient(ctx context.Context, recipient string, params *GetServicesByRecipientParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetServicesByRecipientRequest(c.Server, recipient, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReceiptKeys The public keys that verify receipts
+//
+// **New.** Anonymous: the JWKS of the keys that sign receipts, so that anyone can check a
+// receipt offline.
+//
+// Corresponds with GET /api/v1/receipts/keys (the `GetReceiptKeys` operationId).
+func (c *Client) GetReceiptKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReceiptKeysRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -5462,6 +5645,47 @@ func NewUpsertMessageStatusRequestWithBody(server string, fiscalCode FiscalCodeP
 	return req, nil
 }
 
+// NewRecordMessageOpeningRequest constructs an http.Request for the RecordMessageOpening method
+func NewRecordMessageOpeningRequest(server string, fiscalCode FiscalCodeParam, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "fiscal_code", fiscalCode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/messages/%s/%s/opening", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewUpsertPaymentStatusRequest calls the generic UpsertPaymentStatus builder with application/json body
 func NewUpsertPaymentStatusRequest(server string, fiscalCode FiscalCodeParam, id string, body UpsertPaymentStatusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5512,6 +5736,47 @@ func NewUpsertPaymentStatusRequestWithBody(server string, fiscalCode FiscalCodeP
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMessageReceiptRequest constructs an http.Request for the GetMessageReceipt method
+func NewGetMessageReceiptRequest(server string, fiscalCode FiscalCodeParam, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "fiscal_code", fiscalCode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/messages/%s/%s/receipt", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -5829,6 +6094,33 @@ func NewGetServicesByRecipientRequest(server string, recipient string, params *G
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReceiptKeysRequest constructs an http.Request for the GetReceiptKeys method
+func NewGetReceiptKeysRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/receipts/keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6927,6 +7219,21 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/messages/{fiscal_code}/{id}/message-status (the `UpsertMessageStatus` operationId).
 	UpsertMessageStatusWithResponse(ctx context.Context, fiscalCode FiscalCodeParam, id string, body UpsertMessageStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertMessageStatusResponse, error)
 
+	// RecordMessageOpeningWithResponse Record the citizen's opening of a message, and get its signed receipt
+	//
+	// **New.** The app backend (group `ApiMessageList`) reports that the citizen opened a message
+	// of the inbox, after accepting its opening condition when it has one. The first opening is
+	// recorded whatever the citizen's read-status consent (it has legal effect) and signed: its
+	// receipt is kept, written once, under S3 Object Lock, and POSTed to the sender's callbacks
+	// as `message.opened` when it asked for it. A later opening answers the same receipt and
+	// changes nothing. For remote content the sender's system is read first, and its answers'
+	// digests go in the receipt (a sender that fails is a 502 or 504, and nothing is recorded).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/messages/{fiscal_code}/{id}/opening (the `RecordMessageOpening` operationId).
+	RecordMessageOpeningWithResponse(ctx context.Context, fiscalCode FiscalCodeParam, id string, reqEditors ...RequestEditorFn) (*RecordMessageOpeningResponse, error)
+
 	// UpsertPaymentStatusWithBodyWithResponse Record that a payment notice was paid elsewhere
 	//
 	// **New.** The sending service (groups `ApiMessageWrite`, `ApiLimitedMessageWrite`)
@@ -6948,6 +7255,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/messages/{fiscal_code}/{id}/payment-status (the `UpsertPaymentStatus` operationId).
 	UpsertPaymentStatusWithResponse(ctx context.Context, fiscalCode FiscalCodeParam, id string, body UpsertPaymentStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertPaymentStatusResponse, error)
+
+	// GetMessageReceiptWithResponse The signed receipts of a message's legal events
+	//
+	// **New.** The sender (`ApiMessageRead`, its own message) gets the receipts of its message's
+	// opening and, for a message with an opening condition not opened by the service's
+	// `opening_deadline_days`, of its non-opening: the latest, and the chain.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/messages/{fiscal_code}/{id}/receipt (the `GetMessageReceipt` operationId).
+	GetMessageReceiptWithResponse(ctx context.Context, fiscalCode FiscalCodeParam, id string, reqEditors ...RequestEditorFn) (*GetMessageReceiptResponse, error)
 
 	// PostPaymentReceiptWithBodyWithResponse Report that a payment notice was paid
 	//
@@ -7054,6 +7372,16 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/profiles/{recipient}/sender-services (the `GetServicesByRecipient` operationId).
 	GetServicesByRecipientWithResponse(ctx context.Context, recipient string, params *GetServicesByRecipientParams, reqEditors ...RequestEditorFn) (*GetServicesByRecipientResponse, error)
+
+	// GetReceiptKeysWithResponse The public keys that verify receipts
+	//
+	// **New.** Anonymous: the JWKS of the keys that sign receipts, so that anyone can check a
+	// receipt offline.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/receipts/keys (the `GetReceiptKeys` operationId).
+	GetReceiptKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReceiptKeysResponse, error)
 
 	// ListRCConfigurationsWithResponse The calling service's remote-content configurations
 	//
@@ -8733,6 +9061,82 @@ func (r UpsertMessageStatusResponse) ContentType() string {
 	return ""
 }
 
+type RecordMessageOpeningResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Receipt
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ProblemJson
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ProblemJson
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProblemJson
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *ProblemJson
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ProblemJson
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RecordMessageOpeningResponse) GetJSON200() *Receipt {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RecordMessageOpeningResponse) GetJSON400() *ProblemJson {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RecordMessageOpeningResponse) GetJSON403() *ProblemJson {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RecordMessageOpeningResponse) GetJSON404() *ProblemJson {
+	return r.JSON404
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r RecordMessageOpeningResponse) GetJSON502() *ProblemJson {
+	return r.JSON502
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r RecordMessageOpeningResponse) GetJSON504() *ProblemJson {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r RecordMessageOpeningResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecordMessageOpeningResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecordMessageOpeningResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecordMessageOpeningResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type UpsertPaymentStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8796,6 +9200,68 @@ func (r UpsertPaymentStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpsertPaymentStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMessageReceiptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Receipts
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ProblemJson
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ProblemJson
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProblemJson
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMessageReceiptResponse) GetJSON200() *Receipts {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMessageReceiptResponse) GetJSON400() *ProblemJson {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMessageReceiptResponse) GetJSON403() *ProblemJson {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetMessageReceiptResponse) GetJSON404() *ProblemJson {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMessageReceiptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMessageReceiptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMessageReceiptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMessageReceiptResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9195,6 +9661,47 @@ func (r GetServicesByRecipientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetServicesByRecipientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReceiptKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JWKS
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReceiptKeysResponse) GetJSON200() *JWKS {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReceiptKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReceiptKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReceiptKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReceiptKeysResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10673,6 +11180,27 @@ func (c *ClientWithResponses) UpsertMessageStatusWithResponse(ctx context.Contex
 	return ParseUpsertMessageStatusResponse(rsp)
 }
 
+// RecordMessageOpeningWithResponse Record the citizen's opening of a message, and get its signed receipt
+//
+// **New.** The app backend (group `ApiMessageList`) reports that the citizen opened a message
+// of the inbox, after accepting its opening condition when it has one. The first opening is
+// recorded whatever the citizen's read-status consent (it has legal effect) and signed: its
+// receipt is kept, written once, under S3 Object Lock, and POSTed to the sender's callbacks
+// as `message.opened` when it asked for it. A later opening answers the same receipt and
+// changes nothing. For remote content the sender's system is read first, and its answers'
+// digests go in the receipt (a sender that fails is a 502 or 504, and nothing is recorded).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/messages/{fiscal_code}/{id}/opening (the `RecordMessageOpening` operationId).
+func (c *ClientWithResponses) RecordMessageOpeningWithResponse(ctx context.Context, fiscalCode FiscalCodeParam, id string, reqEditors ...RequestEditorFn) (*RecordMessageOpeningResponse, error) {
+	rsp, err := c.RecordMessageOpening(ctx, fiscalCode, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecordMessageOpeningResponse(rsp)
+}
+
 // UpsertPaymentStatusWithBodyWithResponse Record that a payment notice was paid elsewhere
 //
 // **New.** The sending service (groups `ApiMessageWrite`, `ApiLimitedMessageWrite`)
@@ -10705,6 +11233,23 @@ func (c *ClientWithResponses) UpsertPaymentStatusWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseUpsertPaymentStatusResponse(rsp)
+}
+
+// GetMessageReceiptWithResponse The signed receipts of a message's legal events
+//
+// **New.** The sender (`ApiMessageRead`, its own message) gets the receipts of its message's
+// opening and, for a message with an opening condition not opened by the service's
+// `opening_deadline_days`, of its non-opening: the latest, and the chain.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/messages/{fiscal_code}/{id}/receipt (the `GetMessageReceipt` operationId).
+func (c *ClientWithResponses) GetMessageReceiptWithResponse(ctx context.Context, fiscalCode FiscalCodeParam, id string, reqEditors ...RequestEditorFn) (*GetMessageReceiptResponse, error) {
+	rsp, err := c.GetMessageReceipt(ctx, fiscalCode, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMessageReceiptResponse(rsp)
 }
 
 // PostPaymentReceiptWithBodyWithResponse Report that a payment notice was paid
@@ -10871,6 +11416,22 @@ func (c *ClientWithResponses) GetServicesByRecipientWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseGetServicesByRecipientResponse(rsp)
+}
+
+// GetReceiptKeysWithResponse The public keys that verify receipts
+//
+// **New.** Anonymous: the JWKS of the keys that sign receipts, so that anyone can check a
+// receipt offline.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/receipts/keys (the `GetReceiptKeys` operationId).
+func (c *ClientWithResponses) GetReceiptKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReceiptKeysResponse, error) {
+	rsp, err := c.GetReceiptKeys(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReceiptKeysResponse(rsp)
 }
 
 // ListRCConfigurationsWithResponse The calling service's remote-content configurations
@@ -12447,6 +13008,73 @@ func ParseUpsertMessageStatusResponse(rsp *http.Response) (*UpsertMessageStatusR
 	return response, nil
 }
 
+// ParseRecordMessageOpeningResponse parses an HTTP response from a RecordMessageOpeningWithResponse call
+func ParseRecordMessageOpeningResponse(rsp *http.Response) (*RecordMessageOpeningResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecordMessageOpeningResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Receipt
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.StatusCode == 401:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.StatusCode == 429:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseUpsertPaymentStatusResponse parses an HTTP response from a UpsertPaymentStatusWithResponse call
 func ParseUpsertPaymentStatusResponse(rsp *http.Response) (*UpsertPaymentStatusResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12498,6 +13126,59 @@ func ParseUpsertPaymentStatusResponse(rsp *http.Response) (*UpsertPaymentStatusR
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case rsp.StatusCode == 429:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMessageReceiptResponse parses an HTTP response from a GetMessageReceiptWithResponse call
+func ParseGetMessageReceiptResponse(rsp *http.Response) (*GetMessageReceiptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMessageReceiptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Receipts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.StatusCode == 401:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case rsp.StatusCode == 429:
 		break // No content-type
@@ -12843,6 +13524,32 @@ func ParseGetServicesByRecipientResponse(rsp *http.Response) (*GetServicesByReci
 
 	case rsp.StatusCode == 429:
 		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReceiptKeysResponse parses an HTTP response from a GetReceiptKeysWithResponse call
+func ParseGetReceiptKeysResponse(rsp *http.Response) (*GetReceiptKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReceiptKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JWKS
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
 
 	}
 

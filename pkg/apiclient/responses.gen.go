@@ -138,6 +138,14 @@ func (r *GetMessageCalendarResponse) Err() error { return errOf(r.HTTPResponse, 
 // RawBody is the answer's body as it came.
 func (r *GetMessageCalendarResponse) RawBody() []byte { return r.Body }
 
+var _ Response = (*GetMessageReceiptResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *GetMessageReceiptResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *GetMessageReceiptResponse) RawBody() []byte { return r.Body }
+
 var _ Response = (*GetMessageResponse)(nil)
 
 // Err is nil for a 2xx answer, else its *Problem.
@@ -177,6 +185,14 @@ func (r *GetRCConfigurationResponse) Err() error { return errOf(r.HTTPResponse, 
 
 // RawBody is the answer's body as it came.
 func (r *GetRCConfigurationResponse) RawBody() []byte { return r.Body }
+
+var _ Response = (*GetReceiptKeysResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *GetReceiptKeysResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *GetReceiptKeysResponse) RawBody() []byte { return r.Body }
 
 var _ Response = (*GetSentMessagesResponse)(nil)
 
@@ -281,6 +297,14 @@ func (r *PutCallbackResponse) Err() error { return errOf(r.HTTPResponse, r.Body)
 
 // RawBody is the answer's body as it came.
 func (r *PutCallbackResponse) RawBody() []byte { return r.Body }
+
+var _ Response = (*RecordMessageOpeningResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *RecordMessageOpeningResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *RecordMessageOpeningResponse) RawBody() []byte { return r.Body }
 
 var _ Response = (*RegenerateSubscriptionKeyResponse)(nil)
 

@@ -34,6 +34,11 @@ const (
 	// MessagePaid (its payment notice was paid).
 	MessageRead = "message.read"
 	MessagePaid = "message.paid"
+	// MessageOpened (the citizen opened it) and MessageNotOpened (a message
+	// with an opening condition was not opened by its deadline) carry the
+	// signed receipt of the fact.
+	MessageOpened    = "message.opened"
+	MessageNotOpened = "message.not_opened"
 )
 
 // CallbackTest is the event POST /api/v1/callback/test sends: delivered
@@ -43,7 +48,7 @@ const CallbackTest = "callback.test"
 // AllEvents are the events, in a stable order: what a configuration
 // without events asks for.
 var AllEvents = []string{MessageProcessed, MessageRejected, NotificationSent, NotificationFailed, NotificationExpired,
-	MessageRead, MessagePaid}
+	MessageRead, MessagePaid, MessageOpened, MessageNotOpened}
 
 // Statuses of a configuration.
 const (
@@ -241,6 +246,9 @@ type Event struct {
 	Status  string `json:"status"`
 	Reason  string `json:"reason,omitempty"`
 	At      string `json:"at"`
+	// Receipt is the signed receipt of a legal event (message.opened,
+	// message.not_opened): a JWS.
+	Receipt string `json:"receipt,omitempty"`
 	// Delivery state, carried by the queued event (not sent).
 	Attempts     int       `json:"attempts,omitempty"`
 	FirstFailure time.Time `json:"first_failure,omitzero"`
@@ -279,7 +287,8 @@ func (e Event) Body() []byte {
 		Status    string `json:"status"`
 		Reason    string `json:"reason,omitempty"`
 		At        string `json:"at"`
-	}{e.ID, e.Event, e.MessageID, e.Reference, e.Channel, e.Status, e.Reason, e.At})
+		Receipt   string `json:"receipt,omitempty"`
+	}{e.ID, e.Event, e.MessageID, e.Reference, e.Channel, e.Status, e.Reason, e.At, e.Receipt})
 	return b
 }
 

@@ -37,6 +37,8 @@
 //	               (the list's attributes projected: sent.go).
 //	MessagesTable  ReferenceIndex: ref_key <service>#<sha256 of reference, 32 hex>, sk MSG#<ulid>:
 //	               a service's messages by its own reference (sparse: messages with one).
+//	MessagesTable  OpeningIndex (keys only): open_shard OPEN#<00-15>, open_due (epoch seconds): the messages
+//	               that may have an opening condition, not opened yet, by their deadline (openings.go).
 package dynamodb
 
 import (
@@ -155,9 +157,20 @@ const (
 	attrRemindAt    = "remind_at"
 )
 
+// The openings' index: a message that may have an opening condition is in
+// it from its processing until it is opened or its non-opening recorded.
+const (
+	openingIndex  = "OpeningIndex"
+	openPfx       = "OPEN#"
+	attrOpenShard = "open_shard"
+	attrOpenDue   = "open_due"
+)
+
+func openShard(n int) string { return fmt.Sprintf("%s%02d", openPfx, n) }
+
 // IndexShards returns, for each sharded index of MessagesTable, how many
 // partition keys it spreads its items over (the capacity model's hot keys).
 func IndexShards() map[string]int {
 	return map[string]int{senderIndex: senderShards, acceptedIndex: acceptedShards, scheduledIndex: messages.ScheduledShards,
-		reminderIndex: messages.ReminderShards}
+		reminderIndex: messages.ReminderShards, openingIndex: messages.OpeningShards}
 }

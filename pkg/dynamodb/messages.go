@@ -105,6 +105,18 @@ type messageItem struct {
 	SchedAt     int64      `dynamodbav:"sched_at,omitempty"`
 	// The delivery callbacks its sender asked for (its read, its payment).
 	Callbacks []string `dynamodbav:"callbacks,omitempty"`
+	// Legal events (openings.go): the opening deadline, OpeningIndex's key
+	// while the non-opening is to be checked, the opening and the
+	// non-opening, and the digest of the latest receipt's payload.
+	OpenDeadline       *time.Time `dynamodbav:"open_deadline,omitempty"`
+	OpenShard          string     `dynamodbav:"open_shard,omitempty"`
+	OpenDue            int64      `dynamodbav:"open_due,omitempty"`
+	OpenedAt           *time.Time `dynamodbav:"opened_at,omitempty"`
+	Precondition       string     `dynamodbav:"precondition,omitempty"`
+	RemoteDigest       string     `dynamodbav:"remote_digest,omitempty"`
+	PreconditionDigest string     `dynamodbav:"precondition_digest,omitempty"`
+	NotOpenedAt        *time.Time `dynamodbav:"not_opened_at,omitempty"`
+	LegalHead          string     `dynamodbav:"legal_head,omitempty"`
 }
 
 type reminderItem struct {
@@ -283,6 +295,16 @@ func (it messageItem) message() messages.Message {
 		m.Reminders = append(m.Reminders, messages.Reminder{OffsetSeconds: o, SentAt: r.SentAt, Channels: r.Channels})
 	}
 	slices.SortFunc(m.Reminders, func(a, b messages.Reminder) int { return a.SentAt.Compare(b.SentAt) })
+	m.Acts = messages.Acts{Due: it.OpenShard != "", Precondition: it.Precondition, RemoteDigest: it.RemoteDigest,
+		PreconditionDigest: it.PreconditionDigest, LegalHead: it.LegalHead}
+	for _, t := range []struct {
+		from *time.Time
+		to   *time.Time
+	}{{it.OpenDeadline, &m.Acts.Deadline}, {it.OpenedAt, &m.Acts.OpenedAt}, {it.NotOpenedAt, &m.Acts.NotOpenedAt}} {
+		if t.from != nil {
+			*t.to = *t.from
+		}
+	}
 	if it.StatusUpdatedAt != nil {
 		m.StatusUpdatedAt = *it.StatusUpdatedAt
 	} else {
@@ -336,6 +358,11 @@ func (s *Messages) Deliver(ctx context.Context, m messages.Message, sender messa
 		Set(expression.Name("channels"), expression.IfNotExists(expression.Name("channels"), expression.Value(channels)))
 	if len(m.Attachments) > 0 { // with the versions checked
 		upd = upd.Set(expression.Name("attachments"), expression.Value(m.Attachments))
+	}
+	if a := m.Acts; a.Due && !a.Deadline.IsZero() { // into OpeningIndex, once
+		upd = upd.Set(expression.Name("open_deadline"), expression.IfNotExists(expression.Name("open_deadline"), expression.Value(a.Deadline))).
+			Set(expression.Name(attrOpenDue), expression.IfNotExists(expression.Name(attrOpenDue), expression.Value(a.Deadline.Unix()))).
+			Set(expression.Name(attrOpenShard), expression.IfNotExists(expression.Name(attrOpenShard), expression.Value(openShard(messages.OpeningShard(m.ID)))))
 	}
 	if len(m.ReminderPlan) > 0 {
 		upd = upd.Set(expression.Name("reminder_plan"), expression.IfNotExists(expression.Name("reminder_plan"), expression.Value(m.ReminderPlan))).

@@ -39,6 +39,7 @@ func TestStores_Contract(t *testing.T) {
 		storetest.ScheduledContract(t, NewMessages(db, fresh.Refs["MessagesTable"]))
 	})
 	t.Run("quotas", func(t *testing.T) { storetest.QuotasContract(t, NewMessages(db, st.Refs["MessagesTable"])) })
+	t.Run("openings", func(t *testing.T) { storetest.OpeningsContract(t, NewMessages(db, st.Refs["MessagesTable"])) })
 	t.Run("remote content", func(t *testing.T) {
 		storetest.RemoteContentContract(t, NewRemoteContents(db, st.Refs["ServicesTable"]),
 			NewMessages(db, st.Refs["MessagesTable"]).WithConfigurations(st.Refs["ServicesTable"]))

@@ -15,6 +15,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/httpapi"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/push"
+	"github.com/digital-citizenship/functions/pkg/receipts"
 	"github.com/digital-citizenship/functions/pkg/remotecontent"
 	"github.com/digital-citizenship/functions/pkg/services"
 	"github.com/digital-citizenship/functions/pkg/storetest"
@@ -44,6 +45,9 @@ type world struct {
 	// system of remote content (an httptest server, set by newWorld).
 	remote *storetest.RemoteContents
 	sender *fakeSender
+	// signer signs receipts; receipts keeps them.
+	signer   *storetest.Signer
+	receipts *storetest.Receipts
 }
 
 func newWorld(t *testing.T) *world {
@@ -57,6 +61,9 @@ func newWorld(t *testing.T) *world {
 	configs := remotecontent.Configurations{Store: rc, AllowLocal: true, Now: time.Now}
 	reader := remotecontent.Reader{Messages: w.msgs, Configurations: rc, Sender: remotecontent.NewCaller(callbacks.NewClient(true)),
 		Transit: w.files, Now: time.Now}
+	w.signer, w.receipts = storetest.NewSigner("test-key"), &storetest.Receipts{}
+	notary := receipts.Notary{Store: w.msgs, Signer: w.signer, Hasher: storetest.Hasher{}, Archive: w.receipts, Configurations: rc,
+		Sender: reader.Sender, Callbacks: w.callbacks, Now: time.Now}
 	sub := messages.CountedSubmitter{Quotas: w.msgs, Submitter: messages.Submitter{Store: w.msgs, Created: w.created, Now: time.Now,
 		Payments: w.msgs, Documents: w.files}}
 	w.mux = httpapi.NewMux(
@@ -85,6 +92,7 @@ func newWorld(t *testing.T) *world {
 		httpapi.GetRemoteContentConfiguration(w.svcs, configs), httpapi.UpdateRemoteContentConfiguration(w.svcs, configs),
 		httpapi.GetThirdPartyMessage(w.svcs, reader), httpapi.GetThirdPartyMessagePrecondition(w.svcs, reader),
 		httpapi.GetThirdPartyMessageAttachment(w.svcs, reader),
+		httpapi.RecordOpening(w.svcs, notary), httpapi.GetReceipt(w.svcs, notary), httpapi.GetReceiptKeys(keySet{w.signer}),
 	)
 	for _, id := range []string{"svc", "other"} {
 		if err := w.svcs.Create(context.Background(), services.Service{ServiceID: id, ServiceName: "S", OrganizationName: "O",
@@ -248,3 +256,8 @@ func TestRouting(t *testing.T) {
 		t.Fatal("security headers missing on errors")
 	}
 }
+
+// keySet publishes a signer's key.
+type keySet struct{ s *storetest.Signer }
+
+func (k keySet) JWKS(context.Context) (receipts.JWKS, error) { return k.s.JWKS(), nil }

@@ -69,6 +69,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/third-party-messages/" + fc + "/" + id, "", []auth.Group{auth.MessageList}},
 		{"GET", "/api/v1/third-party-messages/" + fc + "/" + id + "/precondition", "", []auth.Group{auth.MessageList}},
 		{"GET", "/api/v1/third-party-messages/" + fc + "/" + id + "/attachments/docs/a.pdf", "", []auth.Group{auth.MessageList}},
+		{"POST", "/api/v1/messages/" + fc + "/" + id + "/opening", "", []auth.Group{auth.MessageList}},
+		{"GET", "/api/v1/messages/" + fc + "/" + id + "/receipt", "", []auth.Group{auth.MessageRead, auth.MessageList}},
 	}
 	for _, op := range ops {
 		for _, g := range auth.AllGroups {

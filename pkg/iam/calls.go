@@ -92,6 +92,16 @@ func (w Where) Requests(c Call) ([]Request, error) {
 		return []Request{{Action: "sns:" + op, Resource: target}}, nil
 	case "S3":
 		return w.s3(op, c, one)
+	case "KMS":
+		// A key named by id or ARN; IAM authorizes the key's ARN.
+		key := one("KeyId")
+		if key == "" {
+			break
+		}
+		if !strings.HasPrefix(key, "arn:") {
+			key = w.arn("kms", w.Account, "key/"+key)
+		}
+		return []Request{{Action: "kms:" + op, Resource: key}}, nil
 	case "API Gateway":
 		// The management API authorizes the HTTP method on the path.
 		if c.Method == "" || c.Path == "" {

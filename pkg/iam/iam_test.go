@@ -154,3 +154,14 @@ func TestWhere_Requests_S3Versions(t *testing.T) {
 		}
 	}
 }
+
+// TestWhere_Requests_KMS: a key named by its id is authorized by its ARN.
+func TestWhere_Requests_KMS(t *testing.T) {
+	w := Where{Region: "eu-south-1", Account: "123456789012"}
+	for _, key := range []string{"1234abcd-12ab", "arn:aws:kms:eu-south-1:123456789012:key/1234abcd-12ab"} {
+		reqs, err := w.Requests(Call{Operation: "KMS.Sign", Params: map[string][]string{"KeyId": {key}}})
+		if err != nil || len(reqs) != 1 || reqs[0].Action != "kms:Sign" || reqs[0].Resource != "arn:aws:kms:eu-south-1:123456789012:key/1234abcd-12ab" {
+			t.Errorf("%s: %+v %v", key, reqs, err)
+		}
+	}
+}

@@ -14,10 +14,17 @@ import (
 // as long as the invocation allows, as the status it reports is written
 // already.
 func callback(ctx context.Context, q Queue, em EventMessage, event, channel, status, reason string, at time.Time) error {
-	if q == nil || !slices.Contains(em.Callbacks, event) {
+	return QueueCallback(ctx, q, em.Callbacks, callbacks.NewEvent(event, em.SenderServiceID, em.ID, em.Reference, channel, status, reason, at))
+}
+
+// QueueCallback queues ev on q (the callbacks queue) when its message's
+// sender asked for its event (asked, the message's callbacks); the write
+// is tried for as long as the invocation allows, as the fact it reports is
+// written already.
+func QueueCallback(ctx context.Context, q Queue, asked []string, ev callbacks.Event) error {
+	if q == nil || !slices.Contains(asked, ev.Event) {
 		return nil
 	}
-	ev := callbacks.NewEvent(event, em.SenderServiceID, em.ID, em.Reference, channel, status, reason, at)
 	return persist(ctx, func() error { return q.Send(ctx, ev) })
 }
 

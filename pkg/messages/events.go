@@ -53,6 +53,9 @@ type CreatedEvent struct {
 	// DocumentChecks how many times they were looked for.
 	Attachments    []Attachment `json:"attachments,omitempty"`
 	DocumentChecks int          `json:"documentChecks,omitempty"`
+	// OpeningDeadlineDays, for a message that may have an opening
+	// condition, is how long the citizen has to open it (its service's).
+	OpeningDeadlineDays int `json:"openingDeadlineDays,omitempty"`
 }
 
 // NotificationEvent is put on a channel's queue (e-mail, push, webhook) for

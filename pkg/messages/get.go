@@ -149,9 +149,14 @@ func (m Message) View() View {
 	return v
 }
 
+// Getter reads messages (a Store does).
+type Getter interface {
+	Get(ctx context.Context, fiscalCode, id string) (Message, error)
+}
+
 // Get returns a message for the caller: its sender, or a trusted app
 // (ApiMessageList) may read it.
-func Get(ctx context.Context, st Store, c auth.Caller, fiscalCode, id string) (Message, error) {
+func Get(ctx context.Context, st Getter, c auth.Caller, fiscalCode, id string) (Message, error) {
 	m, err := st.Get(ctx, fiscalCode, id)
 	if errors.Is(err, problem.ErrNotFound) {
 		return Message{}, ErrNotFound

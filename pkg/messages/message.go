@@ -171,6 +171,8 @@ type Message struct {
 	// Callbacks are the delivery callbacks its sender asked for when it
 	// was submitted (those of its read and its payment come later).
 	Callbacks []string
+	// Acts are its legal events: opening, non-opening.
+	Acts Acts
 }
 
 // Feature levels of a message.
@@ -232,8 +234,9 @@ type Store interface {
 	// Deliver stores the content in the inbox, marks the message PROCESSED
 	// with the given channels queued (kept if already there) and records the
 	// sender service, in one write; the documents, when given, replace the
-	// declared ones (with the versions checked). problem.ErrConflict if the
-	// message was REJECTED or FAILED meanwhile.
+	// declared ones (with the versions checked); an opening deadline, when
+	// given and none is set, enters the message in the deadlines' index.
+	// problem.ErrConflict if the message was REJECTED or FAILED meanwhile.
 	Deliver(ctx context.Context, m Message, sender SenderService) error
 	// ClaimChannel records a delivery attempt on a channel that is neither
 	// final (problem.ErrConflict: a redelivered event) nor held by another

@@ -114,6 +114,9 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	if ev.FeatureLevel == Advanced {
 		m.ReminderPlan, m.RemindAt = Plan(ev.ReminderOffsets, content.DueDate, p.Now(), p.ReminderScale)
 	}
+	if ev.OpeningDeadlineDays > 0 { // its non-opening is signed once the deadline passes
+		m.Acts.Deadline, m.Acts.Due = OpeningDeadline(p.Now(), ev.OpeningDeadlineDays, p.ReminderScale), true
+	}
 	base := NotificationEvent{Content: content, Message: em, SenderMetadata: ev.SenderMetadata, Documents: len(ev.Attachments)}
 	var out []struct {
 		q  Queue

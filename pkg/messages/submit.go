@@ -299,6 +299,9 @@ func createdEvent(m Message, svc services.Service) CreatedEvent {
 	ev.Attachments = m.Attachments
 	if m.Content != nil {
 		ev.Content = *m.Content
+		if d := m.Content.ThirdPartyData; d != nil && d.MaybePrecondition() {
+			ev.OpeningDeadlineDays = svc.OpeningDeadline()
+		}
 	}
 	if m.DefaultEmail != "" {
 		ev.DefaultAddresses = &DefaultAddresses{Email: m.DefaultEmail}

@@ -1,6 +1,7 @@
-// Package s3 keeps files in Amazon S3: the archives of the citizens' data
-// downloads (userdata.Files) and the messages' documents
-// (messages.Documents).
+// Package s3 reads and deletes files in Amazon S3 with the S3 client: the
+// messages' documents checked (messages.Checker) and what an erasure
+// deletes (userdata.Files), every version of them in a versioned bucket.
+// Writing and linking objects needs no S3 client: package presign.
 package s3
 
 import (
@@ -8,8 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
-	"time"
+	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -17,42 +17,21 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/receipts"
 )
 
 // Bucket is one bucket.
 type Bucket struct {
-	Client  *s3.Client
-	Presign *s3.PresignClient
-	Name    string
+	Client *s3.Client
+	Name   string
 }
 
 // New returns the bucket name. With a custom endpoint (an emulator), paths
 // name the bucket instead of host names.
 func New(cfg aws.Config, name string) Bucket {
 	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil || o.BaseEndpoint != nil })
-	return Bucket{Client: c, Presign: s3.NewPresignClient(c), Name: name}
-}
-
-// Put implements userdata.Files: a private JSON object, encrypted at rest.
-func (b Bucket) Put(ctx context.Context, key string, body []byte) error {
-	_, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: &key, Body: bytes.NewReader(body),
-		ContentType: aws.String("application/json"), ServerSideEncryption: types.ServerSideEncryptionAes256})
-	if err != nil {
-		return fmt.Errorf("put object: %w", err)
-	}
-	return nil
-}
-
-// Link implements userdata.Files: a presigned GET. It lasts ttl at most;
-// signed with a role's temporary credentials, it lasts no longer than they
-// do.
-func (b Bucket) Link(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	req, err := b.Presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key,
-		ResponseContentDisposition: aws.String(`attachment; filename="my-data.json"`)}, s3.WithPresignExpires(ttl))
-	if err != nil {
-		return "", fmt.Errorf("presign: %w", err)
-	}
-	return req.URL, nil
+	return Bucket{Client: c, Name: name}
 }
 
 // DeletePrefix implements userdata.Files.
@@ -135,23 +114,47 @@ func (v Versioned) deleteVersion(ctx context.Context, key, version *string) erro
 
 var _ messages.Checker = Documents{}
 
-// Transit hands documents over (remotecontent.Transit): each is stored at
-// its key, private and encrypted, and answered with a presigned link; the
-// bucket's lifecycle rule expires them.
-type Transit struct{ Bucket }
+// Receipts keeps the receipts of legal events (receipts.Archive) in a
+// bucket with Object Lock: each written once (If-None-Match), then kept
+// under the bucket's default COMPLIANCE retention, which no one can
+// shorten or lift.
+type Receipts struct{ Bucket }
 
-// Hand implements remotecontent.Transit.
-func (t Transit) Hand(ctx context.Context, key, name string, body []byte, ttl time.Duration) (string, error) {
-	_, err := t.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &t.Name, Key: &key, Body: bytes.NewReader(body),
-		ContentType: aws.String(messages.PDF), ServerSideEncryption: types.ServerSideEncryptionAes256})
-	if err != nil {
-		return "", fmt.Errorf("put object: %w", err)
+// Create implements receipts.Archive: problem.ErrConflict when a receipt
+// is at key already.
+func (r Receipts) Create(ctx context.Context, key string, jws []byte) error {
+	// A checksum: S3 takes no object under Object Lock without one.
+	_, err := r.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &r.Name, Key: &key, Body: bytes.NewReader(jws),
+		ContentType: aws.String("application/jose"), IfNoneMatch: aws.String("*"), ServerSideEncryption: types.ServerSideEncryptionAes256,
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict") {
+		return fmt.Errorf("put receipt: %w", problem.ErrConflict)
 	}
-	req, err := t.Presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &t.Name, Key: &key,
-		ResponseContentDisposition: aws.String(mime.FormatMediaType("attachment", map[string]string{"filename": name}))},
-		s3.WithPresignExpires(ttl))
 	if err != nil {
-		return "", fmt.Errorf("presign: %w", err)
+		return fmt.Errorf("put receipt: %w", err)
 	}
-	return req.URL, nil
+	return nil
 }
+
+// Get implements receipts.Archive.
+func (r Receipts) Get(ctx context.Context, key string) ([]byte, error) {
+	out, err := r.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: &r.Name, Key: &key})
+	var nsk *types.NoSuchKey
+	var ae smithy.APIError
+	// Without s3:ListBucket a missing object is AccessDenied (as a document's).
+	if errors.As(err, &nsk) || errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied" {
+		return nil, fmt.Errorf("get receipt: %w", problem.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get receipt: %w", err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("get receipt: %w", err)
+	}
+	return b, nil
+}
+
+var _ receipts.Archive = Receipts{}

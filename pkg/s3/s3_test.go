@@ -15,18 +15,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/digital-citizenship/functions/pkg/awstest"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/s3/presign"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
 
-// TestBucket puts an archive, follows its presigned link like a browser,
-// and deletes a citizen's prefix, through the SDK against moto's S3.
+// TestBucket deletes a citizen's prefix, through the SDK against moto's S3.
 func TestBucket(t *testing.T) {
 	ctx := context.Background()
 	b := New(awstest.Config(awstest.Endpoint(t)), "userdata-test")
@@ -35,22 +36,9 @@ func TestBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"exports/aa/1.json", "exports/aa/2.json", "exports/bb/1.json"} {
-		if err := b.Put(ctx, k, []byte(`{"k":"`+k+`"}`)); err != nil {
+		if _, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	link, err := b.Link(ctx, "exports/aa/1.json", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.Get(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || string(body) != `{"k":"exports/aa/1.json"}` {
-		t.Fatalf("the link gave %d %s", res.StatusCode, body)
 	}
 	if err := b.DeletePrefix(ctx, "exports/aa/"); err != nil {
 		t.Fatal(err)
@@ -206,5 +194,101 @@ func upload(t *testing.T, link string, headers map[string]string, body []byte) {
 	if res.StatusCode != 200 {
 		b, _ := io.ReadAll(res.Body)
 		t.Fatalf("upload: %d %s", res.StatusCode, b)
+	}
+}
+
+// TestPresignedObjects: archives and documents in transit written and
+// linked with no S3 client (presigned PUTs the functions send themselves),
+// read back through their links as a browser would.
+func TestPresignedObjects(t *testing.T) {
+	ctx := context.Background()
+	cfg := awstest.Config(awstest.Endpoint(t))
+	b := New(cfg, "objects-test")
+	if _, err := b.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b.Name, CreateBucketConfiguration: &types.CreateBucketConfiguration{
+		LocationConstraint: types.BucketLocationConstraint(awstest.Region)}}); err != nil {
+		t.Fatal(err)
+	}
+	objects := presign.Objects{Bucket: presign.Bucket{Config: cfg, Name: b.Name, Endpoint: awstest.Endpoint(t), Now: time.Now}, HTTP: http.DefaultClient}
+	archives, transit := presign.Archives{Objects: objects}, presign.Transit{Objects: objects}
+	if err := archives.Put(ctx, "exports/aa/1.json", []byte(`{"k":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	link, err := archives.Link(ctx, "exports/aa/1.json", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, disposition := get(t, link); got != `{"k":1}` || !strings.Contains(disposition, "my-data.json") {
+		t.Fatalf("the archive's link gave %q (%s)", got, disposition)
+	}
+	link, err = transit.Hand(ctx, "transit/bb/1.pdf", "atto.pdf", []byte("%PDF-1.4 x"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, disposition := get(t, link); got != "%PDF-1.4 x" || !strings.Contains(disposition, "atto.pdf") {
+		t.Fatalf("the document's link gave %q (%s)", got, disposition)
+	}
+	bad := presign.Archives{Objects: presign.Objects{Bucket: presign.Bucket{Config: cfg, Name: "no-such-bucket", Endpoint: awstest.Endpoint(t), Now: time.Now},
+		HTTP: http.DefaultClient}}
+	if err := bad.Put(ctx, "exports/x.json", []byte("{}")); err == nil || strings.Contains(err.Error(), "X-Amz-Signature") {
+		t.Fatalf("a put to no bucket: %v", err)
+	}
+}
+
+// get follows a link and returns what it gave and the disposition it asks
+// S3 for (read from the link itself: moto does not apply it).
+func get(t *testing.T, link string) (string, string) {
+	t.Helper()
+	res, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %d %s", res.StatusCode, b)
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), u.Query().Get("response-content-disposition")
+}
+
+// TestReceipts: a bucket with Object Lock (COMPLIANCE) keeps a receipt
+// written once: a second write of the key is a conflict, and deleting its
+// version is refused.
+func TestReceipts(t *testing.T) {
+	ctx := context.Background()
+	b := New(awstest.Config(awstest.Endpoint(t)), "receipts-test")
+	if _, err := b.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b.Name, ObjectLockEnabledForBucket: aws.Bool(true),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(awstest.Region)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Client.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: &b.Name,
+		ObjectLockConfiguration: &types.ObjectLockConfiguration{ObjectLockEnabled: types.ObjectLockEnabledEnabled,
+			Rule: &types.ObjectLockRule{DefaultRetention: &types.DefaultRetention{Mode: types.ObjectLockRetentionModeCompliance, Years: aws.Int32(10)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := Receipts{b}
+	key := "receipts/01MSG/opened.jws"
+	if _, err := r.Get(ctx, key); !errors.Is(err, problem.ErrNotFound) {
+		t.Fatalf("a receipt not written: %v", err)
+	}
+	if err := r.Create(ctx, key, []byte("first.jws.sig")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Create(ctx, key, []byte("second.jws.sig")); !errors.Is(err, problem.ErrConflict) {
+		t.Fatalf("a second write: %v", err)
+	}
+	if got, err := r.Get(ctx, key); err != nil || string(got) != "first.jws.sig" {
+		t.Fatalf("read back %q %v", got, err)
+	}
+	head, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.Name, Key: &key})
+	if err != nil || head.ObjectLockMode != types.ObjectLockModeCompliance || head.ObjectLockRetainUntilDate == nil ||
+		head.ObjectLockRetainUntilDate.Before(time.Now().AddDate(9, 0, 0)) {
+		t.Fatalf("the receipt's lock: %+v %v", head, err)
+	}
+	if _, err := b.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.Name, Key: &key, VersionId: head.VersionId}); err == nil {
+		t.Fatal("a locked receipt was deleted")
 	}
 }

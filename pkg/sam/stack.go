@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -21,8 +23,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
-// Stack is the template's tables, queues, topics and SES configuration sets created on an AWS endpoint (the
-// emulator), with what their references resolve to.
+// Stack is the template's tables, queues, topics, SES configuration sets,
+// buckets and KMS keys created on an AWS endpoint (the emulator), with what
+// their references resolve to.
 type Stack struct {
 	Name    string
 	Region  string
@@ -74,7 +77,53 @@ func Provision(ctx context.Context, cfg aws.Config, t *Template, name string, pa
 	if err := s.createBuckets(ctx, cfg, t); err != nil {
 		return nil, err
 	}
+	if err := s.createKeys(ctx, cfg, t); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// createKeys creates the KMS keys with their key spec and usage, each
+// named by an alias "alias/<stack>-<LogicalId>": a key with the alias
+// already (an emulator that outlives a run) is kept, so what it signed
+// still verifies.
+func (s *Stack) createKeys(ctx context.Context, cfg aws.Config, t *Template) error {
+	ids := t.OfType("AWS::KMS::Key")
+	if len(ids) == 0 {
+		return nil
+	}
+	c := kms.NewFromConfig(cfg)
+	aliases := map[string]string{}
+	p := kms.NewListAliasesPaginator(c, &kms.ListAliasesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list key aliases: %w", err)
+		}
+		for _, a := range page.Aliases {
+			aliases[aws.ToString(a.AliasName)] = aws.ToString(a.TargetKeyId)
+		}
+	}
+	for _, id := range ids {
+		props := t.Resources[id].Properties
+		alias := "alias/" + s.physical(id)
+		key := aliases[alias]
+		if key == "" {
+			out, err := c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpec(s.Resolve(props["KeySpec"])),
+				KeyUsage: kmstypes.KeyUsageType(s.Resolve(props["KeyUsage"])), Description: aws.String(s.Resolve(props["Description"]))})
+			if err != nil {
+				return fmt.Errorf("key %s: %w", id, err)
+			}
+			key = aws.ToString(out.KeyMetadata.KeyId)
+			if _, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: &alias, TargetKeyId: &key}); err != nil {
+				return fmt.Errorf("key %s alias: %w", id, err)
+			}
+		}
+		s.Refs[id] = key
+		s.Attrs[id+".KeyId"] = key
+		s.Attrs[id+".Arn"] = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", s.Region, s.Account, key)
+	}
+	return nil
 }
 
 // createNotifications creates the SNS topics, their SQS subscriptions and

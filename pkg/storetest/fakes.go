@@ -583,6 +583,9 @@ func (s *Messages) Deliver(_ context.Context, d messages.Message, sender message
 	if len(d.Attachments) > 0 {
 		m.Attachments = d.Attachments
 	}
+	if d.Acts.Due && m.Acts.Deadline.IsZero() {
+		m.Acts.Deadline, m.Acts.Due = d.Acts.Deadline, true
+	}
 	s.m[d.FiscalCode+"/"+d.ID] = m
 	s.senders[sender.FiscalCode+"/"+sender.ServiceID] = sender
 	return nil

@@ -28,3 +28,5 @@ func TestFakes_RemoteContentContract(t *testing.T) {
 	rc := &RemoteContents{}
 	RemoteContentContract(t, rc, &Messages{Configurations: rc})
 }
+
+func TestFakes_OpeningsContract(t *testing.T) { OpeningsContract(t, &Messages{}) }

@@ -33,11 +33,16 @@ type Devices interface {
 	Unregister(ctx context.Context, installationID string) error
 }
 
-// Files keeps the archives of downloads.
-type Files interface {
+// Archives keeps the archives of downloads.
+type Archives interface {
 	Put(ctx context.Context, key string, body []byte) error
 	// Link is a link to key valid for ttl.
 	Link(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
+// Files are stored objects an erasure deletes: archives, documents,
+// documents in transit.
+type Files interface {
 	// DeletePrefix deletes every object under prefix.
 	DeletePrefix(ctx context.Context, prefix string) error
 }
@@ -71,7 +76,7 @@ const MaxAttempts = 5
 type Exporter struct {
 	Store    Store
 	Holdings Holdings
-	Files    Files
+	Files    Archives
 	Profiles profiles.Recipients
 	// Submitter and Service send the download message, from the
 	// platform's own service.
