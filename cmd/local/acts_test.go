@@ -241,7 +241,7 @@ func TestLocalStack_Receipts(t *testing.T) {
 	_, err = db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: aws.String(s.name + "-MessagesTable"),
 		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "INBOX#" + w.citizen},
 			"sk": &types.AttributeValueMemberS{Value: "MSG#" + stopped.body["id"].(string)}},
-		UpdateExpression:          aws.String("SET not_opened_at = :at, legal_head = :h, precondition = :p"),
+		UpdateExpression: aws.String("SET not_opened_at = :at, legal_head = :h, precondition = :p"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)},
 			":h": &types.AttributeValueMemberS{Value: "sha256:stopped"}, ":p": &types.AttributeValueMemberS{Value: "ALWAYS"}}})
 	if err != nil {

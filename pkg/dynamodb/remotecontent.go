@@ -22,7 +22,9 @@ type RemoteContents struct{ t table }
 
 // NewRemoteContents returns the configurations' store on table name (the
 // services table).
-func NewRemoteContents(api API, name string) *RemoteContents { return &RemoteContents{table{api, name}} }
+func NewRemoteContents(api API, name string) *RemoteContents {
+	return &RemoteContents{table{api, name}}
+}
 
 type environmentItem struct {
 	BaseURL       string   `dynamodbav:"base_url"`
