@@ -11,12 +11,12 @@ import (
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
 	"github.com/digital-citizenship/functions/pkg/receipts"
-	"github.com/digital-citizenship/functions/pkg/s3"
+	"github.com/digital-citizenship/functions/pkg/s3/presign"
 )
 
 func main() {
 	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE", "RECEIPTS_BUCKET")
 	db := dynamodb.NewFromConfig(cfg)
-	n := receipts.Notary{Store: store.NewMessages(db, env["MESSAGES_TABLE"]), Archive: s3.Receipts{Bucket: s3.New(cfg, env["RECEIPTS_BUCKET"])}}
+	n := receipts.Notary{Store: store.NewMessages(db, env["MESSAGES_TABLE"]), Archive: presign.Receipts{Objects: presign.NewObjects(cfg, env["RECEIPTS_BUCKET"])}}
 	apigateway.Start(httpapi.NewMux(httpapi.GetReceipt(store.NewServices(db, env["SERVICES_TABLE"]), n)))
 }

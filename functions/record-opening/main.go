@@ -19,7 +19,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/kms"
 	"github.com/digital-citizenship/functions/pkg/receipts"
 	"github.com/digital-citizenship/functions/pkg/remotecontent"
-	"github.com/digital-citizenship/functions/pkg/s3"
+	"github.com/digital-citizenship/functions/pkg/s3/presign"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
@@ -31,7 +31,7 @@ func main() {
 		Store:          store.NewMessages(db, env["MESSAGES_TABLE"]),
 		Signer:         kms.Signer{API: k, Key: env["RECEIPT_SIGNING_KEY"]},
 		Hasher:         &kms.Hasher{API: k, Key: env["RECIPIENT_HASH_KEY"]},
-		Archive:        s3.Receipts{Bucket: s3.New(cfg, env["RECEIPTS_BUCKET"])},
+		Archive:        presign.Receipts{Objects: presign.NewObjects(cfg, env["RECEIPTS_BUCKET"])},
 		Configurations: store.NewRemoteContents(db, env["SERVICES_TABLE"]),
 		Sender:         remotecontent.NewCaller(callbacks.NewClient(env["CALLBACK_ALLOW_LOCAL"] == "true")),
 		Callbacks:      queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CALLBACKS_QUEUE_URL"]},

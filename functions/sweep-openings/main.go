@@ -18,7 +18,7 @@ import (
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/kms"
 	"github.com/digital-citizenship/functions/pkg/receipts"
-	"github.com/digital-citizenship/functions/pkg/s3"
+	"github.com/digital-citizenship/functions/pkg/s3/presign"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
@@ -30,7 +30,7 @@ func main() {
 		Store:          store.NewMessages(db, env["MESSAGES_TABLE"]),
 		Signer:         kms.Signer{API: k, Key: env["RECEIPT_SIGNING_KEY"]},
 		Hasher:         &kms.Hasher{API: k, Key: env["RECIPIENT_HASH_KEY"]},
-		Archive:        s3.Receipts{Bucket: s3.New(cfg, env["RECEIPTS_BUCKET"])},
+		Archive:        presign.Receipts{Objects: presign.NewObjects(cfg, env["RECEIPTS_BUCKET"])},
 		Configurations: store.NewRemoteContents(db, env["SERVICES_TABLE"]),
 		Callbacks:      queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CALLBACKS_QUEUE_URL"]},
 		Now:            time.Now,

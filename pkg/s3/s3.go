@@ -5,11 +5,9 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -17,8 +15,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/digital-citizenship/functions/pkg/messages"
-	"github.com/digital-citizenship/functions/pkg/problem"
-	"github.com/digital-citizenship/functions/pkg/receipts"
 )
 
 // Bucket is one bucket.
@@ -113,48 +109,3 @@ func (v Versioned) deleteVersion(ctx context.Context, key, version *string) erro
 }
 
 var _ messages.Checker = Documents{}
-
-// Receipts keeps the receipts of legal events (receipts.Archive) in a
-// bucket with Object Lock: each written once (If-None-Match), then kept
-// under the bucket's default COMPLIANCE retention, which no one can
-// shorten or lift.
-type Receipts struct{ Bucket }
-
-// Create implements receipts.Archive: problem.ErrConflict when a receipt
-// is at key already.
-func (r Receipts) Create(ctx context.Context, key string, jws []byte) error {
-	// A checksum: S3 takes no object under Object Lock without one.
-	_, err := r.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &r.Name, Key: &key, Body: bytes.NewReader(jws),
-		ContentType: aws.String("application/jose"), IfNoneMatch: aws.String("*"), ServerSideEncryption: types.ServerSideEncryptionAes256,
-		ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
-	var ae smithy.APIError
-	if errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict") {
-		return fmt.Errorf("put receipt: %w", problem.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("put receipt: %w", err)
-	}
-	return nil
-}
-
-// Get implements receipts.Archive.
-func (r Receipts) Get(ctx context.Context, key string) ([]byte, error) {
-	out, err := r.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: &r.Name, Key: &key})
-	var nsk *types.NoSuchKey
-	var ae smithy.APIError
-	// Without s3:ListBucket a missing object is AccessDenied (as a document's).
-	if errors.As(err, &nsk) || errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied" {
-		return nil, fmt.Errorf("get receipt: %w", problem.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get receipt: %w", err)
-	}
-	defer out.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(out.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("get receipt: %w", err)
-	}
-	return b, nil
-}
-
-var _ receipts.Archive = Receipts{}

@@ -255,8 +255,9 @@ func get(t *testing.T, link string) (string, string) {
 }
 
 // TestReceipts: a bucket with Object Lock (COMPLIANCE) keeps a receipt
-// written once: a second write of the key is a conflict, and deleting its
-// version is refused.
+// written once (a PUT the function presigns for itself, with Content-MD5):
+// a second write of the key is a conflict, the receipt is under the
+// bucket's default retention, and deleting its version is refused.
 func TestReceipts(t *testing.T) {
 	ctx := context.Background()
 	b := New(awstest.Config(awstest.Endpoint(t)), "receipts-test")
@@ -269,7 +270,8 @@ func TestReceipts(t *testing.T) {
 			Rule: &types.ObjectLockRule{DefaultRetention: &types.DefaultRetention{Mode: types.ObjectLockRetentionModeCompliance, Years: aws.Int32(10)}}}}); err != nil {
 		t.Fatal(err)
 	}
-	r := Receipts{b}
+	r := presign.Receipts{Objects: presign.Objects{Bucket: presign.Bucket{Config: awstest.Config(awstest.Endpoint(t)), Name: b.Name,
+		Endpoint: awstest.Endpoint(t), Now: time.Now}, HTTP: http.DefaultClient}}
 	key := "receipts/01MSG/opened.jws"
 	if _, err := r.Get(ctx, key); !errors.Is(err, problem.ErrNotFound) {
 		t.Fatalf("a receipt not written: %v", err)

@@ -9,6 +9,8 @@ package presign
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +27,8 @@ import (
 
 	"github.com/digital-citizenship/functions/pkg/config"
 	"github.com/digital-citizenship/functions/pkg/messages"
+	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/receipts"
 )
 
 // Bucket presigns links to the objects of one bucket.
@@ -154,29 +158,55 @@ func NewObjects(cfg aws.Config, name string) Objects {
 // put stores body at key as contentType (the bucket encrypts it by
 // default).
 func (o Objects) put(ctx context.Context, key, contentType string, body []byte) error {
-	link, err := o.Link(ctx, http.MethodPut, key, nil, map[string]string{"Content-Type": contentType}, int64(len(body)), time.Minute)
+	res, err := o.send(ctx, http.MethodPut, key, map[string]string{"Content-Type": contentType}, body)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, link, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("put object: %w", err)
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("put object: S3 answered %d", res.StatusCode)
 	}
-	req.Header.Set("Content-Type", contentType)
+	return nil
+}
+
+// send makes method on key through a link presigned for it, with the
+// headers given (signed) and body; the answer's body is read (at most
+// 1 MiB) and closed.
+func (o Objects) send(ctx context.Context, method, key string, headers map[string]string, body []byte) (*answer, error) {
+	link, err := o.Link(ctx, method, key, nil, headers, int64(len(body)), time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, link, rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s object: %w", method, err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	res, err := o.HTTP.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // the link's query carries a signature
 		}
-		return fmt.Errorf("put object: %w", err)
+		return nil, fmt.Errorf("%s object: %w", method, err)
 	}
 	defer res.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("put object: S3 answered %d", res.StatusCode)
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s object: %w", method, err)
 	}
-	return nil
+	return &answer{StatusCode: res.StatusCode, Body: b}, nil
+}
+
+// answer is S3's answer to a request sent through a link.
+type answer struct {
+	StatusCode int
+	Body       []byte
 }
 
 // Archives keeps the citizens' download archives (userdata.Archives).
@@ -207,3 +237,44 @@ func (t Transit) Hand(ctx context.Context, key, name string, body []byte, ttl ti
 	q := url.Values{"response-content-disposition": {mimeAttachment(name)}, "response-content-type": {messages.PDF}}
 	return t.Link(ctx, http.MethodGet, key, q, nil, 0, ttl)
 }
+
+// Receipts keeps the receipts of legal events (receipts.Archive) in a
+// bucket with Object Lock: each written once (If-None-Match: *), with the
+// Content-MD5 S3 asks of an object under a retention, then kept under the
+// bucket's default COMPLIANCE retention, which no one can shorten or lift.
+type Receipts struct{ Objects }
+
+// Create implements receipts.Archive: problem.ErrConflict when a receipt
+// is at key already.
+func (r Receipts) Create(ctx context.Context, key string, jws []byte) error {
+	sum := md5.Sum(jws) // S3 asks Content-MD5 (or a checksum) of an object under a retention
+	res, err := r.send(ctx, http.MethodPut, key, map[string]string{"Content-Type": "application/jose", "If-None-Match": "*",
+		"Content-Md5": base64.StdEncoding.EncodeToString(sum[:])}, jws)
+	switch {
+	case err != nil:
+		return fmt.Errorf("put receipt: %w", err)
+	case res.StatusCode == http.StatusPreconditionFailed || res.StatusCode == http.StatusConflict:
+		return fmt.Errorf("put receipt: %w", problem.ErrConflict)
+	case res.StatusCode/100 != 2:
+		return fmt.Errorf("put receipt: S3 answered %d", res.StatusCode)
+	}
+	return nil
+}
+
+// Get implements receipts.Archive: problem.ErrNotFound for a key without
+// a receipt (NoSuchKey, or AccessDenied to a role that may not list the
+// bucket).
+func (r Receipts) Get(ctx context.Context, key string) ([]byte, error) {
+	res, err := r.send(ctx, http.MethodGet, key, nil, nil)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("get receipt: %w", err)
+	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("get receipt: %w", problem.ErrNotFound)
+	case res.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("get receipt: S3 answered %d", res.StatusCode)
+	}
+	return res.Body, nil
+}
+
+var _ receipts.Archive = Receipts{}
