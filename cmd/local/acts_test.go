@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	neturl "net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/digital-citizenship/functions/pkg/awstest"
 	"github.com/digital-citizenship/functions/pkg/callbacks"
@@ -100,9 +102,10 @@ func TestLocalStack_SecureChannels(t *testing.T) {
 // one); the metadata service is refused as a base_url; a message whose
 // content is at the sender's is read by the app backend, with its opening
 // condition and its document, from the sender's system, which sees the
-// configured key and the citizen.
+// configured key and the citizen. The citizen's erasure deletes the
+// documents handed over.
 func TestLocalStack_RemoteContent(t *testing.T) {
-	w := newActsWorld(t)
+	w := newActsWorld(t, "-param", "UserDataDeletionGraceSeconds=1")
 	s := w.stack
 	receiver := s.must(t, 200, "", "GET", "/_local/remote-content", "").body["url"].(string)
 	config := func(base, key string) string {
@@ -167,6 +170,29 @@ func TestLocalStack_RemoteContent(t *testing.T) {
 	// The sender failing is a 502 for the app backend, never a 500.
 	s.must(t, 200, "", "PUT", "/_local/remote-content/ACC-2026-42", `{"mode":"500"}`)
 	s.must(t, 502, w.admin, "GET", base, "")
+
+	// The erasure deletes the documents handed over (the transit bucket).
+	u, _ := neturl.Parse(link.body["download_url"].(string))
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	prefix := key[:strings.LastIndex(key, "/")+1]
+	left := func() int {
+		out, err := s3.NewFromConfig(awstest.Config(s.endpoint), func(o *s3.Options) { o.UsePathStyle = true }).
+			ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Contents)
+	}
+	if left() != 1 || !strings.HasPrefix(prefix, "transit/") || strings.Contains(prefix, w.citizen) {
+		t.Fatalf("the document in transit at %s", prefix)
+	}
+	udp := "/api/v1/user-data-processing/" + w.citizen
+	s.must(t, 200, w.admin, "POST", udp, `{"choice":"DELETE"}`)
+	time.Sleep(1500 * time.Millisecond)
+	s.runScheduled(t, "EraseUserDataFunction")
+	if r := s.must(t, 200, w.admin, "GET", udp+"/DELETE", ""); r.body["status"] != "CLOSED" || left() != 0 {
+		t.Fatalf("after the erasure (%s): %d documents in transit", r.raw, left())
+	}
 }
 
 // TestLocalStack_Receipts: an opening gives a receipt that a verifier

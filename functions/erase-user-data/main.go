@@ -29,7 +29,7 @@ import (
 const batch = 20
 
 func main() {
-	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "MAIL_FROM", "USER_DATA_BUCKET", "DOCUMENTS_BUCKET")
+	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "MAIL_FROM", "USER_DATA_BUCKET", "DOCUMENTS_BUCKET", "TRANSIT_BUCKET")
 	db := dynamodb.NewFromConfig(cfg)
 	e := userdata.Eraser{
 		Store:    store.NewUserData(db, env["PROFILES_TABLE"]),
@@ -38,6 +38,7 @@ func main() {
 			Applications: map[string]string{push.APNS: os.Getenv("APNS_APPLICATION_ARN"), push.FCM: os.Getenv("FCM_APPLICATION_ARN")}}},
 		Files:     s3.New(cfg, env["USER_DATA_BUCKET"]),
 		Documents: s3.Versioned{Bucket: s3.New(cfg, env["DOCUMENTS_BUCKET"])},
+		Transit:   s3.New(cfg, env["TRANSIT_BUCKET"]),
 		Profiles:  store.NewProfiles(db, env["PROFILES_TABLE"]),
 		Mailer:    ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
 		From:      env["MAIL_FROM"],

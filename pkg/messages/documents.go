@@ -114,9 +114,15 @@ func DocumentKey(fiscalCode, messageID, attachmentID string) string {
 }
 
 // DocumentPrefix is the prefix of a citizen's documents.
-func DocumentPrefix(fiscalCode string) string {
+func DocumentPrefix(fiscalCode string) string { return citizenPrefix("documents/", fiscalCode) }
+
+// TransitPrefix is the prefix of a citizen's documents in transit (fetched
+// from a sender's system for the app backend, expired within a day).
+func TransitPrefix(fiscalCode string) string { return citizenPrefix("transit/", fiscalCode) }
+
+func citizenPrefix(root, fiscalCode string) string {
 	h := sha256.Sum256([]byte(fiscalCode))
-	return "documents/" + hex.EncodeToString(h[:]) + "/"
+	return root + hex.EncodeToString(h[:]) + "/"
 }
 
 // Uploads hands out the links senders upload documents to.

@@ -2,8 +2,6 @@ package remotecontent
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -198,11 +196,5 @@ func (u Reader) Attachment(ctx context.Context, c auth.Caller, fiscalCode, id, w
 // TransitKey is where a fetched document waits for its download: under a
 // hash of the fiscal code (the erasure deletes the prefix), at a new id.
 func TransitKey(fiscalCode string, now time.Time) string {
-	return TransitPrefix(fiscalCode) + ids.ULID(now) + ".pdf"
-}
-
-// TransitPrefix is the prefix of a citizen's documents in transit.
-func TransitPrefix(fiscalCode string) string {
-	h := sha256.Sum256([]byte(fiscalCode))
-	return "transit/" + hex.EncodeToString(h[:]) + "/"
+	return messages.TransitPrefix(fiscalCode) + ids.ULID(now) + ".pdf"
 }

@@ -55,6 +55,30 @@ type Archive struct {
 	// Documents are the messages' documents, each with a link as long as
 	// the archive's.
 	Documents []ArchivedDocument `json:"documents,omitempty"`
+	// HeldElsewhere names, for each message whose content is at its
+	// sender's (remote content), who holds that content: the platform
+	// stores none of it.
+	HeldElsewhere []HeldContent `json:"held_elsewhere,omitempty"`
+	// Notes say what the platform keeps that the archive does not carry.
+	Notes []string `json:"notes"`
+}
+
+// HeldContent is the content of a message kept at its sender's.
+type HeldContent struct {
+	MessageID       string `json:"message_id"`
+	SenderServiceID string `json:"sender_service_id"`
+	// ThirdPartyID is the sender's id of the message in its own system.
+	ThirdPartyID string `json:"third_party_id"`
+	HeldBy       string `json:"held_by"`
+}
+
+// ArchiveNotes are what every archive says of the data it does not carry.
+var ArchiveNotes = []string{
+	"Messages with remote content (held_elsewhere): their subject, text and documents are kept by the sending " +
+		"service's own system, which the platform asks each time the message is opened; ask that service for them.",
+	"Receipts of legal events (the opening of a message, or its non-opening by its deadline) are kept for the " +
+		"time the law requires, under a lock no one can lift: they hold only a keyed hash of your fiscal code, not " +
+		"the code itself, and are not deleted with your other data.",
 }
 
 // ArchivedDocument is a message's document in an archive.
@@ -95,8 +119,10 @@ type Eraser struct {
 	Devices  Devices
 	Files    Files
 	Profiles profiles.Recipients
-	// Documents, when set, keeps the messages' documents, which go too.
+	// Documents, when set, keeps the messages' documents, which go too;
+	// so do the documents in transit that Transit keeps.
 	Documents Files
+	Transit   Files
 	// Mailer and From send the confirmation.
 	Mailer emails.Mailer
 	From   string
@@ -175,7 +201,8 @@ func (p Exporter) download(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.MarshalIndent(Archive{FiscalCode: r.FiscalCode, ExportedAt: p.Now().UTC(), Data: data, Documents: docs}, "", "  ")
+	body, err := json.MarshalIndent(Archive{FiscalCode: r.FiscalCode, ExportedAt: p.Now().UTC(), Data: data, Documents: docs,
+		HeldElsewhere: heldElsewhere(data), Notes: ArchiveNotes}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode the archive: %w", err)
 	}
@@ -205,6 +232,27 @@ func (p Exporter) download(ctx context.Context, r *Request) error {
 		return fmt.Errorf("send the download message: %w", err)
 	}
 	return nil
+}
+
+// heldElsewhere lists the exported messages whose content is at their
+// senders' (content.third_party_data).
+func heldElsewhere(data map[string][]map[string]any) []HeldContent {
+	var out []HeldContent
+	for _, items := range data {
+		for _, it := range items {
+			content, _ := it["content"].(map[string]any)
+			d, ok := content["third_party_data"].(map[string]any)
+			if !ok {
+				continue
+			}
+			id, _ := it["id"].(string)
+			svc, _ := it["sender_service_id"].(string)
+			tp, _ := d["id"].(string)
+			out = append(out, HeldContent{MessageID: id, SenderServiceID: svc, ThirdPartyID: tp,
+				HeldBy: "the system of the sending service " + svc})
+		}
+	}
+	return out
 }
 
 // documents links every document of the exported messages (items with
@@ -267,6 +315,11 @@ func (p Eraser) erase(ctx context.Context, r *Request) error {
 	if p.Documents != nil {
 		if err := p.Documents.DeletePrefix(ctx, messages.DocumentPrefix(r.FiscalCode)); err != nil {
 			return fmt.Errorf("delete the documents: %w", err)
+		}
+	}
+	if p.Transit != nil {
+		if err := p.Transit.DeletePrefix(ctx, messages.TransitPrefix(r.FiscalCode)); err != nil {
+			return fmt.Errorf("delete the documents in transit: %w", err)
 		}
 	}
 	// A closed download no longer offers its archive.

@@ -68,7 +68,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	w := &world{now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), st: &storetest.UserData{}, files: &storetest.Files{},
-		hold: &holdings{data: map[string][]map[string]any{"messages": {{"id": "01M"}}}}, devs: &devices{}, mailer: &failingMailer{},
+		hold: &holdings{data: map[string][]map[string]any{"messages": {{"id": "01M"}, {"id": "01R", "sender_service_id": "comune",
+			"content": map[string]any{"subject": "s", "third_party_data": map[string]any{"id": "ATTO-7"}}}}}}, devs: &devices{}, mailer: &failingMailer{},
 		msgs: &storetest.Messages{}, created: &storetest.Queue{}}
 	w.profs = &storetest.Profiles{Installations: &storetest.Installations{}}
 	now := func() time.Time { return w.now }
@@ -141,6 +142,11 @@ func TestExporter(t *testing.T) {
 	var a userdata.Archive
 	if err := json.Unmarshal(w.files.Files[key], &a); err != nil || a.FiscalCode != fc || a.Data["messages"][0]["id"] != "01M" {
 		t.Fatalf("archive %s: %v", w.files.Files[key], err)
+	}
+	// The content of a message at its sender's: who holds it; and the notes.
+	if len(a.HeldElsewhere) != 1 || a.HeldElsewhere[0].MessageID != "01R" || a.HeldElsewhere[0].ThirdPartyID != "ATTO-7" ||
+		!strings.Contains(a.HeldElsewhere[0].HeldBy, "comune") || len(a.Notes) != len(userdata.ArchiveNotes) {
+		t.Fatalf("held elsewhere %+v, notes %v", a.HeldElsewhere, a.Notes)
 	}
 	if len(w.created.Sent) != 1 {
 		t.Fatalf("%d messages queued, want the download message", len(w.created.Sent))
