@@ -97,6 +97,7 @@ func root() *cobra.Command {
   dcp send --csv FILE       one message per row, validated first, paced, resumable
   dcp status --results FILE what became of each message, written back to the file
   dcp admin ...             services, users' groups, subscriptions and keys
+  dcp receipt verify FILE   check a signed receipt of an opening against the published keys
 
 The API URL and the key come from --api and --key, or DCP_API_URL and DCP_KEY.`,
 		SilenceUsage:  true,
@@ -105,6 +106,6 @@ The API URL and the key come from --api and --key, or DCP_API_URL and DCP_KEY.`,
 	cmd.PersistentFlags().StringVar(&o.api, "api", os.Getenv("DCP_API_URL"), "the API's base URL (env DCP_API_URL), e.g. https://<id>.execute-api.<region>.amazonaws.com/prod")
 	cmd.PersistentFlags().StringVar(&o.key, "key", os.Getenv("DCP_KEY"), "the subscription key (env DCP_KEY)")
 	cmd.PersistentFlags().DurationVar(&o.timeout, "timeout", 30*time.Second, "how long one HTTP request may take")
-	cmd.AddCommand(sendCmd(o), statusCmd(o), adminCmd(o))
+	cmd.AddCommand(sendCmd(o), statusCmd(o), adminCmd(o), receiptCmd(o))
 	return cmd
 }
