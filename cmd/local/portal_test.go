@@ -157,8 +157,11 @@ func (b *browser) screenshot(t *testing.T, name string) {
 // and what the key's groups allow; creates a development profile, sends it
 // a test message and sees it reach PROCESSED and SENT on every channel
 // without reloading; sees it counted in today's usage among 30 days; finds
-// it in the sent list with a filter; sets a callback, sees it ACTIVE and
-// its test event reach the receiver, signed; reads the quick start with
+// it in the sent list with a filter, with the receipt of its opening
+// checked in the page against the published keys; sets a callback, sees it
+// ACTIVE and its test event reach the receiver, signed; configures the
+// service's system of remote content and sees it listed without its key;
+// reads the quick start with
 // the key filled in; switches to English; signs out. An administrator's
 // key creates a service, a developer's groups, the subscription and a new
 // key, which then opens the new service (and no administration). Every
@@ -182,7 +185,7 @@ func TestPortal(t *testing.T) {
 	s.must(t, 200, admin, "POST", "/adm/services", `{"service_id":"portal-svc","service_name":"Servizi demografici","organization_name":"Comune di Firenze",
 		"department_name":"Anagrafe","organization_fiscal_code":"01307110484","authorized_cidrs":[],"authorized_recipients":[]}`)
 	s.must(t, 200, admin, "PUT", "/adm/users/dev@comune.fi.it/groups",
-		`{"groups":["ApiMessageWrite","ApiMessageRead","ApiDevelopmentProfileWrite","ApiCallbackWrite"]}`)
+		`{"groups":["ApiMessageWrite","ApiMessageRead","ApiDevelopmentProfileWrite","ApiCallbackWrite","ApiRemoteContentWrite"]}`)
 	key := s.must(t, 200, admin, "PUT", "/adm/users/dev@comune.fi.it/subscriptions/portal-svc", `{"product_name":"IO"}`).body["primary_key"].(string)
 	callbackURL, _ := s.callbackCalls(t)
 
@@ -241,6 +244,10 @@ func TestPortal(t *testing.T) {
 		t.Fatalf("the API disagrees with the page: %s", m.raw)
 	}
 
+	// The app backend reports the citizen's opening: the sender's timeline
+	// shows its receipt, checked in the page against the published keys.
+	s.must(t, 200, admin, "POST", "/api/v1/messages/"+fc+"/"+id+"/opening", "")
+
 	// The sent list, filtered: the message is there.
 	b.do(t, "the sent list", chromedp.Navigate(portal+"#/sent"), chromedp.WaitVisible(chromedp.ID("f-status")),
 		chromedp.SetValue(chromedp.ID("f-status"), "PROCESSED"), chromedp.SetValue(chromedp.ID("f-email"), "SENT"),
@@ -252,6 +259,11 @@ func TestPortal(t *testing.T) {
 		if !strings.Contains(listed, want) {
 			t.Fatalf("the timeline of %s in the sent list lacks %q:\n%s", id, want, listed)
 		}
+	}
+	b.do(t, "its receipt, checked", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#receipt-%s .receipt-valid`, id))))
+	if receipt := get(t, b, "its receipt", chromedp.Text(chromedp.ID("receipt-"+id))); !strings.Contains(receipt, "message.opened") ||
+		!strings.Contains(receipt, "Firma verificata con la chiave pubblicata") || !strings.Contains(receipt, "sha256:") {
+		t.Fatalf("the receipt in the timeline: %s", receipt)
 	}
 	b.checkAccessibility(t, "sent messages", string(axe))
 	b.screenshot(t, "sent")
@@ -299,6 +311,21 @@ func TestPortal(t *testing.T) {
 	}
 	b.checkAccessibility(t, "callbacks", string(axe))
 	b.screenshot(t, "callbacks")
+
+	// Remote content: a configuration of the service's system (the local
+	// one), listed without its key.
+	receiver := s.must(t, 200, "", "GET", "/_local/remote-content", "").body["url"].(string)
+	b.do(t, "remote content", chromedp.Navigate(portal+"#/remote"), chromedp.WaitVisible(chromedp.ID("rc-name")),
+		chromedp.SetValue(chromedp.ID("rc-name"), "Atti di notifica"), chromedp.SetValue(chromedp.ID("rc-description"), "Gli atti dell'anagrafe"),
+		chromedp.SetValue(chromedp.ID("rc-url"), receiver), chromedp.SetValue(chromedp.ID("rc-key"), "portal-secret-key"),
+		chromedp.SetValue(chromedp.ID("rc-precondition"), "ONCE"), chromedp.Click(chromedp.ID("rc-create")),
+		chromedp.WaitVisible(chromedp.ID("rc-created")), chromedp.WaitVisible(chromedp.ID("rc-list")))
+	if listed := get(t, b, "the configurations", chromedp.Text(chromedp.ID("rc-list"))); !strings.Contains(listed, "Atti di notifica") ||
+		!strings.Contains(listed, receiver) || !strings.Contains(listed, "ONCE") || strings.Contains(listed, "portal-secret-key") {
+		t.Fatalf("the configurations on the page: %s", listed)
+	}
+	b.checkAccessibility(t, "remote content", string(axe))
+	b.screenshot(t, "remote")
 
 	// The quick start has the key filled in; English on request.
 	b.do(t, "quick start", chromedp.Navigate(portal+"#/quickstart"), chromedp.WaitVisible(chromedp.CSS("pre")))
@@ -362,7 +389,7 @@ func TestPortal(t *testing.T) {
 	if errs := b.logged(); len(errs) > 0 {
 		t.Fatalf("the pages logged errors:\n%s", strings.Join(errs, "\n"))
 	}
-	t.Logf("portal: signed in, message %s PROCESSED and SENT on every channel live, found in the sent list with its timeline, callback ACTIVE; "+
-		"axe-core: no serious or critical violation on 9 pages; no console error; an administrator created a service, "+
+	t.Logf("portal: signed in, message %s PROCESSED and SENT on every channel live, found in the sent list with its timeline and its receipt checked, "+
+		"callback ACTIVE, a remote-content configuration; axe-core: no serious or critical violation on 10 pages; no console error; an administrator created a service, "+
 		"a subscription and a new key that opened it", id)
 }

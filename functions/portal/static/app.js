@@ -41,6 +41,15 @@ const T = {
     anyone: 'chiunque', defaults: 'predefiniti', groupsTitle: 'Cosa permette la chiave', noGroups: 'Nessun gruppo: la chiave non può chiamare l\u2019API.',
     usageTitle: 'Utilizzo del limite giornaliero', todayUsed: 'Oggi', of: 'su', remaining: 'restanti', resets: 'si azzera alle',
     chartTitle: 'Messaggi al giorno, ultimi 30 giorni (Europe/Rome)', chartData: 'I dati del grafico', day: 'Giorno', messages: 'Messaggi',
+    secure: 'Solo canali sicuri (niente e-mail, push senza oggetto)', deadline: 'Giorni per aprire un messaggio con condizione di apertura', yes: 'sì', no: 'no',
+    tabRemote: 'Contenuti remoti', rcTitle: 'Contenuti remoti: i sistemi del servizio',
+    rcIntro: 'Il testo e i documenti dei messaggi con contenuto remoto restano nel sistema del servizio: la piattaforma li chiede a ogni apertura (serve il gruppo ApiRemoteContentWrite). Le chiavi non si vedono più dopo averle impostate.',
+    rcNone: 'Nessuna configurazione.', rcName: 'Nome', rcDescription: 'Descrizione', rcPrecondition: 'Condizione di apertura',
+    rcBaseUrl: 'URL base del sistema (https)', rcHeader: 'Intestazione della chiave', rcKey: 'Chiave', rcType: 'Tipo',
+    rcTestUsers: 'Utenti di prova', rcCreate: 'Crea la configurazione', rcCreated: 'Configurazione creata:', rcCaption: 'Le configurazioni del servizio',
+    receipt: 'Ricevuta', receiptValid: 'Firma verificata con la chiave pubblicata', receiptInvalid: 'Firma NON valida',
+    receiptNone: 'Nessuna ricevuta: il messaggio non è stato aperto.', verifying: 'Verifica della firma…', contentDigest: 'Impronta del contenuto',
+    previous: 'Evento precedente', deadlineAt: 'Scadenza',
     groups: {
       ApiMessageWrite: 'inviare messaggi a ogni cittadino', ApiLimitedMessageWrite: 'inviare messaggi solo ai destinatari ammessi',
       ApiMessageWriteDefaultAddress: 'indicare un indirizzo e-mail di riserva', ApiMessageRead: 'leggere i messaggi inviati e il loro stato',
@@ -53,6 +62,7 @@ const T = {
       ApiServiceWrite: 'amministrare: creare e modificare i servizi', ApiUserAdmin: 'amministrare: utenti, gruppi e chiavi',
       ApiPaymentWrite: 'registrare le ricevute di pagamento', ApiInstallationWrite: 'registrare i dispositivi dei cittadini',
       ApiMessageWriteAdvanced: 'inviare messaggi ADVANCED (stato di lettura e di pagamento, promemoria)',
+      ApiRemoteContentWrite: 'configurare i sistemi che custodiscono i contenuti remoti',
     },
   },
   en: {
@@ -88,6 +98,15 @@ const T = {
     anyone: 'anyone', defaults: 'the defaults', groupsTitle: 'What the key allows', noGroups: 'No group: the key cannot call the API.',
     usageTitle: 'Use of the daily limit', todayUsed: 'Today', of: 'of', remaining: 'remaining', resets: 'resets at',
     chartTitle: 'Messages a day, last 30 days (Europe/Rome)', chartData: 'The chart\u2019s data', day: 'Day', messages: 'Messages',
+    secure: 'Secure channels only (no e-mail, push without subject)', deadline: 'Days to open a message with an opening condition', yes: 'yes', no: 'no',
+    tabRemote: 'Remote content', rcTitle: 'Remote content: the service\u2019s systems',
+    rcIntro: 'The text and documents of messages with remote content stay in the service\u2019s system: the platform asks for them at each opening (the group ApiRemoteContentWrite is needed). Keys are never shown once set.',
+    rcNone: 'No configuration.', rcName: 'Name', rcDescription: 'Description', rcPrecondition: 'Opening condition',
+    rcBaseUrl: 'The system\u2019s base URL (https)', rcHeader: 'The key\u2019s header', rcKey: 'Key', rcType: 'Type',
+    rcTestUsers: 'Test users', rcCreate: 'Create the configuration', rcCreated: 'Configuration created:', rcCaption: 'The service\u2019s configurations',
+    receipt: 'Receipt', receiptValid: 'Signature verified with the published key', receiptInvalid: 'Signature NOT valid',
+    receiptNone: 'No receipt: the message was not opened.', verifying: 'Verifying the signature…', contentDigest: 'Content digest',
+    previous: 'Previous event', deadlineAt: 'Deadline',
     groups: {
       ApiMessageWrite: 'send messages to any citizen', ApiLimitedMessageWrite: 'send messages to the allowed recipients only',
       ApiMessageWriteDefaultAddress: 'give a fallback e-mail address', ApiMessageRead: 'read the messages sent and their status',
@@ -100,6 +119,7 @@ const T = {
       ApiServiceWrite: 'administer: create and update services', ApiUserAdmin: 'administer: users, groups and keys',
       ApiPaymentWrite: 'record payment receipts', ApiInstallationWrite: 'register citizens\u2019 devices',
       ApiMessageWriteAdvanced: 'send ADVANCED messages (read and payment status, reminders)',
+      ApiRemoteContentWrite: 'configure the systems that keep remote content',
     },
   },
 };
@@ -192,7 +212,7 @@ function signin() {
 // --- Sandbox --------------------------------------------------------------
 
 const FINAL = ['PROCESSED', 'REJECTED', 'FAILED', 'CANCELLED'];
-const CHANNEL_FINAL = ['SENT', 'FAILED', 'EXPIRED'];
+const CHANNEL_FINAL = ['SENT', 'FAILED', 'EXPIRED', 'SKIPPED'];
 
 // timeline draws a message as getMessage shows it: created (and scheduled),
 // processed or rejected with the reason, each channel with why it failed,
@@ -206,7 +226,7 @@ function timeline(m, id) {
   items.push(h('li', { class: tone(m.status) }, `${t('status')}: ${m.status}`, m.rejection_reason ? ` (${m.rejection_reason})` : '',
     m.rejection_detail ? `: ${m.rejection_detail}` : '', m.failure_reason ? `: ${m.failure_reason}` : ''));
   const n = m.notification || {};
-  const why = m.notification_failures || {};
+  const why = Object.assign({}, m.notification_failures, m.notification_skipped);
   for (const ch of Object.keys(n).sort()) {
     items.push(h('li', { class: tone(n[ch]), 'data-channel': ch }, `${t('channel')} ${ch}: ${n[ch]}`, why[ch] ? ` (${why[ch]})` : ''));
   }
@@ -311,7 +331,8 @@ async function service() {
   const rows = [[t('name'), `${s.service_name} (${s.service_id})`], [t('organization'), s.organization_name],
     [t('department'), s.department_name], [t('orgFiscalCode'), s.organization_fiscal_code], [t('cidrs'), list(s.authorized_cidrs)],
     [t('recipients'), list(s.authorized_recipients)], [t('paymentLimit'), s.max_allowed_payment_amount],
-    [t('dailyLimit'), s.daily_message_limit], [t('reminders'), s.reminder_offsets ? s.reminder_offsets.join(', ') : t('defaults')]];
+    [t('dailyLimit'), s.daily_message_limit], [t('reminders'), s.reminder_offsets ? s.reminder_offsets.join(', ') : t('defaults')],
+    [t('secure'), s.require_secure_channels ? t('yes') : t('no')], [t('deadline'), s.opening_deadline_days]];
   const groups = r.body.groups || [];
   box.append(h('dl', { id: 'service' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v ?? ''))])),
     h('h2', { class: 'h5' }, t('groupsTitle')),
@@ -386,7 +407,7 @@ function sent() {
   } },
   h('div', { class: 'col-md-4' }, select('f-status', t('status'), ['ACCEPTED', 'SCHEDULED', 'PROCESSED', 'REJECTED', 'FAILED', 'CANCELLED'])),
   ...[['f-email', 'emailOutcome'], ['f-push', 'pushOutcome'], ['f-webhook', 'webhookOutcome']].map(([id, label]) =>
-    h('div', { class: 'col-md-4' }, select(id, t(label), ['SENT', 'FAILED', 'EXPIRED', 'THROTTLED']))),
+    h('div', { class: 'col-md-4' }, select(id, t(label), ['SENT', 'FAILED', 'EXPIRED', 'THROTTLED', 'SKIPPED']))),
   h('div', { class: 'col-md-4' }, field('f-reference', t('reference'), { autocomplete: 'off' })),
   h('div', { class: 'col-md-4' }, field('f-since', t('since'), { type: 'datetime-local' })),
   h('div', { class: 'col-md-4' }, field('f-until', t('until'), { type: 'datetime-local' })),
@@ -452,6 +473,96 @@ async function toggleTimeline(button, m) {
   const cell = h('td', { colspan: 6 }, r.status === 200 ? timeline(r.body, `timeline-${m.id}`) : problem(r));
   row.after(h('tr', { class: 'portal-timeline-row' }, cell));
   button.setAttribute('aria-expanded', 'true');
+  if (r.status === 200 && r.body.status === 'PROCESSED') cell.append(await receiptOf(m.fiscal_code, m.id));
+}
+
+// --- Receipts -------------------------------------------------------------
+
+const b64url = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4)), (c) => c.charCodeAt(0));
+
+// verify checks a receipt (a JWS, ES256) in the browser against the keys
+// the platform publishes (GET /api/v1/receipts/keys, anonymous), as anyone
+// can offline; it returns the payload and the key's id, or null.
+async function verify(jws) {
+  const [head, body, sig] = jws.split('.');
+  const header = JSON.parse(new TextDecoder().decode(b64url(head)));
+  const res = await fetch('/api/v1/receipts/keys');
+  if (!res.ok) return null;
+  const jwk = ((await res.json()).keys || []).find((k) => k.kid === header.kid);
+  if (!jwk || header.alg !== 'ES256') return null;
+  const k = await crypto.subtle.importKey('jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+  const ok = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, k, b64url(sig), new TextEncoder().encode(`${head}.${body}`));
+  return ok ? { payload: JSON.parse(new TextDecoder().decode(b64url(body))), kid: header.kid } : null;
+}
+
+// receiptOf shows a message's receipts of legal events, each checked
+// against the published keys.
+async function receiptOf(fc, id) {
+  const box = h('div', { class: 'portal-receipt', id: `receipt-${id}`, 'aria-live': 'polite' });
+  const r = await api('GET', `/api/v1/messages/${encodeURIComponent(fc)}/${encodeURIComponent(id)}/receipt`);
+  if (r.status === 404) {
+    box.append(h('p', {}, t('receiptNone')));
+    return box;
+  }
+  if (r.status !== 200) {
+    box.append(problem(r));
+    return box;
+  }
+  for (const rc of r.body.chain || []) {
+    const item = h('div', { class: 'mb-2' }, h('strong', {}, `${t('receipt')}: ${rc.event} (${rc.at})`), ' ', h('span', {}, t('verifying')));
+    box.append(item);
+    const v = await verify(rc.receipt).catch(() => null);
+    const p = v ? v.payload : {};
+    item.lastChild.replaceWith(v
+      ? h('span', { class: 'final-good receipt-valid' }, `${t('receiptValid')} ${v.kid}`)
+      : h('span', { class: 'final-bad receipt-invalid' }, t('receiptInvalid')));
+    if (v) {
+      item.append(h('dl', {}, h('dt', {}, t('contentDigest')), h('dd', {}, h('code', {}, (p.content || {}).digest || '')),
+        p.deadline_at ? [h('dt', {}, t('deadlineAt')), h('dd', {}, p.deadline_at)] : [],
+        p.prev ? [h('dt', {}, t('previous')), h('dd', {}, h('code', {}, p.prev))] : []));
+    }
+  }
+  return box;
+}
+
+// --- Remote content --------------------------------------------------------
+
+async function remote() {
+  const out = h('div', { 'aria-live': 'polite', id: 'rc-out' });
+  const current = h('div', { id: 'rc-current' });
+  const show = async () => {
+    const r = await api('GET', '/api/v1/remote-contents/configurations');
+    if (r.status !== 200) {
+      current.replaceChildren(problem(r));
+      return;
+    }
+    const items = r.body.items || [];
+    current.replaceChildren(items.length === 0 ? h('p', {}, t('rcNone')) : h('table', { class: 'table table-sm', id: 'rc-list' },
+      h('caption', {}, t('rcCaption')),
+      h('thead', {}, h('tr', {}, ['Id', t('rcName'), t('rcPrecondition'), t('rcBaseUrl'), t('rcHeader'), t('rcTestUsers')].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, items.map((c) => h('tr', {}, h('td', {}, h('code', {}, c.configuration_id)), h('td', {}, c.name, h('br', {}), h('small', {}, c.description)),
+        h('td', {}, c.has_precondition), h('td', {}, c.prod_environment.base_url), h('td', {}, c.prod_environment.details_authentication.header_key_name),
+        h('td', {}, ((c.test_environment || {}).test_users || []).join(', ') || '–'))))));
+  };
+  const form = h('form', { novalidate: true, class: 'row mt-4', onsubmit: async (e) => {
+    e.preventDefault();
+    const r = await api('POST', '/api/v1/remote-contents/configurations', { name: val('rc-name'), description: val('rc-description'),
+      has_precondition: val('rc-precondition') || 'NONE', prod_environment: { base_url: val('rc-url'),
+        details_authentication: { header_key_name: val('rc-header'), key: val('rc-key'), type: val('rc-type') || 'API_KEY' } } });
+    document.getElementById('rc-key').value = '';
+    out.replaceChildren(r.status === 201
+      ? h('div', { class: 'alert alert-success', role: 'status', id: 'rc-created' }, t('rcCreated'), ' ', h('code', {}, r.body.configuration_id))
+      : problem(r));
+    show();
+  } },
+  ...[['rc-name', t('rcName')], ['rc-description', t('rcDescription')], ['rc-url', t('rcBaseUrl'), { type: 'url' }],
+    ['rc-header', t('rcHeader'), { value: 'X-Api-Key' }], ['rc-key', t('rcKey'), { type: 'password' }], ['rc-type', t('rcType'), { value: 'API_KEY' }]]
+    .map(([id, label, attrs]) => h('div', { class: 'col-md-4' }, field(id, label, Object.assign({ autocomplete: 'off' }, attrs)))),
+  h('div', { class: 'col-md-4' }, h('div', { class: 'select-wrapper mb-4' }, h('label', { for: 'rc-precondition' }, t('rcPrecondition')),
+    h('select', { id: 'rc-precondition' }, ['NONE', 'ONCE', 'ALWAYS'].map((o) => h('option', { value: o }, o))))),
+  h('div', { class: 'col-md-4' }, h('button', { type: 'submit', class: 'btn btn-primary mt-4', id: 'rc-create' }, t('rcCreate'))));
+  mount(h('h1', { class: 'h3' }, t('rcTitle')), h('p', {}, t('rcIntro')), current, form, out);
+  show();
 }
 
 // --- Callbacks ------------------------------------------------------------
@@ -522,22 +633,27 @@ function admin() {
   const serviceBody = () => ({ service_id: val('adm-id'), service_name: val('adm-name'), organization_name: val('adm-org'),
     department_name: val('adm-dept'), organization_fiscal_code: val('adm-orgfc'), authorized_recipients: list(val('adm-recipients')),
     authorized_cidrs: list(val('adm-cidrs')), max_allowed_payment_amount: Number(val('adm-payment') || 0),
-    daily_message_limit: Number(val('adm-daily') || 250000) });
+    daily_message_limit: Number(val('adm-daily') || 250000), require_secure_channels: document.getElementById('adm-secure').checked,
+    opening_deadline_days: Number(val('adm-deadline') || 10) });
   const svcForm = h('form', { novalidate: true, onsubmit: (e) => e.preventDefault() },
     h('div', { class: 'row' },
       [['adm-id', t('serviceId')], ['adm-name', t('serviceName')], ['adm-org', t('organization')], ['adm-dept', t('department')],
         ['adm-orgfc', t('orgFiscalCode')], ['adm-payment', t('paymentLimit')], ['adm-daily', t('dailyLimit')],
-        ['adm-recipients', t('recipientsList')], ['adm-cidrs', t('cidrsList')]].map(([id, label]) =>
-        h('div', { class: 'col-md-4' }, field(id, label, { autocomplete: 'off' })))),
+        ['adm-recipients', t('recipientsList')], ['adm-cidrs', t('cidrsList')], ['adm-deadline', t('deadline')]].map(([id, label]) =>
+        h('div', { class: 'col-md-4' }, field(id, label, { autocomplete: 'off' }))),
+      h('div', { class: 'col-md-4' }, h('div', { class: 'form-check mb-3' }, h('input', { type: 'checkbox', id: 'adm-secure', class: 'form-check-input' }),
+        h('label', { for: 'adm-secure', class: 'form-check-label' }, t('secure'))))),
     h('button', { type: 'button', class: 'btn btn-outline-primary', id: 'adm-load', onclick: async () => {
       const r = await api('GET', `/adm/services/${encodeURIComponent(val('adm-id'))}`);
       if (r.status !== 200) return done(svcOut, r);
       const s = r.body;
       for (const [id, v] of [['adm-name', s.service_name], ['adm-org', s.organization_name], ['adm-dept', s.department_name],
         ['adm-orgfc', s.organization_fiscal_code], ['adm-payment', s.max_allowed_payment_amount], ['adm-daily', s.daily_message_limit],
-        ['adm-recipients', (s.authorized_recipients || []).join(', ')], ['adm-cidrs', (s.authorized_cidrs || []).join(', ')]]) {
+        ['adm-recipients', (s.authorized_recipients || []).join(', ')], ['adm-cidrs', (s.authorized_cidrs || []).join(', ')],
+        ['adm-deadline', s.opening_deadline_days]]) {
         document.getElementById(id).value = v ?? '';
       }
+      document.getElementById('adm-secure').checked = !!s.require_secure_channels;
       done(svcOut, r);
     } }, t('load')), ' ',
     h('button', { type: 'button', class: 'btn btn-primary', id: 'adm-create', onclick: async () =>
@@ -607,7 +723,7 @@ function quickstart() {
 // --- Shell ----------------------------------------------------------------
 
 const ROUTES = { '#/service': ['tabService', service], '#/sandbox': ['tabSandbox', sandbox], '#/sent': ['tabSent', sent],
-  '#/usage': ['tabUsage', usage], '#/callbacks': ['tabCallbacks', callbacks], '#/quickstart': ['tabQuick', quickstart],
+  '#/usage': ['tabUsage', usage], '#/callbacks': ['tabCallbacks', callbacks], '#/remote': ['tabRemote', remote], '#/quickstart': ['tabQuick', quickstart],
   '#/admin': ['tabAdmin', admin] };
 const isAdmin = () => (me || []).some((g) => ADMIN_GROUPS.includes(g));
 const routes = () => Object.entries(ROUTES).filter(([hash]) => hash !== '#/admin' || isAdmin());
