@@ -112,14 +112,24 @@ func TestBudget_RequestsOfOneDeliveredEmail(t *testing.T) {
 	if added != 2 {
 		t.Errorf("callbacks for both facts added %d requests to the path, want 2", added)
 	}
-}
 
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
+	// Notifying acts: a submission with third_party_data stays at 2 (its
+	// configuration is checked in the message's own transaction); an
+	// opening costs at most 4 (the conditional update, KMS Sign, the
+	// receipt's put, message.opened's SendMessage).
+	const openingBudget = 4
+	acts, err := measureActs(context.Background(), s, c, admin, citizens, 10)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.b.String())
 	}
-	return n
+	t.Logf("submit with third_party_data %v; an opening %v; of remote content %v; a read of remote content %v, p95 %.1f ms",
+		acts.SubmitThirdParty, acts.Opening, acts.RemoteOpening, acts.RemoteFetch, acts.FetchLatency.P95)
+	if n := sum(acts.SubmitThirdParty); n == 0 || n > submitBudget {
+		t.Errorf("submit with third_party_data made %d AWS requests (%v), budget %d", n, acts.SubmitThirdParty, submitBudget)
+	}
+	if n := sum(acts.Opening); n == 0 || n > openingBudget || acts.Opening["KMS.Sign"] != 1 || acts.Opening["S3.PutObject"] != 1 {
+		t.Errorf("an opening made %d AWS requests (%v), budget %d", n, acts.Opening, openingBudget)
+	}
 }
 
 // The requests of one reminder (sweep, send-reminder, its e-mail) and of

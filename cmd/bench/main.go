@@ -53,6 +53,7 @@ type Report struct {
 	PeakRSS     map[string]int `json:"peak_rss_kib"`
 	Cost        Cost           `json:"cost_per_million_emails_usd"`
 	Callbacks   CallbackBench  `json:"callbacks"`
+	Acts        ActsBench      `json:"acts"`
 	Capacity    Capacity       `json:"capacity"`
 }
 
@@ -177,6 +178,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	done = step("AWS requests on the path of one delivered e-mail")
 	if rep.OneEmail, err = onePath(ctx, s, c, citizens, 0); err != nil {
+		return err
+	}
+	done()
+	done = step("notifying acts: a submission with third_party_data, openings, 200 reads of remote content")
+	if rep.Acts, err = measureActs(ctx, s, c, adminKey, citizens, 200); err != nil {
 		return err
 	}
 	done()
@@ -336,7 +342,8 @@ func provision(c client, admin string) ([]string, string, error) {
 	steps := []struct{ method, path, body string }{
 		{"POST", "/adm/services", `{"service_id":"bench","service_name":"TARI","organization_name":"Comune di Bench","department_name":"Tributi",
 			"organization_fiscal_code":"00000000000","authorized_cidrs":[],"authorized_recipients":[],"max_allowed_payment_amount":100000}`},
-		{"PUT", "/adm/users/dev@bench.local/groups", `{"groups":["ApiMessageWrite","ApiMessageRead","ApiLimitedProfileRead","ApiCallbackWrite"]}`},
+		{"PUT", "/adm/users/dev@bench.local/groups", `{"groups":["ApiMessageWrite","ApiMessageRead","ApiLimitedProfileRead","ApiCallbackWrite",
+			"ApiRemoteContentWrite"]}`},
 	}
 	for _, st := range steps {
 		if _, err := c.must(200, st.method, st.path, st.body, admin); err != nil {
@@ -550,6 +557,14 @@ func printReport(w io.Writer, r Report) {
 			fmt.Fprintf(w, "| Callback %s, status written → receiver, %d messages at %.0f/s: p50 / p95 / max | %.0f / %.0f / %.0f ms |\n",
 				ev, cb.Messages, cb.Rate, l.P50, l.P95, l.Max)
 		}
+	}
+	if a := r.Acts; a.Opening != nil {
+		fmt.Fprintf(w, "| Submit with third_party_data (its configuration checked in the message's transaction) | %s |\n", describe(a.SubmitThirdParty))
+		fmt.Fprintf(w, "| An opening: recorded, its receipt signed and kept, message.opened queued (warm environment) | %s |\n", describe(a.Opening))
+		fmt.Fprintf(w, "| An opening of remote content (+ 1 call to the sender's system) | %s |\n", describe(a.RemoteOpening))
+		fmt.Fprintf(w, "| A read of remote content (+ 1 call to the sender's system) | %s |\n", describe(a.RemoteFetch))
+		fmt.Fprintf(w, "| … its latency through the platform, the sender answering at once, %d reads: p50 / p95 / max | %.1f / %.1f / %.1f ms |\n",
+			a.Fetches, a.FetchLatency.P50, a.FetchLatency.P95, a.FetchLatency.Max)
 	}
 	fmt.Fprintf(w, "\n| Function | Requests on one e-mail's path | Init (ms) | × hello | Bootstrap (MiB) | × hello | Peak RSS (MiB) |\n|---|---|---|---|---|---|---|\n")
 	sizes := map[string]Size{}
