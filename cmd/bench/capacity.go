@@ -215,6 +215,7 @@ var shardKeys = map[string]string{
 	"AcceptedIndex":  "ACCEPTED#<00-15>, every service's",
 	"ScheduledIndex": "SCHED#<00-15>, every service's",
 	"ReminderIndex":  "REMIND#<00-31>, every service's",
+	"OpeningIndex":   "OPEN#<00-15>, every service's",
 }
 
 func indexName(name string) string {
