@@ -40,6 +40,9 @@ func CheckHost(host string, allowLocal bool) error {
 		return fmt.Errorf("a URL whose host is not this machine")
 	}
 	if ip, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil && !allowed(ip, allowLocal) {
+		if allowLocal { // loopback is allowed here: do not name it
+			return fmt.Errorf("a URL whose host is not a private, link-local, multicast or unspecified address")
+		}
 		return fmt.Errorf("a URL whose host is not a loopback, private, link-local, multicast or unspecified address")
 	}
 	return nil
