@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
-
 	"github.com/digital-citizenship/functions/pkg/validate"
 )
 

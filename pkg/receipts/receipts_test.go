@@ -84,6 +84,21 @@ func (n *notary) deliver(t *testing.T, c messages.Content, docs ...messages.Atta
 	return m
 }
 
+// open opens the message and verifies its receipt with the published
+// keys: the receipt and its payload.
+func (n *notary) open(t *testing.T, id string) (receipts.Receipt, receipts.Payload) {
+	t.Helper()
+	r, err := n.Open(context.Background(), fc, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := receipts.Verify(r.Receipt, n.signer.JWKS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, p
+}
+
 func (n *notary) callbacks(t *testing.T) []callbacks.Event {
 	var out []callbacks.Event
 	for _, b := range n.queue.Sent {
@@ -108,14 +123,7 @@ func TestOpen(t *testing.T) {
 	n := newNotary(t)
 	ctx := context.Background()
 	m := n.deliver(t, content, messages.Attachment{ID: "1", Name: "avviso.pdf", SHA256: strings.Repeat("ab", 32)})
-	r, err := n.Open(ctx, fc, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := receipts.Verify(r.Receipt, n.signer.JWKS())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, p := n.open(t, m.ID)
 	hash, _ := storetest.Hasher{}.Recipient(ctx, fc)
 	if p.Event != receipts.Opened || p.MessageID != m.ID || p.SenderServiceID != "svc" || p.Recipient != hash ||
 		p.Content.Digest != receipts.ContentDigest(content) || len(p.Content.Documents) != 1 || p.Content.Documents[0].SHA256 != strings.Repeat("ab", 32) ||
@@ -152,14 +160,7 @@ func TestOpen_RemoteContent(t *testing.T) {
 	c := content
 	c.ThirdPartyData = &messages.ThirdPartyData{ID: "T-1", ConfigurationID: "01HCONFIGURATION0000000000", HasRemoteContent: true}
 	m := n.deliver(t, c)
-	r, err := n.Open(ctx, fc, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := receipts.Verify(r.Receipt, n.signer.JWKS())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, p := n.open(t, m.ID)
 	if p.Content.Remote == nil || p.Content.Remote.ID != "T-1" || p.Content.Remote.Digest != remotecontent.Digest([]byte(n.sender)) ||
 		p.Precondition == nil || p.Precondition.Kind != messages.PreconditionOnce ||
 		p.Precondition.Digest != remotecontent.Digest([]byte(`{"title":"Valore legale","markdown":"Aprendo il messaggio ne ricevi la notifica."}`)) {
