@@ -23,9 +23,10 @@ import (
 func (s *Messages) RecordOpening(ctx context.Context, fiscalCode, id string, at time.Time, o receipts.Opening, remote bool) (messages.Message, bool, error) {
 	upd := expression.Set(expression.Name("opened_at"), expression.Value(at)).
 		Remove(expression.Name(attrOpenShard)).Remove(expression.Name(attrOpenDue))
-	for name, v := range map[string]string{"precondition": o.Precondition, "remote_digest": o.RemoteDigest, "precondition_digest": o.PreconditionDigest} {
-		if v != "" {
-			upd = upd.Set(expression.Name(name), expression.Value(v))
+	for _, f := range [...]struct{ name, v string }{{"precondition", o.Precondition}, {"remote_digest", o.RemoteDigest},
+		{"precondition_digest", o.PreconditionDigest}} {
+		if f.v != "" { // in a fixed order: the same expression on every retry
+			upd = upd.Set(expression.Name(f.name), expression.Value(f.v))
 		}
 	}
 	cond := expression.AttributeExists(expression.Name(attrPK)).And(expression.Name("pending").Equal(expression.Value(false))).

@@ -106,7 +106,7 @@ func schemaFor(op *openapi3.Operation, status int) *openapi3.Schema {
 }
 
 // deliberate lists the changes to the original contract this implementation
-// makes on purpose (README, "Deliberate differences"): for these the
+// makes on purpose (docs/differences.md): for these the
 // response is checked against our description instead.
 func deliberate(method, path string, status int) bool {
 	switch {

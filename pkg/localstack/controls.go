@@ -6,7 +6,7 @@ import (
 )
 
 // controls serves the local stack's own endpoints, for tests and for
-// trying failures by hand (README, "Running locally"):
+// trying failures by hand (docs/running-locally.md):
 //
 //	GET  /_local/webhook                 the webhook receiver's mode and the calls it got
 //	PUT  /_local/webhook  {"mode": "500"} how it answers from now on (ok, 500, 400, hang, refuse)

@@ -1,9 +1,6 @@
 package messages
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Acts are the legal events recorded on a message, which package receipts
 // signs: its opening by the citizen, or its non-opening by the deadline of
@@ -50,9 +47,4 @@ func OpeningDeadline(processed time.Time, deadlineDays int, scale float64) time.
 		scale = 1
 	}
 	return processed.Add(time.Duration(float64(time.Duration(deadlineDays)*24*time.Hour) / scale)).Truncate(time.Second)
-}
-
-// String names a message's legal state, for logs and tests.
-func (a Acts) String() string {
-	return fmt.Sprintf("deadline %v due %v opened %v not opened %v", a.Deadline, a.Due, a.OpenedAt, a.NotOpenedAt)
 }

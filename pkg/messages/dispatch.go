@@ -60,7 +60,7 @@ const DefaultLease = 60 * time.Second
 // provider lost on the way (the send's outcome is unknown), and the
 // redelivered event finds the channel open once the claim's lease has
 // passed and sends again. The fault tests measure the window (make test
-// prints it; README, "Delivery guarantees").
+// prints it; docs/delivery-guarantees.md).
 type Dispatcher struct {
 	Channel string
 	Store   Store

@@ -129,11 +129,12 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 		}{q, ev})
 	}
 	if to, source := emailAddress(prof, pref, ev); to != "" {
-		if u := rec.Undeliverable; content.RequireSecureChannels {
+		switch {
+		case content.RequireSecureChannels:
 			m.Channels[Email] = Channel{AddressSource: source, Status: ChannelSkipped, Reason: ReasonSecureChannels, UpdatedAt: p.Now()}
-		} else if source == ProfileAddress && bounced(rec, to) {
-			m.Channels[Email] = Channel{AddressSource: source, Status: ChannelFailed, Reason: ReasonUndeliverable(u.Reason), UpdatedAt: p.Now()}
-		} else {
+		case source == ProfileAddress && bounced(rec, to):
+			m.Channels[Email] = Channel{AddressSource: source, Status: ChannelFailed, Reason: ReasonUndeliverable(rec.Undeliverable.Reason), UpdatedAt: p.Now()}
+		default:
 			m.Channels[Email] = Channel{AddressSource: source}
 			e := base
 			e.Channel, e.ToAddress, e.AddressSource, e.ReminderOffsets = Email, to, source, ev.ReminderOffsets

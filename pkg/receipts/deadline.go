@@ -8,6 +8,7 @@ import (
 
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
+	"github.com/digital-citizenship/functions/pkg/remotecontent"
 )
 
 // sweepPage is how many keys one query of a shard of the deadlines' index
@@ -108,12 +109,12 @@ func (n Notary) precondition(ctx context.Context, m messages.Message) (string, e
 	if d.HasPrecondition != "" {
 		return d.HasPrecondition, nil
 	}
-	cfg, err := n.Configurations.Configuration(ctx, m.SenderServiceID, d.ConfigurationID)
-	if errors.Is(err, problem.ErrNotFound) {
+	rc, err := remotecontent.Resolve(ctx, n.Configurations, m)
+	if errors.Is(err, remotecontent.ErrConfigurationGone) {
 		return messages.PreconditionNone, nil // no configuration, no condition
 	}
 	if err != nil {
 		return "", fmt.Errorf("read the configuration: %w", err)
 	}
-	return d.Precondition(cfg.HasPrecondition), nil
+	return rc.Precondition(), nil
 }

@@ -3,7 +3,6 @@ package receipts
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
@@ -92,14 +91,12 @@ func opened(err error) error {
 // sender's system answers: the message and, with an opening condition, the
 // condition.
 func (n Notary) remote(ctx context.Context, m messages.Message) (Opening, error) {
-	d := m.Content.ThirdPartyData
-	cfg, err := n.Configurations.Configuration(ctx, m.SenderServiceID, d.ConfigurationID)
+	rc, err := remotecontent.Resolve(ctx, n.Configurations, m)
 	if err != nil {
-		return Opening{}, problem.Wrap(problem.BadGateway, err, "Bad gateway", "The sender's remote-content configuration could not be read.")
+		return Opening{}, err
 	}
-	env := cfg.For(m.FiscalCode)
-	o := Opening{Precondition: d.Precondition(cfg.HasPrecondition)}
-	r, err := n.Sender.Message(ctx, env, d.ID, m.FiscalCode)
+	o := Opening{Precondition: rc.Precondition()}
+	r, err := n.Sender.Message(ctx, rc.Environment, rc.Data.ID, m.FiscalCode)
 	if err != nil {
 		return Opening{}, err
 	}
@@ -108,7 +105,7 @@ func (n Notary) remote(ctx context.Context, m messages.Message) (Opening, error)
 		o.Precondition = ""
 		return o, nil
 	}
-	p, err := n.Sender.Precondition(ctx, env, d.ID, m.FiscalCode)
+	p, err := n.Sender.Precondition(ctx, rc.Environment, rc.Data.ID, m.FiscalCode)
 	if err != nil {
 		return Opening{}, err
 	}
@@ -249,6 +246,3 @@ func (n Notary) Receipts(ctx context.Context, c auth.Caller, fiscalCode, id stri
 	}
 	return out, nil
 }
-
-// String names a receipt for logs (no personal data).
-func (r Receipt) String() string { return fmt.Sprintf("%s of %s", r.Event, r.MessageID) }

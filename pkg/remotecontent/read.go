@@ -64,18 +64,30 @@ func (u Reader) Open(ctx context.Context, c auth.Caller, fiscalCode, id string) 
 	if m.Pending || m.Content == nil {
 		return Opened{}, messages.ErrNotFound // not in the inbox
 	}
-	d := m.Content.ThirdPartyData
-	if d == nil {
+	return Resolve(ctx, u.Configurations, m)
+}
+
+// ErrConfigurationGone answers a message whose sender's configuration was
+// deleted: there is no way to its content.
+var ErrConfigurationGone = problem.New(problem.BadGateway, "Bad gateway", "The sender's remote-content configuration is gone.")
+
+// Resolve finds how to reach the content of a message with remote
+// content: its sender's configuration and the environment that serves its
+// citizen. ErrNotRemote for a message without third_party_data,
+// ErrConfigurationGone when the configuration no longer exists.
+func Resolve(ctx context.Context, configs Store, m messages.Message) (Opened, error) {
+	if m.Content == nil || m.Content.ThirdPartyData == nil {
 		return Opened{}, ErrNotRemote
 	}
-	cfg, err := u.Configurations.Configuration(ctx, m.SenderServiceID, d.ConfigurationID)
+	d := m.Content.ThirdPartyData
+	cfg, err := configs.Configuration(ctx, m.SenderServiceID, d.ConfigurationID)
 	if errors.Is(err, problem.ErrNotFound) {
-		return Opened{}, problem.New(problem.BadGateway, "Bad gateway", "The sender's remote-content configuration is gone.")
+		return Opened{}, ErrConfigurationGone
 	}
 	if err != nil {
 		return Opened{}, problem.Wrap(problem.Internal, err, "Query error", "Error while reading the sender's configuration")
 	}
-	return Opened{Message: m, Data: *d, Configuration: cfg, Environment: cfg.For(fiscalCode)}, nil
+	return Opened{Message: m, Data: *d, Configuration: cfg, Environment: cfg.For(m.FiscalCode)}, nil
 }
 
 // MessageView is a message with remote content as the app backend gets
