@@ -28,7 +28,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
-# The README's screenshots of the portal, taken by its browser test.
+# The screenshots of the portal (docs/portal.md), taken by its browser test.
 screenshots: $(PORTAL_VENDOR) $(CHROMIUM)
 	@mkdir -p docs
 	PORTAL_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run 'TestPortal$$' ./cmd/local
@@ -83,7 +83,7 @@ lint:
 
 # A deployment rehearsal: the bootstraps packaged as sam package does, the
 # template transformed by aws-sam-translator and created in moto's
-# CloudFormation, every resource checked (cmd/deploycheck; README, "Deploy").
+# CloudFormation, every resource checked (cmd/deploycheck; docs/deploy.md).
 deploy-check: build
 	$(GO) run ./cmd/deploycheck -template template.yaml -lambda .build/lambda
 
@@ -93,12 +93,12 @@ test: vet lint unit sizes deploy-check
 	@echo "fault tests (every accepted message final, what each got):"; cat .build/faults.txt
 	@cat .build/iam.txt
 
-# The numbers (README, "Performance and cost"): prints a table, writes .build/bench/bench-*.json.
+# The numbers (docs/performance.md): prints a table, writes .build/bench/bench-*.json.
 bench: .build/local build .build/bench/hello-arm64/bootstrap
 	.build/local/bench -template template.yaml -bin .build/local -lambda .build/lambda \
 	  -hello .build/local/hello -hello-arm64 .build/bench/hello-arm64/bootstrap
 
-# The soak (README, "Performance and cost"): about 17 minutes; not in make test.
+# The soak (docs/performance.md): about 17 minutes; not in make test.
 # SOAK_FLAGS="-soak-steady 2m" shortens it.
 SOAK_FLAGS ?=
 soak: .build/local

@@ -134,7 +134,7 @@ func TestBudget_RequestsOfOneDeliveredEmail(t *testing.T) {
 
 // The requests of one reminder (sweep, send-reminder, its e-mail) and of
 // one payment receipt, counted as above; their budgets keep them from
-// growing unnoticed (README, "Delivery guarantees").
+// growing unnoticed (docs/delivery-guarantees.md).
 func TestBudget_ReminderAndReceipt(t *testing.T) {
 	const reminderBudget, receiptBudget = 9, 3
 	root := awstest.RepoRoot(t)

@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.hello, "hello", ".build/local/hello", "hello-world function for this machine")
 	fs.StringVar(&o.helloARM, "hello-arm64", ".build/bench/hello-arm64/bootstrap", "hello-world bootstrap, linux/arm64")
 	fs.StringVar(&o.out, "out", ".build/bench", "folder for the JSON report")
-	fs.IntVar(&o.messages, "messages", 1000, "messages in the pipeline run (at least 1000 for the README's table)")
+	fs.IntVar(&o.messages, "messages", 1000, "messages in the pipeline run (at least 1000 for the table of docs/performance.md)")
 	fs.IntVar(&o.concurrency, "concurrency", localstack.DefaultConcurrency, "execution environments per function")
 	fs.IntVar(&o.rounds, "rounds", 15, "cold starts per function (and as many of hello-world, alternating)")
 	fs.IntVar(&o.campaign, "campaign", 1000000, "the capacity model's campaign: messages to as many citizens from one service")

@@ -34,7 +34,7 @@ import (
 
 // Gaps are what moto's CloudFormation does not create or does not apply,
 // with the reason; the rehearsal checks each in the transformed template
-// instead. The README lists them.
+// instead. docs/deploy.md lists them.
 var (
 	// resource types moto's CloudFormation skips.
 	gapTypes = map[string]string{

@@ -39,7 +39,7 @@ func (s *stack) inboxFrom(t *testing.T, key, citizen, service string, n int) []s
 }
 
 // TestLocalStack_CitizensLife walks a citizen through the platform as the
-// README shows it: welcomed in English, one service switched off in MANUAL
+// docs/running-locally.md shows it: welcomed in English, one service switched off in MANUAL
 // mode (its message REJECTED with the reason), then allowed with read
 // status, a message read and its sender seeing READ; a test citizen; the
 // citizen's data downloaded, then erased after a grace period (2 s here).
