@@ -103,7 +103,7 @@ func main() {
 type options struct {
 	template, bin, lambda, hello, helloARM, out string
 	messages, concurrency, rounds               int
-	static                                      bool
+	static, quick                               bool
 	soak                                        soakPlan
 	soakOnly                                    bool
 	campaign                                    int
@@ -128,6 +128,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.Float64Var(&o.pushShare, "push-share", 1, "the capacity model's share of citizens with the app (one push device each)")
 	fs.StringVar(&o.print, "print", "", "print a saved JSON report again, its capacity model run with today's Quotas and the campaign flags; no run")
 	fs.BoolVar(&o.static, "static", false, "only init, sizes and requests per function: no load")
+	fs.BoolVar(&o.quick, "quick", false, "only the local pace: submissions at concurrency 16, then 300 messages at 12/s accepted→SENT; no report")
 	fs.BoolVar(&o.soakOnly, "soak", false, "make soak instead: a long run at half the pipeline's ceiling, then a burst at three times")
 	fs.DurationVar(&o.soak.steady, "soak-steady", 15*time.Minute, "the soak's steady phase")
 	fs.DurationVar(&o.soak.burst, "soak-burst", 30*time.Second, "the soak's burst")
@@ -174,6 +175,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	c.key = key
 	if o.soakOnly {
 		return soak(ctx, s, c, citizens, o.soak, out, logFile.Name())
+	}
+	if o.quick {
+		return quick(ctx, s, c, citizens, out)
 	}
 
 	done = step("AWS requests on the path of one delivered e-mail")
@@ -275,6 +279,31 @@ func load(ctx context.Context, s *localstack.Stack, c client, citizens []string,
 	}
 	done()
 	r.Capacity = capacityOf(*r, s, halfStats, o)
+	return nil
+}
+
+// quick measures only the local pace, for a change's before and after:
+// saturated submissions and the paced pipeline of the targets.
+func quick(ctx context.Context, s *localstack.Stack, c client, citizens []string, out io.Writer) error {
+	subs, span, err := c.submit(800, 16, 0, citizens)
+	if err != nil {
+		return err
+	}
+	lat := make([]time.Duration, len(subs))
+	for i, sb := range subs {
+		lat[i] = sb.latency
+	}
+	d := distribution(lat)
+	fmt.Fprintf(out, "submit c16: %.1f/s p50 %.0f p95 %.0f ms\n", 800/span.Seconds(), d.P50, d.P95)
+	if _, _, err := waitSent(ctx, s, subs, 5*time.Minute); err != nil {
+		return err
+	}
+	p, _, err := pipeline(ctx, s, c, citizens, 300, 64, 12)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "paced 300 at 12/s: accepted→SENT p50 %.0f p95 %.0f max %.0f ms; mapping requests per message %.2f\n",
+		p.AcceptedToSent.P50, p.AcceptedToSent.P95, p.AcceptedToSent.Max, p.MappingRequests)
 	return nil
 }
 

@@ -67,13 +67,19 @@ func (m mapping) poll(ctx context.Context) {
 	}
 }
 
+// idleWait is an empty mapping's long poll, in seconds: a poll waits at
+// the emulator until a message arrives (moto wakes it on arrival), so a
+// longer one costs nothing in latency and saves the emulator the empty
+// receives of short ones.
+const idleWait = 20
+
 // gather receives one batch: it returns as soon as batchSize records are
 // in, or the batching window has passed with at least one.
 func (m mapping) gather(ctx context.Context) []types.Message {
 	var msgs []types.Message
 	var deadline time.Time
 	for ctx.Err() == nil && len(msgs) < m.batchSize {
-		wait := int32(1)
+		wait := int32(idleWait)
 		if len(msgs) > 0 {
 			left := time.Until(deadline)
 			if left <= 0 {
