@@ -41,6 +41,10 @@ type CapacityInputs struct {
 	PushShare float64 `json:"push_share"`
 	// TargetHours is the campaign length the raised scenario plans for.
 	TargetHours float64 `json:"target_hours"`
+	// Reserved is the share of SES's sending rate the bulk lane leaves
+	// the priority and normal lanes (the template's SesReservedShare): a
+	// campaign, in the bulk lane, sends at most the rest.
+	Reserved float64 `json:"ses_reserved_share"`
 }
 
 // Bound is one limit and the messages a second it allows.
@@ -91,6 +95,15 @@ type Scenario struct {
 	Next *Bound `json:"next,omitempty"`
 	// Concurrency is the Lambda concurrency the campaign's rate needs.
 	Concurrency float64 `json:"lambda_concurrency"`
+	// Meanwhile: another service's message or the platform's own
+	// (priority) waits its lane's accepted→SENT (OthersWait, seconds)
+	// while the lanes' traffic stays within OthersRate e-mails a second
+	// (SES's reserved share); in one queue shared with the campaign, as
+	// before the lanes, it would wait behind the campaign's backlog: up to
+	// SharedWait seconds.
+	OthersWait float64 `json:"others_wait_seconds"`
+	OthersRate float64 `json:"others_ses_rate"`
+	SharedWait float64 `json:"shared_queue_wait_seconds"`
 }
 
 // Capacity is the model's answer: the campaign with today's defaults, and
@@ -178,7 +191,9 @@ func (in CapacityInputs) bounds(q quotaSet) []Bound {
 			Source:    Quotas.DynamoDBPartition.Source + "; " + Quotas.DynamoDBTransactItem.Source})
 	}
 	b = append(b,
-		Bound{Stage: "deliver", Limit: "SES sending rate", Quota: num(q.sesRate) + " e-mails/s", PerSecond: q.sesRate, kind: sesRateBound,
+		Bound{Stage: "deliver", Limit: "SES sending rate, the bulk lane's share", kind: sesRateBound,
+			Quota:      fmt.Sprintf("%s e-mails/s × %.2g (%.0f%% reserved to the other lanes)", num(q.sesRate), 1-in.Reserved, in.Reserved*100),
+			PerSecond:  q.sesRate * (1 - in.Reserved),
 			Adjustable: Quotas.SESRate.Adjustable, Source: Quotas.SESRate.Source},
 		Bound{Stage: "deliver", Limit: "SES 24-hour quota", Quota: num(q.sesDay) + " e-mails per 24 h", PerSecond: q.sesDay / 86400,
 			PerDay: q.sesDay, Adjustable: Quotas.SESDay.Adjustable, Source: Quotas.SESDay.Source})
@@ -259,6 +274,10 @@ func (in CapacityInputs) scenario(name string, q quotaSet) Scenario {
 		s.Ramp = max(s.Ramp, max(0, need-Quotas.SQSMappingStart.Value)/Quotas.SQSMappingStep.Value*60, need/Quotas.LambdaScaling.Value*10)
 	}
 	s.DeliverTime = max(s.AcceptTime, windowed(n, deliverDay, s.DeliverRate)) + s.Ramp + in.Latency.Seconds()
+	s.OthersWait, s.OthersRate = in.Latency.Seconds(), q.sesRate*in.Reserved
+	// In a queue shared with the campaign, the last message accepted waits
+	// for everything ahead of it to be delivered.
+	s.SharedWait = max(0, s.DeliverTime-s.AcceptTime)
 	return s
 }
 
@@ -408,6 +427,11 @@ func printCapacity(w io.Writer, c Capacity) {
 		fmt.Fprintf(w, "\n%s: accepted in %s (at most %s/s), delivered in %s (mappings' ramp %s, p95 accepted→SENT %s); first bottleneck: %s; Lambda concurrency needed %.0f.\n",
 			s.Name, span(s.AcceptTime), num(s.AcceptRate), span(s.DeliverTime), span(s.Ramp), in.Latency.Round(time.Millisecond),
 			s.Bottleneck, s.Concurrency)
+	}
+	for _, s := range []Scenario{c.Defaults, c.Raised} {
+		fmt.Fprintf(w, "Meanwhile (%s), another service's message or a priority one (validation, welcome, reminder) waits %s: its lane has no backlog, "+
+			"and SES keeps %s e-mails/s for those lanes; in one queue shared with the campaign (before the lanes) it would wait up to %s.\n",
+			s.Name, in.Latency.Round(time.Millisecond), num(s.OthersRate), span(s.SharedWait))
 	}
 	if nx := c.Raised.Next; nx != nil {
 		fmt.Fprintf(w, "After the increases, the next limit is %s at %s messages/s (%s).\n", nx.Limit, num(nx.PerSecond), nx.Quota)

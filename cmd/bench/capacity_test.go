@@ -168,3 +168,32 @@ func TestCapacity_ShardKeysNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestCapacity_Lanes: the campaign, in the bulk lane, sends at most the
+// share of SES's rate the other lanes leave it (80 % with 20 % reserved),
+// so the raised scenario asks SES for a fifth more; another service's
+// message meanwhile waits its lane's latency, with 20 % of SES's rate kept
+// for those lanes, where one queue shared with the campaign would hold it
+// behind the whole backlog.
+func TestCapacity_Lanes(t *testing.T) {
+	in := campaign()
+	in.Reserved = 0.2
+	c := CapacityModel(in)
+	if b := bound(t, c.Defaults, "SES sending rate"); !near(b.PerSecond, 14*0.8) {
+		t.Fatalf("the bulk lane's SES bound %v, want 11.2", b.PerSecond)
+	}
+	// 1,000,000 in an hour is 278 a second: SES must allow 278 / 0.8.
+	want := nice(14 * (1e6 / 3600) / (14 * 0.8))
+	if !slices.ContainsFunc(c.Raised.Raise, func(r string) bool { return strings.Contains(r, "SES maximum send rate: 14 → "+num(want)) }) {
+		t.Fatalf("raise %v, want SES at %s", c.Raised.Raise, num(want))
+	}
+	r := c.Raised
+	if r.OthersWait != 2 || !near(r.OthersRate, want*0.2) {
+		t.Fatalf("meanwhile: %v s at %v e-mails/s", r.OthersWait, r.OthersRate)
+	}
+	// At defaults the campaign is accepted in 3 days and delivered in 19:
+	// the shared queue's last message waits the difference.
+	if d := c.Defaults; d.SharedWait < 15*86400 || !near(d.SharedWait, d.DeliverTime-d.AcceptTime) {
+		t.Fatalf("shared wait %v s", d.SharedWait)
+	}
+}

@@ -24,31 +24,46 @@ import (
 type client struct {
 	api, key string
 	http     *http.Client
+	// lane, when set, is the X-Lane of its submissions.
+	lane string
 }
 
 func (c client) do(method, path, body string, key string) (int, map[string]any, error) {
+	status, out, _, err := c.doHeaders(method, path, body, key)
+	return status, out, err
+}
+
+func (c client) doHeaders(method, path, body string, key string) (int, map[string]any, http.Header, error) {
 	req, err := http.NewRequest(method, c.api+path, strings.NewReader(body))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	req.Header.Set("Ocp-Apim-Subscription-Key", key)
+	if c.lane != "" {
+		req.Header.Set(messages.LaneHeader, c.lane)
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	var out map[string]any
 	_ = json.Unmarshal(raw, &out)
-	return res.StatusCode, out, nil
+	return res.StatusCode, out, res.Header, nil
 }
 
 func (c client) must(want int, method, path, body, key string) (map[string]any, error) {
-	status, out, err := c.do(method, path, body, key)
+	_, out, _, err := c.mustHeaders(want, method, path, body, key)
+	return out, err
+}
+
+func (c client) mustHeaders(want int, method, path, body, key string) (int, map[string]any, http.Header, error) {
+	status, out, h, err := c.doHeaders(method, path, body, key)
 	if err == nil && status != want {
 		err = fmt.Errorf("%s %s: %d %v", method, path, status, out)
 	}
-	return out, err
+	return status, out, h, err
 }
 
 // submission is one accepted message as the client saw it.
@@ -56,6 +71,8 @@ type submission struct {
 	citizen, id string
 	latency     time.Duration
 	subject     string // make soak's, to find its e-mail
+	at          time.Time
+	lane        string // the 201's X-Lane
 }
 
 // submit sends n messages at the given concurrency (or, with rate > 0, at
@@ -81,13 +98,13 @@ func (c client) submit(n, concurrency int, rate float64, citizens []string) ([]s
 				}
 				fc := citizens[i%len(citizens)]
 				t0 := time.Now()
-				body, err := c.must(201, "POST", "/api/v1/messages/"+fc, benchMessage(fmt.Sprintf("Avviso numero %d", i)), c.key)
+				_, body, h, err := c.mustHeaders(201, "POST", "/api/v1/messages/"+fc, benchMessage(fmt.Sprintf("Avviso numero %d", i)), c.key)
 				if err != nil {
 					once.Do(func() { firstErr = err })
 					return
 				}
 				id, _ := body["id"].(string)
-				out[i] = submission{citizen: fc, id: id, latency: time.Since(t0)}
+				out[i] = submission{citizen: fc, id: id, latency: time.Since(t0), at: t0, lane: h.Get(messages.LaneHeader)}
 			}
 		}()
 	}

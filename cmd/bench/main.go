@@ -39,22 +39,25 @@ import (
 
 // Report is everything one run measured.
 type Report struct {
-	Date        string         `json:"date"`
-	Machine     string         `json:"machine"`
-	Concurrency int            `json:"function_concurrency"`
-	Ceiling     Ceiling        `json:"ceiling"`
-	OneEmail    PathCost       `json:"one_email"`
-	Submit      []Submit       `json:"submit"`
-	Pipeline    Pipeline       `json:"pipeline"`
-	HalfRate    Pipeline       `json:"half_rate"`
-	Inits       []Init         `json:"init"`
-	HelloBytes  int64          `json:"hello_bootstrap_bytes"`
-	Sizes       []Size         `json:"bootstrap_sizes"`
-	PeakRSS     map[string]int `json:"peak_rss_kib"`
-	Cost        Cost           `json:"cost_per_million_emails_usd"`
-	Callbacks   CallbackBench  `json:"callbacks"`
-	Acts        ActsBench      `json:"acts"`
-	Capacity    Capacity       `json:"capacity"`
+	Date        string   `json:"date"`
+	Machine     string   `json:"machine"`
+	Concurrency int      `json:"function_concurrency"`
+	Ceiling     Ceiling  `json:"ceiling"`
+	OneEmail    PathCost `json:"one_email"`
+	Submit      []Submit `json:"submit"`
+	Pipeline    Pipeline `json:"pipeline"`
+	HalfRate    Pipeline `json:"half_rate"`
+	// Paced is the local pace's target run: 300 messages at 12 a second.
+	Paced      Pipeline       `json:"paced_12"`
+	Lanes      LanesBench     `json:"lanes"`
+	Inits      []Init         `json:"init"`
+	HelloBytes int64          `json:"hello_bootstrap_bytes"`
+	Sizes      []Size         `json:"bootstrap_sizes"`
+	PeakRSS    map[string]int `json:"peak_rss_kib"`
+	Cost       Cost           `json:"cost_per_million_emails_usd"`
+	Callbacks  CallbackBench  `json:"callbacks"`
+	Acts       ActsBench      `json:"acts"`
+	Capacity   Capacity       `json:"capacity"`
 }
 
 // PathCost is the AWS requests on the path of one delivered e-mail, by
@@ -103,7 +106,7 @@ func main() {
 type options struct {
 	template, bin, lambda, hello, helloARM, out string
 	messages, concurrency, rounds               int
-	static, quick                               bool
+	static, quick, quickLanes                   bool
 	soak                                        soakPlan
 	soakOnly                                    bool
 	campaign                                    int
@@ -127,6 +130,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.Float64Var(&o.campaignHours, "campaign-hours", 1, "the capacity model plans the quota increases for the campaign in this many hours")
 	fs.Float64Var(&o.pushShare, "push-share", 1, "the capacity model's share of citizens with the app (one push device each)")
 	fs.StringVar(&o.print, "print", "", "print a saved JSON report again, its capacity model run with today's Quotas and the campaign flags; no run")
+	fs.BoolVar(&o.quickLanes, "quick-lanes", false, "with -quick, the lanes too: the bulk lane alone, a flood and what others get meanwhile")
 	fs.BoolVar(&o.static, "static", false, "only init, sizes and requests per function: no load")
 	fs.BoolVar(&o.quick, "quick", false, "only the local pace: submissions at concurrency 16, then 300 messages at 12/s accepted→SENT; no report")
 	fs.BoolVar(&o.soakOnly, "soak", false, "make soak instead: a long run at half the pipeline's ceiling, then a burst at three times")
@@ -177,7 +181,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return soak(ctx, s, c, citizens, o.soak, out, logFile.Name())
 	}
 	if o.quick {
-		return quick(ctx, s, c, citizens, out)
+		return quick(ctx, s, c, adminKey, citizens, o.quickLanes, out)
 	}
 
 	done = step("AWS requests on the path of one delivered e-mail")
@@ -192,7 +196,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	done()
 
 	if !o.static {
-		if err := load(ctx, s, c, citizens, o, &rep, step); err != nil {
+		if err := load(ctx, s, c, adminKey, citizens, o, &rep, step); err != nil {
 			return err
 		}
 	}
@@ -224,7 +228,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 // load measures under load: the emulators' ceiling, submit latency, the
 // pipeline closed loop and at half its rate, peak RSS and the cost model.
-func load(ctx context.Context, s *localstack.Stack, c client, citizens []string, o options, r *Report, step func(string) func()) error {
+func load(ctx context.Context, s *localstack.Stack, c client, adminKey string, citizens []string, o options, r *Report, step func(string) func()) error {
 	var err error
 	done := step("emulator ceiling: the request mix of one message, straight to the emulators")
 	if r.Ceiling, err = measureCeiling(ctx, s, o.messages, 8); err != nil {
@@ -278,13 +282,24 @@ func load(ctx context.Context, s *localstack.Stack, c client, citizens []string,
 		return err
 	}
 	done()
+	done = step("the local pace: 300 messages at 12/s, 201 → SENT")
+	if r.Paced, _, err = pipeline(ctx, s, c, citizens, 300, 64, 12); err != nil {
+		return err
+	}
+	r.Paced.OfCeiling = r.Paced.PerSecond / r.Ceiling.MessagesPerSecond
+	done()
+	done = step(fmt.Sprintf("lanes: the bulk lane alone (%d messages), then a flood of 1,200 from one service and another's messages, validation links, welcome messages", o.messages))
+	if r.Lanes, err = measureLanes(ctx, s, c, adminKey, citizens, o.messages, r.Pipeline); err != nil {
+		return err
+	}
+	done()
 	r.Capacity = capacityOf(*r, s, halfStats, o)
 	return nil
 }
 
 // quick measures only the local pace, for a change's before and after:
 // saturated submissions and the paced pipeline of the issue's targets.
-func quick(ctx context.Context, s *localstack.Stack, c client, citizens []string, out io.Writer) error {
+func quick(ctx context.Context, s *localstack.Stack, c client, admin string, citizens []string, lanes bool, out io.Writer) error {
 	subs, span, err := c.submit(800, 16, 0, citizens)
 	if err != nil {
 		return err
@@ -304,6 +319,19 @@ func quick(ctx context.Context, s *localstack.Stack, c client, citizens []string
 	}
 	fmt.Fprintf(out, "paced 300 at 12/s: accepted→SENT p50 %.0f p95 %.0f max %.0f ms; mapping requests per message %.2f\n",
 		p.AcceptedToSent.P50, p.AcceptedToSent.P95, p.AcceptedToSent.Max, p.MappingRequests)
+	if !lanes {
+		return nil
+	}
+	normal, _, err := pipeline(ctx, s, c, citizens, 500, 16, 0)
+	if err != nil {
+		return err
+	}
+	l, err := measureLanes(ctx, s, c, admin, citizens, 500, normal)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "closed loop 500: normal %.1f/s, bulk %.1f/s (%.2f)\nflood %d at %.1f/s, %d bulk; other service %v ms; validation %v ms; welcome %v ms\n",
+		normal.PerSecond, l.BulkAlone.PerSecond, l.BulkOfNormal, l.Flood, l.FloodRate, l.FloodBulk, l.Other, l.Validation, l.Welcome)
 	return nil
 }
 
@@ -316,6 +344,7 @@ func capacityOf(r Report, s *localstack.Stack, stats map[string]localstack.Funct
 		PerRecord: map[string]float64{}, Units: r.Ceiling.UnitsPerMsg, Shards: store.IndexShards(), QuotaShards: messages.MaxQuotaShards,
 		Latency: time.Duration(r.HalfRate.AcceptedToSent.P95 * float64(time.Millisecond)), PushShare: o.pushShare, TargetHours: o.campaignHours}
 	in.UsagePlanRPS, _ = strconv.ParseFloat(s.Template.ParameterDefault("ThrottleRateLimit"), 64)
+	in.Reserved, _ = strconv.ParseFloat(s.Template.ParameterDefault("SesReservedShare"), 64)
 	n := float64(r.HalfRate.Messages)
 	for id, st := range stats {
 		if st.Invocations == 0 {
@@ -370,7 +399,8 @@ func randomKey() string {
 func provision(c client, admin string) ([]string, string, error) {
 	steps := []struct{ method, path, body string }{
 		{"POST", "/adm/services", `{"service_id":"bench","service_name":"TARI","organization_name":"Comune di Bench","department_name":"Tributi",
-			"organization_fiscal_code":"00000000000","authorized_cidrs":[],"authorized_recipients":[],"max_allowed_payment_amount":100000}`},
+			"organization_fiscal_code":"00000000000","authorized_cidrs":[],"authorized_recipients":[],"max_allowed_payment_amount":100000,
+			"bulk_threshold_per_minute":1000000}`}, // the normal lane, whatever its pace (the lanes are measured apart)
 		{"PUT", "/adm/users/dev@bench.local/groups", `{"groups":["ApiMessageWrite","ApiMessageRead","ApiLimitedProfileRead","ApiCallbackWrite",
 			"ApiRemoteContentWrite"]}`},
 	}
@@ -563,7 +593,11 @@ func printReport(w io.Writer, r Report) {
 	for _, p := range []struct {
 		name string
 		p    Pipeline
-	}{{"Pipeline, closed loop", r.Pipeline}, {"Pipeline at half that rate", r.HalfRate}} {
+	}{{"Pipeline, closed loop", r.Pipeline}, {"Pipeline at half that rate", r.HalfRate}, {"Pipeline paced at 12/s (the local pace's target)", r.Paced},
+		{"Bulk lane alone, closed loop (X-Lane: bulk)", r.Lanes.BulkAlone}} {
+		if p.p.Messages == 0 {
+			continue
+		}
 		if !loaded {
 			break
 		}
@@ -586,6 +620,24 @@ func printReport(w io.Writer, r Report) {
 			fmt.Fprintf(w, "| Callback %s, status written → receiver, %d messages at %.0f/s: p50 / p95 / max | %.0f / %.0f / %.0f ms |\n",
 				ev, cb.Messages, cb.Rate, l.P50, l.P95, l.Max)
 		}
+	}
+	if l := r.Lanes; len(l.Other) > 0 {
+		list := func(v []float64) string {
+			s := ""
+			for i, x := range v {
+				if i > 0 {
+					s += ", "
+				}
+				s += fmt.Sprintf("%.0f", x)
+			}
+			return s
+		}
+		fmt.Fprintf(w, "| Bulk lane alone ÷ normal lane, closed loop | %.2f |\n", l.BulkOfNormal)
+		fmt.Fprintf(w, "| A flood: %d messages from one service at concurrency 8 | %.0f submissions/s; %d in bulk (the rest before its threshold) |\n",
+			l.Flood, l.FloodRate, l.FloodBulk)
+		fmt.Fprintf(w, "| … meanwhile another service's messages, 201 → e-mail SENT (ms) | %s |\n", list(l.Other))
+		fmt.Fprintf(w, "| … a new citizen's validation link, 200 → SES (ms) | %s |\n", list(l.Validation))
+		fmt.Fprintf(w, "| … their welcome messages (priority), created → e-mail SENT (ms) | %s |\n", list(l.Welcome))
 	}
 	if a := r.Acts; a.Opening != nil {
 		fmt.Fprintf(w, "| Submit with third_party_data (its configuration checked in the message's transaction) | %s |\n", describe(a.SubmitThirdParty))

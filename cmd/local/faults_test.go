@@ -244,7 +244,8 @@ func newFaultRig(t *testing.T) *faultRig {
 	// Redeliveries after a crash within 30 s, the functions' timeout (as
 	// Lambda requires), not the template's 3 minutes.
 	q := sqs.NewFromConfig(awstest.Config(eps.AWS))
-	for _, id := range []string{"CreatedMessagesQueue", "EmailQueue", "PushQueue", "WebhookQueue"} {
+	for _, id := range []string{"CreatedMessagesQueue", "CreatedMessagesPriorityQueue", "CreatedMessagesBulkQueue", "EmailQueue",
+		"EmailPriorityQueue", "EmailBulkQueue", "PushQueue", "PushPriorityQueue", "PushBulkQueue", "WebhookQueue"} {
 		if _, err := q.SetQueueAttributes(context.Background(), &sqs.SetQueueAttributesInput{QueueUrl: r.queueURL(t, q, id),
 			Attributes: map[string]string{string(sqstypes.QueueAttributeNameVisibilityTimeout): "30"}}); err != nil {
 			t.Fatal(err)
@@ -707,13 +708,13 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	t.Run("the platform's submissions refused, then their records lost", func(t *testing.T) {
-		// The created-messages queue refuses for a while: a citizen's welcome
+		// The created-messages queues (every lane) refuse for a while: a citizen's welcome
 		// (handle-profile-event), a data download (export-user-data) and
 		// submissions with the fiscal code in the body each store their
 		// message, fail to queue it, mark it FAILED and release its key;
 		// every one is retried and delivered once the queue is back.
 		refuse := func(req *http.Request, body []byte) (int, http.Header, string, bool) {
-			if req.Header.Get("X-Amz-Target") != "AmazonSQS.SendMessage" || !bytes.Contains(body, []byte("CreatedMessagesQueue")) {
+			if req.Header.Get("X-Amz-Target") != "AmazonSQS.SendMessage" || !bytes.Contains(body, []byte("CreatedMessages")) {
 				return 0, nil, "", false
 			}
 			return 400, http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Query-Error": {"RequestThrottled;Sender"}},

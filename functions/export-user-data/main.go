@@ -28,7 +28,7 @@ import (
 const batch = 20
 
 func main() {
-	cfg, env := config.MustLoad("SERVICES_TABLE", "PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL",
+	cfg, env := config.MustLoad("SERVICES_TABLE", "PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "CREATED_MESSAGES_PRIORITY_QUEUE_URL",
 		"PLATFORM_SERVICE_ID", "USER_DATA_BUCKET", "DOCUMENTS_BUCKET")
 	db := dynamodb.NewFromConfig(cfg)
 	svc := welcome.PlatformService(env["PLATFORM_SERVICE_ID"])
@@ -41,7 +41,9 @@ func main() {
 		Files:    presign.Archives{Objects: presign.NewObjects(cfg, env["USER_DATA_BUCKET"])},
 		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
 		Submitter: messages.Submitter{Store: store.NewMessages(db, env["MESSAGES_TABLE"]),
-			Created: queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]}, Now: time.Now, Metrics: metrics.Stdout},
+			// The archive's link is priority: the citizen asked for it.
+			Created: queue.LanesOf(sqs.NewFromConfig(cfg), env, "CREATED_MESSAGES_QUEUE_URL"), Lane: messages.LanePriority,
+			Now: time.Now, Metrics: metrics.Stdout},
 		Service:   svc,
 		Documents: presign.Documents{Bucket: presign.New(cfg, env["DOCUMENTS_BUCKET"])},
 		Now:       time.Now,

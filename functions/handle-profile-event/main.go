@@ -28,7 +28,7 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("SERVICES_TABLE", "PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL",
+	cfg, env := config.MustLoad("SERVICES_TABLE", "PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "CREATED_MESSAGES_PRIORITY_QUEUE_URL",
 		"PROFILE_EVENTS_QUEUE_URL", "PLATFORM_SERVICE_ID", "MAIL_FROM", "PUBLIC_API_URL")
 	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	svc := welcome.PlatformService(env["PLATFORM_SERVICE_ID"])
@@ -38,7 +38,8 @@ func main() {
 	profs := store.NewProfiles(db, env["PROFILES_TABLE"])
 	w := welcome.Handler{Profiles: profs, Marks: profs, Service: svc, Wait: time.Minute, Now: time.Now,
 		Submitter: messages.Submitter{Store: store.NewMessages(db, env["MESSAGES_TABLE"]),
-			Created: queue.Queue{API: q, URL: env["CREATED_MESSAGES_QUEUE_URL"]}, Now: time.Now, Metrics: metrics.Stdout}}
+			// The welcome messages are priority: the citizen has just signed up.
+			Created: queue.LanesOf(q, env, "CREATED_MESSAGES_QUEUE_URL"), Lane: messages.LanePriority, Now: time.Now, Metrics: metrics.Stdout}}
 	v := emailvalidation.Starter{Store: profs, Profiles: profs, From: env["MAIL_FROM"], PublicURL: env["PUBLIC_API_URL"],
 		Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
 		Wait:   time.Minute, Now: time.Now}

@@ -5,6 +5,7 @@ package main
 import (
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -20,14 +21,16 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("PROFILES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "EMAIL_QUEUE_URL",
-		"PUSH_QUEUE_URL", "WEBHOOK_QUEUE_URL", "DOCUMENTS_BUCKET", "CALLBACKS_QUEUE_URL")
+	vars := slices.Concat(queue.LaneVars("CREATED_MESSAGES_QUEUE_URL"), queue.LaneVars("EMAIL_QUEUE_URL"), queue.LaneVars("PUSH_QUEUE_URL"))
+	cfg, env := config.MustLoad(append(vars, "PROFILES_TABLE", "MESSAGES_TABLE", "WEBHOOK_QUEUE_URL", "DOCUMENTS_BUCKET", "CALLBACKS_QUEUE_URL")...)
 	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	// A message's events stay in its lane (messages/lanes.go).
+	created := queue.LanesOf(q, env, "CREATED_MESSAGES_QUEUE_URL")
 	p := messages.Processor{
 		Profiles: store.NewProfiles(db, env["PROFILES_TABLE"]),
 		Store:    store.NewMessages(db, env["MESSAGES_TABLE"]),
-		Emails:   queue.Queue{API: q, URL: env["EMAIL_QUEUE_URL"]},
-		Pushes:   queue.Queue{API: q, URL: env["PUSH_QUEUE_URL"]},
+		Emails:   queue.LanesOf(q, env, "EMAIL_QUEUE_URL"),
+		Pushes:   queue.LanesOf(q, env, "PUSH_QUEUE_URL"),
 		Webhooks: queue.Queue{API: q, URL: env["WEBHOOK_QUEUE_URL"]},
 		Webhook:  os.Getenv("WEBHOOK_CHANNEL_URL") != "",
 		Platform: os.Getenv("PLATFORM_SERVICE_ID"),
@@ -37,9 +40,9 @@ func main() {
 		ReminderScale: config.Scale("REMINDER_TIME_SCALE"),
 		// Documents are checked before the message is processed.
 		Documents: s3.Documents{Bucket: s3.New(cfg, env["DOCUMENTS_BUCKET"])},
-		Created:   queue.Queue{API: q, URL: env["CREATED_MESSAGES_QUEUE_URL"]},
+		Created:   created,
 		Callbacks: queue.Queue{API: q, URL: env["CALLBACKS_QUEUE_URL"]},
 	}
-	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURL: env["CREATED_MESSAGES_QUEUE_URL"], Handle: p.Process, Log: slog.Default()}
+	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURLs: created.URLs(), Handle: p.Process, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)
 }

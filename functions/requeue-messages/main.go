@@ -20,15 +20,17 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL")
+	cfg, env := config.MustLoad(append(queue.LaneVars("CREATED_MESSAGES_QUEUE_URL"), "SERVICES_TABLE", "MESSAGES_TABLE")...)
 	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	created := queue.LanesOf(q, env, "CREATED_MESSAGES_QUEUE_URL")
 	r := messages.Requeuer{
 		Store:    store.NewMessages(db, env["MESSAGES_TABLE"]),
 		Services: store.NewServices(db, env["SERVICES_TABLE"]),
-		Created:  queue.Queue{API: q, URL: env["CREATED_MESSAGES_QUEUE_URL"]},
-		Backlog:  queue.Backlog{API: q, URL: env["CREATED_MESSAGES_QUEUE_URL"]}.Visible,
-		After:    config.Seconds("REQUEUE_AFTER_SECONDS", messages.DefaultRequeueAfter),
-		Now:      time.Now,
+		// Each message back in its own lane; the backlog is the lanes'.
+		Created: created,
+		Backlog: queue.Backlog{API: q, URLs: created.URLs()}.Visible,
+		After:   config.Seconds("REQUEUE_AFTER_SECONDS", messages.DefaultRequeueAfter),
+		Now:     time.Now,
 	}
 	lambda.Start(func(ctx context.Context, _ events.CloudWatchEvent) error {
 		n, err := r.Run(ctx)

@@ -22,7 +22,7 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("MESSAGES_TABLE", "EMAIL_QUEUE_URL", "MAIL_FROM", "CALLBACKS_QUEUE_URL")
+	cfg, env := config.MustLoad(append(queue.LaneVars("EMAIL_QUEUE_URL"), "MESSAGES_TABLE", "MAIL_FROM", "CALLBACKS_QUEUE_URL")...)
 	sqsClient := sqs.NewFromConfig(cfg)
 	d := messages.Dispatcher{
 		Channel: messages.Email,
@@ -38,6 +38,9 @@ func main() {
 		// The delivery callbacks of each final status, as senders asked.
 		Callbacks: queue.Queue{API: sqsClient, URL: env["CALLBACKS_QUEUE_URL"]},
 	}
-	c := queue.Consumer[messages.NotificationEvent]{API: sqsClient, QueueURL: env["EMAIL_QUEUE_URL"], Handle: d.Notify, Log: slog.Default()}
+	// The bulk lane's e-mails leave the other lanes a share of SES's sending rate.
+	pacer := messages.NewPacer(config.Float("SES_MAX_SEND_RATE", 0), config.Float("SES_RESERVED_SHARE", 0), config.Int("BULK_EMAIL_CONCURRENCY", 1))
+	c := queue.Consumer[messages.NotificationEvent]{API: sqsClient, QueueURLs: queue.LanesOf(sqsClient, env, "EMAIL_QUEUE_URL").URLs(),
+		Handle: pacer.Paced(d.Notify), Log: slog.Default()}
 	lambda.Start(c.HandleBatch)
 }

@@ -21,7 +21,7 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("MESSAGES_TABLE", "PROFILES_TABLE", "PUSH_QUEUE_URL", "CALLBACKS_QUEUE_URL")
+	cfg, env := config.MustLoad(append(queue.LaneVars("PUSH_QUEUE_URL"), "MESSAGES_TABLE", "PROFILES_TABLE", "CALLBACKS_QUEUE_URL")...)
 	sqsClient := sqs.NewFromConfig(cfg)
 	db := dynamodb.NewFromConfig(cfg)
 	d := messages.Dispatcher{
@@ -37,7 +37,7 @@ func main() {
 		// The delivery callbacks of each final status, as senders asked.
 		Callbacks: queue.Queue{API: sqsClient, URL: env["CALLBACKS_QUEUE_URL"]},
 	}
-	c := queue.Consumer[messages.NotificationEvent]{API: sqsClient, QueueURL: env["PUSH_QUEUE_URL"], Handle: d.Notify, Log: slog.Default(),
+	c := queue.Consumer[messages.NotificationEvent]{API: sqsClient, QueueURLs: queue.LanesOf(sqsClient, env, "PUSH_QUEUE_URL").URLs(), Handle: d.Notify, Log: slog.Default(),
 		Parallel: 4}
 	lambda.Start(c.HandleBatch)
 }

@@ -19,15 +19,16 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("SERVICES_TABLE", "MESSAGES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "DOCUMENTS_BUCKET")
+	cfg, env := config.MustLoad(append(queue.LaneVars("CREATED_MESSAGES_QUEUE_URL"), "SERVICES_TABLE", "MESSAGES_TABLE", "DOCUMENTS_BUCKET")...)
 	db := dynamodb.NewFromConfig(cfg)
 	// third_party_data names a configuration of the sender's, checked in the message's write.
 	msgs := store.NewMessages(db, env["MESSAGES_TABLE"]).WithConfigurations(env["SERVICES_TABLE"])
-	sub := messages.CountedSubmitter{Quotas: msgs, Submitter: messages.Submitter{
+	// Each message goes on its lane's queue; a service over its bulk threshold goes bulk.
+	sub := messages.CountedSubmitter{Quotas: msgs, BulkThreshold: config.Int("BULK_THRESHOLD_PER_MINUTE", messages.DefaultBulkThreshold), Submitter: messages.Submitter{
 		Store:     msgs,
 		Payments:  msgs,
 		Documents: presign.Documents{Bucket: presign.New(cfg, env["DOCUMENTS_BUCKET"])},
-		Created:   queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]},
+		Created:   queue.LanesOf(sqs.NewFromConfig(cfg), env, "CREATED_MESSAGES_QUEUE_URL"),
 		Now:       time.Now,
 		Metrics:   metrics.Stdout,
 	}}

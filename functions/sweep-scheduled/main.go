@@ -20,13 +20,14 @@ import (
 )
 
 func main() {
-	cfg, env := config.MustLoad("MESSAGES_TABLE", "SERVICES_TABLE", "CREATED_MESSAGES_QUEUE_URL")
+	cfg, env := config.MustLoad("MESSAGES_TABLE", "SERVICES_TABLE", "CREATED_MESSAGES_QUEUE_URL", "CREATED_MESSAGES_BULK_QUEUE_URL")
 	db := dynamodb.NewFromConfig(cfg)
 	r := messages.Releaser{
 		Store:    store.NewMessages(db, env["MESSAGES_TABLE"]),
 		Services: store.NewServices(db, env["SERVICES_TABLE"]),
-		Created:  queue.Queue{API: sqs.NewFromConfig(cfg), URL: env["CREATED_MESSAGES_QUEUE_URL"]},
-		Now:      time.Now,
+		// Released in the bulk lane (their lane since submission).
+		Created: queue.LanesOf(sqs.NewFromConfig(cfg), env, "CREATED_MESSAGES_QUEUE_URL"),
+		Now:     time.Now,
 	}
 	lambda.Start(func(ctx context.Context, _ events.CloudWatchEvent) error {
 		start := time.Now()

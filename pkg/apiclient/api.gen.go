@@ -470,6 +470,24 @@ func (e UserDataProcessingChoiceRequestChoice) Valid() bool {
 	}
 }
 
+// Defines values for Lane.
+const (
+	LaneBulk   Lane = "bulk"
+	LaneNormal Lane = "normal"
+)
+
+// Valid indicates whether the value is a known member of the Lane enum.
+func (e Lane) Valid() bool {
+	switch e {
+	case LaneBulk:
+		return true
+	case LaneNormal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TestCallback202JSONResponseBodyEvent.
 const (
 	TestCallback202JSONResponseBodyEventCallbackTest TestCallback202JSONResponseBodyEvent = "callback.test"
@@ -593,6 +611,42 @@ func (e GetSentMessagesParamsWebhook) Valid() bool {
 	case GetSentMessagesParamsWebhookSKIPPED:
 		return true
 	case GetSentMessagesParamsWebhookTHROTTLED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubmitMessageforUserWithFiscalCodeInBodyParamsXLane.
+const (
+	SubmitMessageforUserWithFiscalCodeInBodyParamsXLaneBulk   SubmitMessageforUserWithFiscalCodeInBodyParamsXLane = "bulk"
+	SubmitMessageforUserWithFiscalCodeInBodyParamsXLaneNormal SubmitMessageforUserWithFiscalCodeInBodyParamsXLane = "normal"
+)
+
+// Valid indicates whether the value is a known member of the SubmitMessageforUserWithFiscalCodeInBodyParamsXLane enum.
+func (e SubmitMessageforUserWithFiscalCodeInBodyParamsXLane) Valid() bool {
+	switch e {
+	case SubmitMessageforUserWithFiscalCodeInBodyParamsXLaneBulk:
+		return true
+	case SubmitMessageforUserWithFiscalCodeInBodyParamsXLaneNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubmitMessageforUserParamsXLane.
+const (
+	SubmitMessageforUserParamsXLaneBulk   SubmitMessageforUserParamsXLane = "bulk"
+	SubmitMessageforUserParamsXLaneNormal SubmitMessageforUserParamsXLane = "normal"
+)
+
+// Valid indicates whether the value is a known member of the SubmitMessageforUserParamsXLane enum.
+func (e SubmitMessageforUserParamsXLane) Valid() bool {
+	switch e {
+	case SubmitMessageforUserParamsXLaneBulk:
+		return true
+	case SubmitMessageforUserParamsXLaneNormal:
 		return true
 	default:
 		return false
@@ -1764,6 +1818,11 @@ type Service struct {
 	// to send messages only to these fiscal codes.
 	AuthorizedRecipients []FiscalCode `json:"authorized_recipients"`
 
+	// BulkThresholdPerMinute **New.** From how many submissions in the last minute the service's next messages go
+	// in the bulk lane (a campaign: delivered at the pace left by the other lanes). Absent: the
+	// platform's default (120, the BulkThresholdPerMinute parameter).
+	BulkThresholdPerMinute *int `json:"bulk_threshold_per_minute,omitempty"`
+
 	// DailyMessageLimit **New.** How many messages the service may submit in a calendar day (Europe/Rome); the
 	// next one is a 429 `Daily limit reached` with `Retry-After` until midnight. Default 250000.
 	DailyMessageLimit *int `json:"daily_message_limit,omitempty"`
@@ -2047,6 +2106,9 @@ type FiscalCodeParam = string
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// Lane defines model for Lane.
+type Lane string
+
 // PageSize defines model for PageSize.
 type PageSize = int
 
@@ -2110,7 +2172,16 @@ type SubmitMessageforUserWithFiscalCodeInBodyParams struct {
 	// (a UUID or ULID is a good key). `undefined` and `null`, what generated JavaScript clients
 	// send for a missing header, mean no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XLane **New.** `bulk` puts the message in the bulk lane: a campaign, delivered at the pace the
+	// other lanes leave it (dcp send does so). Without it (or `normal`), the message is normal
+	// until the service's submissions in the last minute reach its `bulk_threshold_per_minute`
+	// (default 120), and bulk from then on. A sender cannot ask for priority, the platform's own.
+	XLane *SubmitMessageforUserWithFiscalCodeInBodyParamsXLane `json:"X-Lane,omitempty"`
 }
+
+// SubmitMessageforUserWithFiscalCodeInBodyParamsXLane defines parameters for SubmitMessageforUserWithFiscalCodeInBody.
+type SubmitMessageforUserWithFiscalCodeInBodyParamsXLane string
 
 // GetMessagesByUserParams defines parameters for GetMessagesByUser.
 type GetMessagesByUserParams struct {
@@ -2131,7 +2202,16 @@ type SubmitMessageforUserParams struct {
 	// (a UUID or ULID is a good key). `undefined` and `null`, what generated JavaScript clients
 	// send for a missing header, mean no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// XLane **New.** `bulk` puts the message in the bulk lane: a campaign, delivered at the pace the
+	// other lanes leave it (dcp send does so). Without it (or `normal`), the message is normal
+	// until the service's submissions in the last minute reach its `bulk_threshold_per_minute`
+	// (default 120), and bulk from then on. A sender cannot ask for priority, the platform's own.
+	XLane *SubmitMessageforUserParamsXLane `json:"X-Lane,omitempty"`
 }
+
+// SubmitMessageforUserParamsXLane defines parameters for SubmitMessageforUser.
+type SubmitMessageforUserParamsXLane string
 
 // GetServicesByRecipientParams defines parameters for GetServicesByRecipient.
 type GetServicesByRecipientParams struct {
@@ -5268,6 +5348,17 @@ func NewSubmitMessageforUserWithFiscalCodeInBodyRequestWithBody(server string, p
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+		if params.XLane != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Lane", *params.XLane, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Lane", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -5413,6 +5504,17 @@ func NewSubmitMessageforUserRequestWithBody(server string, fiscalCode FiscalCode
 			}
 
 			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XLane != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Lane", *params.XLane, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Lane", headerParam1)
 		}
 
 	}
@@ -8516,6 +8618,7 @@ type SubmitMessageforUserWithFiscalCodeInBodyResponse201Headers struct {
 	RateLimitPolicy    *string
 	RateLimitRemaining *int
 	RateLimitReset     *int
+	XLane              *string
 }
 
 // SubmitMessageforUserWithFiscalCodeInBodyResponse429Headers the declared response headers of an HTTP 429 response for SubmitMessageforUserWithFiscalCodeInBody
@@ -8659,6 +8762,7 @@ type SubmitMessageforUserResponse201Headers struct {
 	RateLimitPolicy    *string
 	RateLimitRemaining *int
 	RateLimitReset     *int
+	XLane              *string
 }
 
 // SubmitMessageforUserResponse429Headers the declared response headers of an HTTP 429 response for SubmitMessageforUser
@@ -12562,6 +12666,13 @@ func ParseSubmitMessageforUserWithFiscalCodeInBodyResponse(rsp *http.Response) (
 			}
 			headers.RateLimitReset = &value
 		}
+		if values := rsp.Header.Values("X-Lane"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Lane", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLane = &value
+		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 429:
 		var headers SubmitMessageforUserWithFiscalCodeInBodyResponse429Headers
@@ -12721,6 +12832,13 @@ func ParseSubmitMessageforUserResponse(rsp *http.Response) (*SubmitMessageforUse
 				return nil, err
 			}
 			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Lane"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Lane", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XLane = &value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 429:

@@ -22,6 +22,8 @@ type Progress interface {
 	Done(r Result)
 }
 
+var bulkLane = apiclient.SubmitMessageforUserWithFiscalCodeInBodyParamsXLaneBulk
+
 // Send submits rows (POST /api/v1/messages, each with its Idempotency-Key),
 // concurrency at a time (the client's Retrier paces and retries them), and
 // reports each result as it comes; on ctx's end it stops taking rows and
@@ -35,7 +37,8 @@ func Send(ctx context.Context, c *apiclient.ClientWithResponses, rows []Row, con
 		go func() {
 			defer wg.Done()
 			for row := range work {
-				params := &apiclient.SubmitMessageforUserWithFiscalCodeInBodyParams{IdempotencyKey: &row.Key}
+				// A campaign: the bulk lane, so that it holds up no one else's messages.
+				params := &apiclient.SubmitMessageforUserWithFiscalCodeInBodyParams{IdempotencyKey: &row.Key, XLane: &bulkLane}
 				res, err := c.SubmitMessageforUserWithFiscalCodeInBodyWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(row.Body))
 				if err != nil && ctx.Err() != nil {
 					continue // interrupted: the row is not done

@@ -286,6 +286,24 @@ func Seconds(name string, def time.Duration) time.Duration {
 	return def
 }
 
+// Int reads environment variable name as a positive integer, def when it is
+// unset or not one.
+func Int(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// Float reads environment variable name as a number at least 0, def when
+// it is unset or not one.
+func Float(name string, def float64) float64 {
+	if f, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil && f >= 0 {
+		return f
+	}
+	return def
+}
+
 // Scale reads environment variable name as a positive number, 1 when it is
 // unset or not one (REMINDER_TIME_SCALE: how much faster than in AWS a local
 // stack reminds).

@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -95,6 +96,8 @@ type messageItem struct {
 	// Attachments are an ADVANCED message's documents, as declared.
 	Attachments []messages.Attachment `dynamodbav:"attachments,omitempty"`
 	Reference   string                `dynamodbav:"reference,omitempty"`
+	// Lane is the message's lane when not normal (requeued in it).
+	Lane string `dynamodbav:"lane,omitempty"`
 	// SenderIndex's and ReferenceIndex's partitions (sent.go).
 	SenderShard string `dynamodbav:"sender_shard,omitempty"`
 	RefKey      string `dynamodbav:"ref_key,omitempty"`
@@ -184,6 +187,9 @@ func messageItemOf(m messages.Message) messageItem {
 		StatusAt: m.StatusAt, DefaultEmail: m.DefaultEmail, AcceptedShard: acceptedShard(m.ID), RequeueAt: m.CreatedAt.Unix(),
 		FeatureLevel: m.FeatureLevel, Payee: m.Payee, PaymentStatus: m.PaymentStatus, Attachments: m.Attachments,
 		Reference: m.Reference, SenderShard: senderShard(m.SenderServiceID, m.ID), Callbacks: m.Callbacks}
+	if m.Lane != messages.LaneNormal {
+		it.Lane = m.Lane
+	}
 	if m.Reference != "" {
 		it.RefKey = refKey(m.SenderServiceID, m.Reference)
 	}
@@ -280,7 +286,7 @@ func (it messageItem) message() messages.Message {
 		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{},
 		IsRead: it.IsRead, IsArchived: it.IsArchived, StatusVersion: it.StatusVersion, DefaultEmail: it.DefaultEmail,
 		Requeues: it.Requeues, FeatureLevel: it.FeatureLevel, Payee: it.Payee, PaymentStatus: it.PaymentStatus,
-		Attachments: it.Attachments, Reference: it.Reference, Callbacks: it.Callbacks}
+		Attachments: it.Attachments, Reference: it.Reference, Callbacks: it.Callbacks, Lane: cmp.Or(it.Lane, messages.LaneNormal)}
 	if it.PaidAt != nil {
 		m.PaidAt = *it.PaidAt
 	}

@@ -38,6 +38,7 @@ type serviceItem struct {
 	DailyMessageLimit       int      `dynamodbav:"daily_message_limit,omitempty"`
 	RequireSecureChannels   bool     `dynamodbav:"require_secure_channels,omitempty"`
 	OpeningDeadlineDays     int      `dynamodbav:"opening_deadline_days,omitempty"`
+	BulkThresholdPerMinute  int      `dynamodbav:"bulk_threshold_per_minute,omitempty"`
 }
 
 // Latest implements services.Store.
@@ -75,7 +76,8 @@ func (s *Services) Latest(ctx context.Context, id string) (services.Service, err
 		AuthorizedCIDRs: nonNil(it.AuthorizedCIDRs), AuthorizedRecipients: nonNil(it.AuthorizedRecipients),
 		IsVisible: it.IsVisible, MaxAllowedPaymentAmount: it.MaxAllowedPaymentAmount, Version: it.Version,
 		ReminderOffsets: it.ReminderOffsets, DailyMessageLimit: it.DailyMessageLimit, CallbackEvents: events,
-		RequireSecureChannels: it.RequireSecureChannels, OpeningDeadlineDays: it.OpeningDeadlineDays}, nil
+		RequireSecureChannels: it.RequireSecureChannels, OpeningDeadlineDays: it.OpeningDeadlineDays,
+		BulkThresholdPerMinute: it.BulkThresholdPerMinute}, nil
 }
 
 type visibleItem struct {
@@ -91,7 +93,8 @@ type visibleItem struct {
 func (s *Services) Create(ctx context.Context, v services.Service) error {
 	it := serviceItem{servicePK(v.ServiceID), versionSK(v.Version), v.ServiceID, v.ServiceName, v.OrganizationName,
 		v.DepartmentName, v.OrganizationFiscalCode, v.AuthorizedCIDRs, v.AuthorizedRecipients, v.IsVisible,
-		v.MaxAllowedPaymentAmount, v.Version, v.ReminderOffsets, v.DailyMessageLimit, v.RequireSecureChannels, v.OpeningDeadlineDays}
+		v.MaxAllowedPaymentAmount, v.Version, v.ReminderOffsets, v.DailyMessageLimit, v.RequireSecureChannels, v.OpeningDeadlineDays,
+		v.BulkThresholdPerMinute}
 	put, err := s.t.createInput(it)
 	if err != nil {
 		return err

@@ -73,17 +73,22 @@ func submit(w http.ResponseWriter, r request, sub messages.CountedSubmitter, fc 
 	if err != nil {
 		return err
 	}
+	bulk, err := messages.ParseLane(r.Header.Get(messages.LaneHeader))
+	if err != nil {
+		return err
+	}
 	if err := r.checkSource(); err != nil {
 		return err
 	}
 	res, err := sub.Submit(r.Context(), messages.Submission{Caller: r.Caller, Service: r.Service, FiscalCode: fc,
-		Message: nm, IdempotencyKey: key, Body: body})
+		Message: nm, IdempotencyKey: key, Body: body, Bulk: bulk})
 	for k, v := range res.Quota.Headers(time.Now()) {
 		w.Header().Set(k, v)
 	}
 	if err != nil {
 		return err
 	}
+	w.Header().Set(messages.LaneHeader, res.Lane)
 	id := res.ID
 	w.Header().Set("Location", "/api/v1/messages/"+fc+"/"+id)
 	if len(nm.Attachments) == 0 {

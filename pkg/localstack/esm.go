@@ -7,6 +7,7 @@ import (
 	"log"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -46,32 +47,46 @@ type mappingStats struct {
 	Records  int
 }
 
+// run polls the queue as Lambda's pollers do: one while the queue is
+// idle, one more for each batch received (up to the mapping's concurrency),
+// and back to one as receives come back empty. An idle queue costs the
+// emulator one short poll a second, not one per environment.
 func (m mapping) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for range max(m.concurrency, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m.poll(ctx)
-		}()
+	var active atomic.Int32
+	limit := int32(max(m.concurrency, 1))
+	var spawn func()
+	spawn = func() {
+		active.Add(1)
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				msgs := m.gather(ctx)
+				if len(msgs) == 0 {
+					if n := active.Load(); n > 1 && active.CompareAndSwap(n, n-1) {
+						return // an idle poller beyond the first leaves
+					}
+					continue
+				}
+				if n := active.Load(); n < limit && active.CompareAndSwap(n, n+1) {
+					active.Add(-1) // spawn counts it
+					spawn()
+				}
+				m.invoke(ctx, msgs)
+			}
+			active.Add(-1)
+		})
 	}
+	spawn()
 	wg.Wait()
 }
 
-func (m mapping) poll(ctx context.Context) {
-	for ctx.Err() == nil {
-		msgs := m.gather(ctx)
-		if len(msgs) > 0 {
-			m.invoke(ctx, msgs)
-		}
-	}
-}
-
 // idleWait is an empty mapping's long poll, in seconds: a poll waits at
-// the emulator until a message arrives (moto wakes it on arrival), so a
-// longer one costs nothing in latency and saves the emulator the empty
-// receives of short ones.
-const idleWait = 20
+// the emulator until a message arrives (moto wakes it on arrival). Longer
+// polls would save the emulator a few empty receives, but a poll whose
+// connection is cut (the fault tests' outages) stays at moto until it ends
+// and takes the messages that arrive meanwhile, which then wait out their
+// visibility timeout: a second bounds that.
+const idleWait = 1
 
 // gather receives one batch: it returns as soon as batchSize records are
 // in, or the batching window has passed with at least one.

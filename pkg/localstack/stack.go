@@ -274,6 +274,11 @@ func (s *Stack) startMappings(fns []sam.Function, logs *log.Logger) {
 			if ev.MaxConcurrency > 0 {
 				conc = min(conc, ev.MaxConcurrency)
 			}
+			if strings.HasSuffix(ev.Queue, "BulkQueue") && len(f.Queues) > 1 && conc > 1 {
+				// The bulk lane leaves an environment to the function's other
+				// lanes, as its MaximumConcurrency leaves them room in AWS.
+				conc = cap(rt.slots) - 1
+			}
 			m := mapping{fn: rt, sqs: q, queueURL: s.Resources.Refs[ev.Queue], queueARN: s.Resources.Attrs[ev.Queue+".Arn"],
 				batchSize: ev.BatchSize, window: time.Duration(ev.BatchingWindow) * time.Second, concurrency: conc, logs: logs, stats: stats}
 			n++
@@ -492,6 +497,9 @@ func (s *Stack) localParams(ctx context.Context, o Options, logs *log.Logger) (m
 	}
 	if params["CallbackAllowLocal"] == "" {
 		params["CallbackAllowLocal"] = "true" // the receiver below is on loopback, over http
+	}
+	if params["SesMaxSendRate"] == "" {
+		params["SesMaxSendRate"] = "0" // moto's SES has no sending rate: the bulk lane is not paced
 	}
 	addr := o.CallbacksAddr
 	if addr == "" {

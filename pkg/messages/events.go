@@ -21,6 +21,9 @@ type EventMessage struct {
 	// ScheduledAt is a scheduled message's time: its time to live counts
 	// from then.
 	ScheduledAt time.Time `json:"scheduledAt,omitzero"`
+	// Lane is the message's lane (lanes.go; empty: normal): its events
+	// go on that lane's queues.
+	Lane string `json:"lane,omitempty"`
 }
 
 // SenderMetadata names the sender in notifications.

@@ -165,6 +165,8 @@ type Message struct {
 	Attachments []Attachment
 	// Reference is the sender's own id of the message.
 	Reference string
+	// Lane is the lane it was submitted to (lanes.go; empty: normal).
+	Lane string
 	// ScheduledAt is when a scheduled message is to be processed (its
 	// time to live counts from then); zero for one sent at once.
 	ScheduledAt time.Time

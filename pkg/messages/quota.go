@@ -115,6 +115,14 @@ type usageEntry struct {
 	read   int
 	readAt time.Time
 	added  int
+	// reads are the earlier reads of the day's count, oldest first, back
+	// to the last one at least bulkWindow old: what recent needs.
+	reads []usageRead
+}
+
+type usageRead struct {
+	n  int
+	at time.Time
 }
 
 var seen = &usage{byDay: map[string]*usageEntry{}}
@@ -133,7 +141,14 @@ func (u *usage) stale(q Quota, now time.Time) bool {
 func (u *usage) record(q Quota, n int, at time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.byDay[quotaKey(q)] = &usageEntry{read: n, readAt: at}
+	e := &usageEntry{read: n, readAt: at}
+	if prev := u.byDay[quotaKey(q)]; prev != nil {
+		e.reads = append(prev.reads, usageRead{prev.read, prev.readAt})
+		for len(e.reads) > 1 && at.Sub(e.reads[1].at) >= bulkWindow {
+			e.reads = e.reads[1:]
+		}
+	}
+	u.byDay[quotaKey(q)] = e
 	for k, e := range u.byDay { // yesterday's are no use
 		if at.Sub(e.readAt) > 48*time.Hour {
 			delete(u.byDay, k)
@@ -155,6 +170,31 @@ func (u *usage) count(q Quota, counted bool) int {
 		e.added++
 	}
 	return max(0, q.Limit-e.read-e.added)
+}
+
+// recent returns the service's submissions in about the last minute, as
+// far as this environment knows: the count now less the count read a
+// minute ago or, in an environment younger than that, at its first read
+// (fewer, never more, than the truth over a shorter window). It costs no
+// request: the reads are those of the day's counters for RateLimit-Remaining.
+func (u *usage) recent(q Quota, now time.Time) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	e := u.byDay[quotaKey(q)]
+	if e == nil {
+		return 0
+	}
+	base := e.read
+	if len(e.reads) > 0 {
+		base = e.reads[0].n
+		for _, r := range e.reads {
+			if now.Sub(r.at) < bulkWindow {
+				break
+			}
+			base = r.n
+		}
+	}
+	return e.read + e.added - base
 }
 
 // RomeDay returns the calendar day of t in Europe/Rome (2006-01-02).

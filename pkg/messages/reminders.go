@@ -226,6 +226,7 @@ func (u Reminders) events(m Message, rec profiles.Recipient, pref profiles.Prefe
 	prof, created := rec.Profile, createdEvent(m, svc)
 	base := NotificationEvent{Content: *m.Content, Message: created.Message, SenderMetadata: created.SenderMetadata,
 		Reminder: &ReminderNotice{OffsetSeconds: offset, DueDate: m.Content.DueDate, Payment: m.PaymentStatus == NotPaid}}
+	base.Message.Lane = LanePriority // due today: a citizen waits for it
 	if len(prof.PreferredLanguages) > 0 {
 		base.Language = prof.PreferredLanguages[0]
 	}

@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,6 +34,9 @@ type Submitter struct {
 	// Documents, when set, takes an ADVANCED message's documents (the
 	// submission answers where to upload them).
 	Documents Uploads
+	// Lane is its messages' lane (empty: normal): the platform's own are
+	// priority.
+	Lane string
 }
 
 // CountedSubmitter is a Submitter whose submissions count against their
@@ -42,12 +46,18 @@ type Submitter struct {
 type CountedSubmitter struct {
 	Submitter
 	Quotas Quotas
+	// BulkThreshold is the platform's default of a service's submissions
+	// in the last minute from which its messages go bulk (0:
+	// DefaultBulkThreshold).
+	BulkThreshold int
 }
 
-// Submitted is what a submission returns: the message id and, when it was
-// counted, its service's quota as this execution environment knows it.
+// Submitted is what a submission returns: the message id, its lane and,
+// when it was counted, its service's quota as this execution environment
+// knows it.
 type Submitted struct {
 	ID    string
+	Lane  string
 	Quota QuotaState
 }
 
@@ -61,6 +71,8 @@ type Submission struct {
 	// Body the raw request body it must match on replay.
 	IdempotencyKey string
 	Body           []byte
+	// Bulk is the sender's asking for the bulk lane (LaneHeader).
+	Bulk bool
 }
 
 // Authorize applies the handler-specific checks of the original, in order:
@@ -104,11 +116,11 @@ func (u Submitter) Submit(ctx context.Context, s Submission) (Submitted, error) 
 	if err := u.check(s); err != nil {
 		return Submitted{}, err
 	}
-	id, err := u.submit(ctx, s, u.Store.Create)
+	lane, id, err := u.submit(ctx, s, u.Store.Create)
 	if errors.Is(err, errReplayed) {
 		err = nil
 	}
-	return Submitted{ID: id}, err
+	return Submitted{ID: id, Lane: lane}, err
 }
 
 // check applies the submission's checks before anything is written.
@@ -140,7 +152,13 @@ func (u CountedSubmitter) Submit(ctx context.Context, s Submission) (Submitted, 
 			u.usage(q, n)
 		}
 	}
-	id, err := u.submit(ctx, s, func(ctx context.Context, m Message, idem *Idempotency) error {
+	// A campaign goes bulk: the service's submissions in the last minute,
+	// as this environment knows them, reached its threshold.
+	threshold := cmp.Or(s.Service.BulkThresholdPerMinute, u.BulkThreshold, DefaultBulkThreshold)
+	if seen.recent(q, now) >= threshold {
+		s.Bulk = true
+	}
+	lane, id, err := u.submit(ctx, s, func(ctx context.Context, m Message, idem *Idempotency) error {
 		return u.Quotas.CreateCounted(ctx, m, idem, q)
 	})
 	state := QuotaState{Limit: q.Limit, Reset: q.Reset}
@@ -154,7 +172,7 @@ func (u CountedSubmitter) Submit(ctx context.Context, s Submission) (Submitted, 
 	if errors.Is(err, errReplayed) {
 		err = nil
 	}
-	return Submitted{ID: id, Quota: state}, err
+	return Submitted{ID: id, Lane: lane, Quota: state}, err
 }
 
 // errReplayed marks a submission answered with an earlier one's id.
@@ -169,13 +187,13 @@ func (u CountedSubmitter) usage(q Quota, used int) {
 	}
 }
 
-// submit creates the message with create and queues it; a replay returns
-// the first id with errReplayed.
-func (u Submitter) submit(ctx context.Context, s Submission, create func(context.Context, Message, *Idempotency) error) (string, error) {
+// submit creates the message with create and queues it, and returns its
+// lane and id; a replay returns the first id with errReplayed.
+func (u Submitter) submit(ctx context.Context, s Submission, create func(context.Context, Message, *Idempotency) error) (string, string, error) {
 	now := u.Now()
 	if !s.Message.ScheduledAt.IsZero() {
 		if err := checkSchedule(s.Message.ScheduledAt, now); err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
 	content := s.Message.Content
@@ -187,11 +205,15 @@ func (u Submitter) submit(ctx context.Context, s Submission, create func(context
 		SenderUserID: s.Caller.UserID, TimeToLive: s.Message.TimeToLive, CreatedAt: now,
 		Pending: true, Status: Accepted, StatusAt: now, Content: &content, DefaultEmail: s.Message.DefaultEmail,
 		FeatureLevel: s.Message.FeatureLevel, Attachments: s.Message.Attachments, Reference: s.Message.Reference,
-		Callbacks: s.Service.CallbackEvents,
+		Callbacks: s.Service.CallbackEvents, Lane: cmp.Or(u.Lane, LaneNormal),
+	}
+	if s.Bulk {
+		m.Lane = LaneBulk
 	}
 	if scheduled := !s.Message.ScheduledAt.IsZero(); scheduled {
-		// Kept until its time: the sweep of scheduled messages queues it.
-		m.Status, m.ScheduledAt = Scheduled, s.Message.ScheduledAt
+		// Kept until its time: the sweep of scheduled messages queues it,
+		// in the bulk lane (released many at once, at a time chosen ahead).
+		m.Status, m.ScheduledAt, m.Lane = Scheduled, s.Message.ScheduledAt, LaneBulk
 	}
 	if pd := content.PaymentData; pd != nil {
 		m.Payee, m.PaymentStatus = payee(pd, s.Service.OrganizationFiscalCode), NotPaid
@@ -204,21 +226,21 @@ func (u Submitter) submit(ctx context.Context, s Submission, create func(context
 	}
 	err := create(ctx, m, idem)
 	if errors.Is(err, problem.ErrConflict) && idem != nil {
-		id, err := u.replay(ctx, *idem, s)
+		lane, id, err := u.replay(ctx, *idem, s)
 		if err == nil {
 			err = errReplayed
 		}
-		return id, err
+		return lane, id, err
 	}
 	if errors.Is(err, ErrDailyLimit) || errors.Is(err, ErrCountersBusy) || errors.Is(err, ErrNoConfiguration) {
-		return "", problem.As(err)
+		return "", "", problem.As(err)
 	}
 	if err != nil {
-		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while creating Message")
+		return "", "", problem.Wrap(problem.Internal, err, "Query error", "Error while creating Message")
 	}
 	if m.Status == Scheduled {
 		metrics.Count(u.Metrics, metrics.Messages, map[string]string{"Outcome": string(Scheduled)})
-		return m.ID, nil
+		return m.Lane, m.ID, nil
 	}
 	if err := u.Created.Send(ctx, createdEvent(m, s.Service)); err != nil {
 		// The message can never be processed: make that visible at once, and
@@ -227,12 +249,12 @@ func (u Submitter) submit(ctx context.Context, s Submission, create func(context
 		if idem != nil {
 			_ = u.Store.ReleaseIdempotency(ctx, idem.ServiceID, idem.KeyHash)
 		}
-		return "", problem.Wrap(problem.Unavailable, err, "Service unavailable",
+		return "", "", problem.Wrap(problem.Unavailable, err, "Service unavailable",
 			"The message could not be queued for delivery; it was not sent. Retry later.")
 	}
 	metrics.Count(u.Metrics, metrics.Messages, map[string]string{"Outcome": string(Accepted)})
 	u.paidBefore(ctx, m)
-	return m.ID, nil
+	return m.Lane, m.ID, nil
 }
 
 // paidBefore marks a new payment notice PAID when the payment system's
@@ -256,27 +278,27 @@ func (u Submitter) paidBefore(ctx context.Context, m Message) {
 // with the whole backend unreachable): its event is queued again, which is
 // harmless when it was queued (processing is idempotent) and saves the
 // message when it was not.
-func (u Submitter) replay(ctx context.Context, want Idempotency, s Submission) (string, error) {
+func (u Submitter) replay(ctx context.Context, want Idempotency, s Submission) (string, string, error) {
 	got, err := u.Store.Idempotency(ctx, want.ServiceID, want.KeyHash)
 	if err != nil {
-		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while reading the Idempotency-Key")
+		return "", "", problem.Wrap(problem.Internal, err, "Query error", "Error while reading the Idempotency-Key")
 	}
 	if got.BodyHash != want.BodyHash {
-		return "", problem.New(problem.Unprocessable, "Idempotency-Key reused",
+		return "", "", problem.New(problem.Unprocessable, "Idempotency-Key reused",
 			"This Idempotency-Key was used in the last 24 hours with a different request.")
 	}
 	m, err := u.Store.Get(ctx, got.FiscalCode, got.MessageID)
 	if err != nil {
-		return "", problem.Wrap(problem.Internal, err, "Query error", "Error while reading the Message")
+		return "", "", problem.Wrap(problem.Internal, err, "Query error", "Error while reading the Message")
 	}
 	if m.Status == Accepted {
 		m.DefaultEmail = s.Message.DefaultEmail // the same body, so the same address
 		if err := u.Created.Send(ctx, createdEvent(m, s.Service)); err != nil {
-			return "", problem.Wrap(problem.Unavailable, err, "Service unavailable",
+			return "", "", problem.Wrap(problem.Unavailable, err, "Service unavailable",
 				"The message could not be queued for delivery; retry later with the same Idempotency-Key.")
 		}
 	}
-	return got.MessageID, nil
+	return cmp.Or(m.Lane, LaneNormal), got.MessageID, nil
 }
 
 // createdEvent is what process-message needs of a message: the stored
@@ -285,7 +307,7 @@ func createdEvent(m Message, svc services.Service) CreatedEvent {
 	ev := CreatedEvent{
 		Message: EventMessage{ID: m.ID, FiscalCode: m.FiscalCode, SenderServiceID: m.SenderServiceID,
 			SenderUserID: m.SenderUserID, TimeToLiveSeconds: m.TimeToLive, CreatedAt: m.CreatedAt,
-			Reference: m.Reference, Callbacks: svc.CallbackEvents, ScheduledAt: m.ScheduledAt},
+			Reference: m.Reference, Callbacks: svc.CallbackEvents, ScheduledAt: m.ScheduledAt, Lane: m.Lane},
 		SenderMetadata: SenderMetadata{DepartmentName: svc.DepartmentName, OrganizationFiscalCode: svc.OrganizationFiscalCode,
 			OrganizationName: svc.OrganizationName, ServiceName: svc.ServiceName},
 		ServiceVersion: svc.Version,

@@ -36,6 +36,27 @@ func (t *Template) Queues() (work []string, dlq map[string]string) {
 	return work, dlq
 }
 
+// Lane returns the kind and lane of a work queue of the lanes by its
+// logical id: the priority and bulk lanes are <Kind>PriorityQueue and
+// <Kind>BulkQueue, and the normal lane <Kind>Queue; "" for other queues.
+func Lane(q string) (kind, lane string) {
+	switch {
+	case strings.HasSuffix(q, "PriorityQueue"):
+		return strings.TrimSuffix(q, "PriorityQueue"), "priority"
+	case strings.HasSuffix(q, "BulkQueue"):
+		return strings.TrimSuffix(q, "BulkQueue"), "bulk"
+	}
+	for _, k := range laneKinds {
+		if q == k+"Queue" {
+			return k, "normal"
+		}
+	}
+	return "", ""
+}
+
+// laneKinds are the queues with lanes (docs/lanes.md).
+var laneKinds = []string{"CreatedMessages", "Email", "Push"}
+
 // Monitoring generates the alarms and the dashboard: for every work queue
 // an alarm on the age of its oldest message and one on any message in its
 // dead-letter queue; for every function one on its errors and throttles;
@@ -51,13 +72,24 @@ func (t *Template) Monitoring() string {
 			"      OKActions: !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]\n", id, description, body)
 	}
 	work, dlq := t.Queues()
+	alarmed := map[string]bool{} // a dead-letter queue the lanes share has one alarm
 	for _, q := range work {
-		alarm(q+"AgeAlarm", q+": its oldest message waits longer than QueueAgeAlarmSeconds",
-			fmt.Sprintf("      Namespace: AWS/SQS\n      MetricName: ApproximateAgeOfOldestMessage\n"+
-				"      Dimensions: [{Name: QueueName, Value: !GetAtt %s.QueueName}]\n"+
-				"      Statistic: Maximum\n      Period: 60\n      EvaluationPeriods: 5\n      Threshold: !Ref QueueAgeAlarmSeconds\n"+
-				"      ComparisonOperator: GreaterThanThreshold\n      TreatMissingData: notBreaching\n", q))
-		if d := dlq[q]; d != "" {
+		threshold := "QueueAgeAlarmSeconds"
+		switch _, lane := Lane(q); lane {
+		case "bulk": // a campaign's backlog is expected: no age alarm
+			threshold = ""
+		case "priority":
+			threshold = "PriorityQueueAgeAlarmSeconds"
+		}
+		if threshold != "" {
+			alarm(q+"AgeAlarm", q+": its oldest message waits longer than "+threshold,
+				fmt.Sprintf("      Namespace: AWS/SQS\n      MetricName: ApproximateAgeOfOldestMessage\n"+
+					"      Dimensions: [{Name: QueueName, Value: !GetAtt %s.QueueName}]\n"+
+					"      Statistic: Maximum\n      Period: 60\n      EvaluationPeriods: 5\n      Threshold: !Ref %s\n"+
+					"      ComparisonOperator: GreaterThanThreshold\n      TreatMissingData: notBreaching\n", q, threshold))
+		}
+		if d := dlq[q]; d != "" && !alarmed[d] {
+			alarmed[d] = true
 			alarm(d+"Alarm", d+": messages gave up on after their retries (each is FAILED by the fail-* functions)",
 				fmt.Sprintf("      Namespace: AWS/SQS\n      MetricName: ApproximateNumberOfMessagesVisible\n"+
 					"      Dimensions: [{Name: QueueName, Value: !GetAtt %s.QueueName}]\n"+
@@ -138,12 +170,27 @@ func (t *Template) dashboard(work []string, dlq map[string]string, fns []Functio
 		{ns, "Callbacks", "Outcome", "DELIVERED"}, {ns, "Callbacks", "Outcome", "FAILED"}, {ns, "Callbacks", "Outcome", "GIVEN_UP"},
 		{ns, "CallbacksSuspended"},
 	}, "Sum"))
-	var depth, dead [][]any
+	var depth, dead, age, done, laneDepth [][]any
+	deadSeen := map[string]bool{}
 	for _, q := range work {
-		depth = append(depth, []any{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${" + q + ".QueueName}"})
-		if d := dlq[q]; d != "" {
+		name := "${" + q + ".QueueName}"
+		if kind, lane := Lane(q); lane != "" {
+			label := map[string]string{"label": kind + " " + lane}
+			age = append(age, []any{"AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", name, label})
+			laneDepth = append(laneDepth, []any{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", name, label})
+			done = append(done, []any{"AWS/SQS", "NumberOfMessagesDeleted", "QueueName", name, label})
+		} else {
+			depth = append(depth, []any{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", name})
+		}
+		if d := dlq[q]; d != "" && !deadSeen[d] {
+			deadSeen[d] = true
 			dead = append(dead, []any{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${" + d + ".QueueName}"})
 		}
+	}
+	if len(age) > 0 {
+		add(graph("Lanes: age of the oldest message (s)", age, "Maximum"))
+		add(graph("Lanes: depth", laneDepth, "Maximum"))
+		add(graph("Lanes: throughput (messages done a minute)", done, "Sum"))
 	}
 	add(graph("Queue depths", depth, "Maximum"))
 	add(graph("Dead-letter queues (each message is FAILED)", dead, "Maximum"))

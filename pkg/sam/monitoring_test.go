@@ -54,8 +54,14 @@ func TestMonitoring(t *testing.T) {
 	if len(work) == 0 {
 		t.Fatal("no queues found")
 	}
+	lanes := map[string]int{}
 	for _, q := range work {
-		if len(alarmsOn["AWS/SQS ApproximateAgeOfOldestMessage "+q]) == 0 {
+		_, lane := Lane(q)
+		lanes[lane]++
+		switch aged := len(alarmsOn["AWS/SQS ApproximateAgeOfOldestMessage "+q]) > 0; {
+		case lane == "bulk" && aged:
+			t.Errorf("bulk lane %s has an age alarm: a campaign's backlog is expected", q)
+		case lane != "bulk" && !aged:
 			t.Errorf("queue %s has no alarm on the age of its oldest message", q)
 		}
 		if dlq[q] == "" {
@@ -63,6 +69,9 @@ func TestMonitoring(t *testing.T) {
 		} else if len(alarmsOn["AWS/SQS ApproximateNumberOfMessagesVisible "+dlq[q]]) == 0 {
 			t.Errorf("dead-letter queue %s has no alarm", dlq[q])
 		}
+	}
+	if lanes["priority"] != 3 || lanes["normal"] != 3 || lanes["bulk"] != 3 {
+		t.Errorf("lanes of the created-messages, e-mail and push queues: %v, want 3 of each", lanes)
 	}
 	for _, f := range tmpl.Functions() {
 		if len(alarmsOn["AWS/Lambda Errors "+f.LogicalID]) == 0 || len(alarmsOn["AWS/Lambda Throttles "+f.LogicalID]) == 0 {

@@ -41,7 +41,11 @@ type Service struct {
 	// an opening condition before its non-opening is signed; 0 (a service
 	// stored before): DefaultOpeningDeadlineDays.
 	OpeningDeadlineDays int `json:"opening_deadline_days,omitempty"`
-	Version             int `json:"version"`
+	// BulkThresholdPerMinute is how many submissions in a minute put the
+	// service's next messages in the bulk lane; 0: the platform's default
+	// (the BulkThresholdPerMinute parameter).
+	BulkThresholdPerMinute int `json:"bulk_threshold_per_minute,omitempty"`
+	Version                int `json:"version"`
 	// CallbackEvents are the delivery callbacks the service asked for (its
 	// callback configuration, kept apart from its versions), none without
 	// one. They travel with the service in the authorizer's context.
@@ -53,6 +57,12 @@ const (
 	DefaultOpeningDeadlineDays = 10
 	MinOpeningDeadlineDays     = 1
 	MaxOpeningDeadlineDays     = 365
+)
+
+// The bounds of a service's own bulk threshold, in submissions a minute.
+const (
+	MinBulkThresholdPerMinute = 1
+	MaxBulkThresholdPerMinute = 1000000
 )
 
 // OpeningDeadline returns the service's opening deadline in days, or the
@@ -166,6 +176,7 @@ type Input struct {
 	DailyMessageLimit       *int64    `json:"daily_message_limit"`
 	RequireSecureChannels   *bool     `json:"require_secure_channels"`
 	OpeningDeadlineDays     *int64    `json:"opening_deadline_days"`
+	BulkThresholdPerMinute  *int64    `json:"bulk_threshold_per_minute"`
 }
 
 // InvalidTitle is the title of every 400 about a service body.
@@ -241,6 +252,12 @@ func Parse(body []byte) (Service, error) {
 			r.Addf("opening_deadline_days", "an integer between %d and %d (days)", MinOpeningDeadlineDays, MaxOpeningDeadlineDays)
 		}
 		s.OpeningDeadlineDays = int(*d)
+	}
+	if b := in.BulkThresholdPerMinute; b != nil {
+		if *b < MinBulkThresholdPerMinute || *b > MaxBulkThresholdPerMinute {
+			r.Addf("bulk_threshold_per_minute", "an integer between %d and %d (submissions a minute)", MinBulkThresholdPerMinute, MaxBulkThresholdPerMinute)
+		}
+		s.BulkThresholdPerMinute = int(*b)
 	}
 	return s, r.Err()
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -39,6 +40,10 @@ type Consumer[T Event] struct {
 	// own visibility timeout applies.
 	API      API
 	QueueURL string
+	// QueueURLs, for a consumer of several queues (the lanes), are their
+	// URLs: a record's retry is delayed on the queue it came from (the
+	// one whose name ends its event source ARN).
+	QueueURLs []string
 	// Handle processes one event; an error means "retry this record later".
 	Handle func(context.Context, T) error
 	Log    *slog.Logger
@@ -81,17 +86,29 @@ func (c Consumer[T]) handle(ctx context.Context, r events.SQSMessage) bool {
 	if err := c.Handle(ctx, payload); err != nil {
 		n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
 		c.Log.Warn("event will be retried", "sqs_message_id", r.MessageId, "receive_count", n, "error", err.Error())
-		c.delay(ctx, r.ReceiptHandle, n)
+		c.delay(ctx, c.urlOf(r.EventSourceARN), r.ReceiptHandle, n)
 		return false
 	}
 	return true
 }
 
-func (c Consumer[T]) delay(ctx context.Context, receipt string, n int) {
-	if c.API == nil || c.QueueURL == "" {
+// urlOf returns the URL of the queue of an event source ARN
+// (arn:aws:sqs:region:account:name; a URL ends in /account/name).
+func (c Consumer[T]) urlOf(arn string) string {
+	name := arn[strings.LastIndexByte(arn, ':')+1:]
+	for _, u := range c.QueueURLs {
+		if name != "" && strings.HasSuffix(u, "/"+name) {
+			return u
+		}
+	}
+	return c.QueueURL
+}
+
+func (c Consumer[T]) delay(ctx context.Context, url, receipt string, n int) {
+	if c.API == nil || url == "" {
 		return
 	}
-	_, err := c.API.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &c.QueueURL,
+	_, err := c.API.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url,
 		ReceiptHandle: &receipt, VisibilityTimeout: BackoffSeconds(n)})
 	if err != nil {
 		// The queue's visibility timeout applies instead; nothing is lost.

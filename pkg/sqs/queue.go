@@ -37,13 +37,27 @@ func (q Queue) SendAfter(ctx context.Context, event any, delay time.Duration) er
 	return q.send(ctx, event, int32(min(max(delay, 0), 15*time.Minute)/time.Second))
 }
 
+// Grouped is an event that names its sender: it goes with the sender as
+// MessageGroupId, which on a standard queue makes SQS's fair queues keep
+// one sender's backlog from delaying the others' messages (emulators that
+// do not implement fairness accept and ignore it).
+type Grouped interface{ MessageGroup() string }
+
+func group(event any) *string {
+	if g, ok := event.(Grouped); ok && g.MessageGroup() != "" {
+		return aws.String(g.MessageGroup())
+	}
+	return nil
+}
+
 func (q Queue) send(ctx context.Context, event any, delaySeconds int32) error {
 	body, err := json.Marshal(event)
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
 	s := string(body)
-	if _, err := q.API.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.URL, MessageBody: &s, DelaySeconds: delaySeconds}); err != nil {
+	in := &sqs.SendMessageInput{QueueUrl: &q.URL, MessageBody: &s, DelaySeconds: delaySeconds, MessageGroupId: group(event)}
+	if _, err := q.API.SendMessage(ctx, in); err != nil {
 		return fmt.Errorf("send to queue: %w", err)
 	}
 	return nil
@@ -55,21 +69,30 @@ type Backlog struct {
 		GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 	}
 	URL string
+	// URLs, when set, are several queues (the lanes) whose backlogs add up.
+	URLs []string
 }
 
 // Visible returns the queue's visible messages (SQS's approximate count:
-// neither in flight nor delayed).
+// neither in flight nor delayed), or the queues'.
 func (b Backlog) Visible(ctx context.Context) (int, error) {
-	out, err := b.API.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &b.URL,
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages}})
-	if err != nil {
-		return 0, fmt.Errorf("read queue attributes: %w", err)
+	total := 0
+	for _, url := range append([]string{b.URL}, b.URLs...) {
+		if url == "" {
+			continue
+		}
+		out, err := b.API.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url,
+			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages}})
+		if err != nil {
+			return 0, fmt.Errorf("read queue attributes: %w", err)
+		}
+		n, err := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+		if err != nil {
+			return 0, fmt.Errorf("read queue attributes: ApproximateNumberOfMessages: %w", err)
+		}
+		total += n
 	}
-	n, err := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
-	if err != nil {
-		return 0, fmt.Errorf("read queue attributes: ApproximateNumberOfMessages: %w", err)
-	}
-	return n, nil
+	return total, nil
 }
 
 // SendBatch enqueues up to ten events in one request. SQS may refuse some
@@ -88,7 +111,7 @@ func (q Queue) SendBatchAfter(ctx context.Context, events []any, delays []time.D
 		if err != nil {
 			return fmt.Errorf("encode event: %w", err)
 		}
-		e := types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))}
+		e := types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body)), MessageGroupId: group(ev)}
 		if delays != nil {
 			e.DelaySeconds = int32(min(max(delays[i], 0), 15*time.Minute) / time.Second)
 		}
