@@ -29,7 +29,7 @@ type CapacityInputs struct {
 	LambdaSeconds map[string]float64 `json:"lambda_seconds_per_message"`
 	PerRecord     map[string]float64 `json:"seconds_per_record"`
 	// Units are DynamoDB's capacity units per message by phase, then by
-	// table or "table/index" (Ceiling.UnitsPerMsg).
+	// table or "table/index" (Ceiling.AWSUnitsPerMsg: by AWS's rules).
 	Units map[string]map[string]Units `json:"units_per_message"`
 	// Shards are the partition keys a sharded index spreads one service's
 	// (or everyone's) messages over; QuotaShards the day's counters.

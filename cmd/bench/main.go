@@ -27,6 +27,7 @@ import (
 	goruntime "runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -341,7 +342,7 @@ func quick(ctx context.Context, s *localstack.Stack, c client, admin string, cit
 // from the ceiling run.
 func capacityOf(r Report, s *localstack.Stack, stats map[string]localstack.FunctionStats, o options) Capacity {
 	in := CapacityInputs{Messages: o.campaign, DailyLimit: services.DefaultDailyMessageLimit, LambdaSeconds: map[string]float64{},
-		PerRecord: map[string]float64{}, Units: r.Ceiling.UnitsPerMsg, Shards: store.IndexShards(), QuotaShards: messages.MaxQuotaShards,
+		PerRecord: map[string]float64{}, Units: awsUnits(r.Ceiling), Shards: store.IndexShards(), QuotaShards: messages.MaxQuotaShards,
 		Latency: time.Duration(r.HalfRate.AcceptedToSent.P95 * float64(time.Millisecond)), PushShare: o.pushShare, TargetHours: o.campaignHours}
 	in.UsagePlanRPS, _ = strconv.ParseFloat(s.Template.ParameterDefault("ThrottleRateLimit"), 64)
 	in.Reserved, _ = strconv.ParseFloat(s.Template.ParameterDefault("SesReservedShare"), 64)
@@ -571,7 +572,8 @@ func cost(rep Report, s *localstack.Stack, stats map[string]localstack.FunctionS
 			}
 		}
 	}
-	return costPerMillion(invocations/n, gbs/n, rep.Ceiling.WriteUnitsPerMsg, rep.Ceiling.ReadUnitsPerMsg+authReads/n, sqsReq/n)
+	wru, _ := rep.Ceiling.awsUnits() // billed by AWS's rules
+	return costPerMillion(invocations/n, gbs/n, wru, rep.Ceiling.ReadUnitsPerMsg+authReads/n, sqsReq/n)
 }
 
 func printReport(w io.Writer, r Report) {
@@ -581,7 +583,9 @@ func printReport(w io.Writer, r Report) {
 	if loaded {
 		fmt.Fprintf(w, "| Emulator ceiling, request mix of one message (concurrency %d) | %.0f messages/s (%.0f requests/s) |\n",
 			r.Ceiling.Concurrency, r.Ceiling.MessagesPerSecond, r.Ceiling.RequestsPerSecond)
-		fmt.Fprintf(w, "| DynamoDB capacity per message | %.1f WRU, %.1f RRU |\n", r.Ceiling.WriteUnitsPerMsg, r.Ceiling.ReadUnitsPerMsg)
+		wru, byPhase := r.Ceiling.awsUnits()
+		fmt.Fprintf(w, "| DynamoDB capacity per message, by AWS's rules (the cost's) | %.1f WRU (%s), %.1f RRU |\n", wru, phases(byPhase), r.Ceiling.ReadUnitsPerMsg)
+		fmt.Fprintf(w, "| … as DynamoDB Local reports it (a transaction's writes at twice AWS's units) | %.1f WRU (%s) |\n", r.Ceiling.WriteUnitsPerMsg, phases(r.Ceiling.UnitsPerMsg))
 	}
 	fmt.Fprintf(w, "| AWS requests, one delivered e-mail (functions, authorizer cached) | %d |\n", r.OneEmail.Functions)
 	fmt.Fprintf(w, "| + mapping receives and deletes at batch size 10 | %.1f (total %.1f) |\n", r.OneEmail.MappingsAtBatch10,
@@ -693,4 +697,23 @@ func printReport(w io.Writer, r Report) {
 	if r.Capacity.Inputs.Messages > 0 {
 		printCapacity(w, r.Capacity)
 	}
+}
+
+// awsUnits is the ceiling's units by phase and table, by AWS's rules.
+func awsUnits(c Ceiling) map[string]map[string]Units {
+	_, u := c.awsUnits()
+	return u
+}
+
+// phases writes the write units by phase: "submit 8, process 4, email 3".
+func phases(units map[string]map[string]Units) string {
+	var out []string
+	for _, phase := range []string{"submit", "process", "email"} {
+		w := 0.0
+		for _, u := range units[phase] {
+			w += u.Write
+		}
+		out = append(out, fmt.Sprintf("%s %.1f", phase, w))
+	}
+	return strings.Join(out, ", ")
 }

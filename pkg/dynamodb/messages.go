@@ -45,13 +45,27 @@ type channelItem struct {
 	UpdatedAt     *time.Time `dynamodbav:"updated_at,omitempty"`
 	AddressSource string     `dynamodbav:"address_source,omitempty"`
 	Reason        string     `dynamodbav:"reason,omitempty"`
-	// AttemptedMS is the claim of a delivery attempt (epoch milliseconds)
-	// and Attempt its token: a retried claim knows its own by it.
+	// AttemptedMS and Attempt are where claims were kept before they moved
+	// out of the channels (claimItem): an attempt in flight across the
+	// change still holds its lease.
 	AttemptedMS int64  `dynamodbav:"attempted_ms,omitempty"`
 	Attempt     string `dynamodbav:"attempt,omitempty"`
 	// Delivered are the targets that accepted (push installations).
 	Delivered []string `dynamodbav:"delivered,omitempty,stringset"`
 }
+
+// claimItem is the claim of a delivery attempt on one channel: when
+// (epoch milliseconds) and its token, by which a retried claim knows its
+// own. It is kept in a top-level attribute of its own (claimAttr), outside
+// the channels that SenderIndex projects, so that a claim, which the sent
+// list does not show, writes no index entry (a write unit a channel saved).
+type claimItem struct {
+	AttemptedMS int64  `dynamodbav:"attempted_ms"`
+	Attempt     string `dynamodbav:"attempt"`
+}
+
+// claimAttr is the attribute of a channel's claim.
+func claimAttr(channel string) string { return "claim_" + channel }
 
 type messageItem struct {
 	PK              string                 `dynamodbav:"pk"`
@@ -376,17 +390,16 @@ func (s *Messages) Deliver(ctx context.Context, m messages.Message, sender messa
 			Set(expression.Name(attrRemindShard), expression.IfNotExists(expression.Name(attrRemindShard), expression.Value(remindShard(messages.ReminderShard(m.ID))))).
 			Set(expression.Name("reminders"), expression.IfNotExists(expression.Name("reminders"), expression.Value(map[string]reminderItem{})))
 	}
-	u, err := s.t.updateInput(inboxPK(m.FiscalCode), messageSK(m.ID), upd, notFinal(messages.Processed))
-	if err != nil {
-		return err
+	// Two plain writes, not a transaction (which DynamoDB bills twice): the
+	// message first, under its condition (a REJECTED or FAILED one gets no
+	// sender entry), then the citizen's entry of its sender. Both are
+	// idempotent (the update holds for a PROCESSED message), so a failure
+	// of the second is retried as a whole with the event.
+	if err := s.t.update(ctx, inboxPK(m.FiscalCode), messageSK(m.ID), upd, notFinal(messages.Processed), nil); err != nil {
+		return wrap("deliver message", err)
 	}
-	av, err := attributevalue.MarshalMap(senderItem{inboxPK(sender.FiscalCode), senderSK(sender.ServiceID),
-		sender.ServiceID, sender.ServiceVersion, sender.LastNotificationAt})
-	if err != nil {
-		return err
-	}
-	return wrap("deliver message", s.t.transact(ctx, types.TransactWriteItem{Update: u},
-		types.TransactWriteItem{Put: &types.Put{TableName: &s.t.name, Item: av}}))
+	return wrap("deliver message: its sender", s.t.put(ctx, senderItem{inboxPK(sender.FiscalCode), senderSK(sender.ServiceID),
+		sender.ServiceID, sender.ServiceVersion, sender.LastNotificationAt}))
 }
 
 // channelOpen holds while channel exists and has no final status.
@@ -403,12 +416,14 @@ func channelOpen(channel string) expression.ConditionBuilder {
 // holds our token is our own, landed by an attempt of this request whose
 // answer was lost (the SDK retried it), and is ours to use.
 func (s *Messages) ClaimChannel(ctx context.Context, fiscalCode, id, channel string, at time.Time, lease time.Duration) (messages.Claim, error) {
-	attempted := expression.Name("channels." + channel + ".attempted_ms")
+	attempted := expression.Name(claimAttr(channel) + ".attempted_ms")
+	before := expression.Name("channels." + channel + ".attempted_ms") // a claim made before claims moved
+	cut := expression.Value(at.Add(-lease).UnixMilli())
 	token := newWriteToken()
-	cond := channelOpen(channel).And(expression.AttributeNotExists(attempted).
-		Or(attempted.LessThan(expression.Value(at.Add(-lease).UnixMilli()))))
-	in, err := s.t.updateInput(inboxPK(fiscalCode), messageSK(id), expression.Set(attempted, expression.Value(at.UnixMilli())).
-		Set(expression.Name("channels."+channel+".attempt"), expression.Value(token)), cond)
+	cond := channelOpen(channel).And(expression.AttributeNotExists(attempted).Or(attempted.LessThan(cut))).
+		And(expression.AttributeNotExists(before).Or(before.LessThan(cut)))
+	in, err := s.t.updateInput(inboxPK(fiscalCode), messageSK(id), expression.Set(expression.Name(claimAttr(channel)),
+		expression.Value(claimItem{AttemptedMS: at.UnixMilli(), Attempt: token})), cond)
 	if err != nil {
 		return messages.Claim{}, err
 	}
@@ -430,9 +445,15 @@ func (s *Messages) ClaimChannel(ctx context.Context, fiscalCode, id, channel str
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return messages.Claim{}, err
 	}
+	var claim claimItem
+	if av, ok := item[claimAttr(channel)]; ok {
+		if err := attributevalue.Unmarshal(av, &claim); err != nil {
+			return messages.Claim{}, err
+		}
+	}
 	c, ok := it.Channels[channel]
 	switch {
-	case ccf == nil || ok && c.Attempt == token:
+	case ccf == nil || ok && claim.Attempt == token:
 		return messages.Claim{Delivered: c.Delivered}, nil
 	case ok && (c.Status == "" || c.Status == string(messages.ChannelThrottled)):
 		return messages.Claim{}, messages.ErrClaimed
@@ -444,6 +465,7 @@ func (s *Messages) ClaimChannel(ctx context.Context, fiscalCode, id, channel str
 func (s *Messages) SetChannelStatus(ctx context.Context, fiscalCode, id, channel string, st messages.ChannelStatus, reason string, at time.Time) error {
 	upd := expression.Set(expression.Name("channels."+channel+".status"), expression.Value(st)).
 		Set(expression.Name("channels."+channel+".updated_at"), expression.Value(at)).
+		Remove(expression.Name(claimAttr(channel))).
 		Remove(expression.Name("channels." + channel + ".attempted_ms")).Remove(expression.Name("channels." + channel + ".attempt"))
 	if reason != "" {
 		upd = upd.Set(expression.Name("channels."+channel+".reason"), expression.Value(reason))
