@@ -429,9 +429,13 @@ func printCapacity(w io.Writer, c Capacity) {
 			s.Bottleneck, s.Concurrency)
 	}
 	for _, s := range []Scenario{c.Defaults, c.Raised} {
+		shared := "up to " + span(s.SharedWait) + ", behind the campaign's backlog"
+		if s.SharedWait < 60 {
+			shared = "about as long, the campaign being delivered as fast as it is accepted"
+		}
 		fmt.Fprintf(w, "Meanwhile (%s), another service's message or a priority one (validation, welcome, reminder) waits %s: its lane has no backlog, "+
-			"and SES keeps %s e-mails/s for those lanes; in one queue shared with the campaign (before the lanes) it would wait up to %s.\n",
-			s.Name, in.Latency.Round(time.Millisecond), num(s.OthersRate), span(s.SharedWait))
+			"and SES keeps %s e-mails/s for those lanes; in one queue shared with the campaign (before the lanes) it would wait %s.\n",
+			s.Name, in.Latency.Round(time.Millisecond), num(s.OthersRate), shared)
 	}
 	if nx := c.Raised.Next; nx != nil {
 		fmt.Fprintf(w, "After the increases, the next limit is %s at %s messages/s (%s).\n", nx.Limit, num(nx.PerSecond), nx.Quota)

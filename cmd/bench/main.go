@@ -293,6 +293,7 @@ func load(ctx context.Context, s *localstack.Stack, c client, adminKey string, c
 	if r.Lanes, err = measureLanes(ctx, s, c, adminKey, citizens, o.messages, r.Pipeline); err != nil {
 		return err
 	}
+	r.Lanes.BulkAlone.OfCeiling = r.Lanes.BulkAlone.PerSecond / r.Ceiling.MessagesPerSecond
 	done()
 	r.Capacity = capacityOf(*r, s, halfStats, o)
 	return nil
@@ -641,7 +642,7 @@ func printReport(w io.Writer, r Report) {
 			l.Flood, l.FloodRate, l.FloodBulk)
 		fmt.Fprintf(w, "| … meanwhile another service's messages, 201 → e-mail SENT (ms) | %s |\n", list(l.Other))
 		fmt.Fprintf(w, "| … a new citizen's validation link, 200 → SES (ms) | %s |\n", list(l.Validation))
-		fmt.Fprintf(w, "| … their welcome messages (priority), created → e-mail SENT (ms) | %s |\n", list(l.Welcome))
+		fmt.Fprintf(w, "| … their welcome messages (priority), created → in the inbox (ms) | %s |\n", list(l.Welcome))
 	}
 	if a := r.Acts; a.Opening != nil {
 		fmt.Fprintf(w, "| Submit with third_party_data (its configuration checked in the message's transaction) | %s |\n", describe(a.SubmitThirdParty))

@@ -254,6 +254,11 @@ type Event struct {
 	FirstFailure time.Time `json:"first_failure,omitzero"`
 }
 
+// MessageGroup is the event's service, its MessageGroupId on the callbacks
+// queue: SQS's fair queues keep one service's backlog of callbacks (a
+// campaign's, or a receiver that is down) from delaying the others'.
+func (e Event) MessageGroup() string { return e.ServiceID }
+
 // atLayout is an event's time: UTC, to the millisecond, as the API's.
 const atLayout = "2006-01-02T15:04:05.000Z"
 
