@@ -45,6 +45,10 @@ type CapacityInputs struct {
 	// the priority and normal lanes (the template's SesReservedShare): a
 	// campaign, in the bulk lane, sends at most the rest.
 	Reserved float64 `json:"ses_reserved_share"`
+	// BulkEmailConcurrency is the bulk e-mail mapping's MaximumConcurrency
+	// (the template's BulkEmailConcurrency): a campaign's e-mails are sent
+	// by at most that many environments.
+	BulkEmailConcurrency float64 `json:"bulk_email_concurrency"`
 }
 
 // Bound is one limit and the messages a second it allows.
@@ -74,6 +78,7 @@ const (
 	snsPublishBound
 	newTableBound
 	tableWriteBound
+	bulkEmailBound
 )
 
 // Scenario is the campaign under one set of quotas.
@@ -118,13 +123,13 @@ type Capacity struct {
 // quotaSet is what a scenario may change: the account's quotas and the
 // platform's own limits.
 type quotaSet struct {
-	usagePlan, daily, apigw, concurrency, tableWrite, newTable, sesRate, sesDay, snsPublish float64
+	usagePlan, daily, apigw, concurrency, tableWrite, newTable, sesRate, sesDay, snsPublish, bulkEmail float64
 }
 
 func defaultQuotas(in CapacityInputs) quotaSet {
 	return quotaSet{usagePlan: in.UsagePlanRPS, daily: float64(in.DailyLimit), apigw: Quotas.APIGatewayAccountRPS.Value,
 		concurrency: Quotas.LambdaConcurrency.Value, tableWrite: Quotas.DynamoDBTableWrite.Value, newTable: Quotas.DynamoDBNewTable.Value,
-		sesRate: Quotas.SESRate.Value, sesDay: Quotas.SESDay.Value, snsPublish: Quotas.SNSPublish.Value}
+		sesRate: Quotas.SESRate.Value, sesDay: Quotas.SESDay.Value, snsPublish: Quotas.SNSPublish.Value, bulkEmail: in.BulkEmailConcurrency}
 }
 
 // writes sums the write units per message on each table and index, over
@@ -164,6 +169,11 @@ func (in CapacityInputs) bounds(q quotaSet) []Bound {
 				Quota:     fmt.Sprintf("%s concurrent batches; %.1f ms a record (measured)", num(Quotas.SQSMappingMax.Value), s*1000),
 				PerSecond: Quotas.SQSMappingMax.Value / s, Adjustable: Quotas.SQSMappingMax.Adjustable, Source: Quotas.SQSMappingMax.Source})
 		}
+	}
+	if s := in.PerRecord["SendEmailFunction"]; s > 0 && q.bulkEmail > 0 {
+		b = append(b, Bound{Stage: "deliver", Limit: "SendEmailFunction's bulk mapping", kind: bulkEmailBound,
+			Quota:     fmt.Sprintf("MaximumConcurrency %s; %.1f ms a record (measured)", num(q.bulkEmail), s*1000),
+			PerSecond: q.bulkEmail / s, Adjustable: "template parameter BulkEmailConcurrency", Source: "template.yaml"})
 	}
 	writes := in.writes()
 	for _, name := range sortedKeys(writes) {
@@ -327,6 +337,12 @@ func CapacityModel(in CapacityInputs) Capacity {
 			up(&q.concurrency, b.PerSecond, "Lambda concurrent executions", "")
 		case sesRateBound:
 			up(&q.sesRate, b.PerSecond, "SES maximum send rate", "e-mails/s")
+		case bulkEmailBound:
+			if b.PerSecond < target { // whole environments
+				need := math.Ceil(q.bulkEmail * target / b.PerSecond)
+				raise = append(raise, fmt.Sprintf("BulkEmailConcurrency (template parameter): %s → %s, and SesMaxSendRate to SES's rate", num(q.bulkEmail), num(need)))
+				q.bulkEmail = need
+			}
 		case snsPublishBound:
 			up(&q.snsPublish, b.PerSecond, "SNS Publish", "/s")
 		case newTableBound:

@@ -347,6 +347,7 @@ func capacityOf(r Report, s *localstack.Stack, stats map[string]localstack.Funct
 		Latency: time.Duration(r.HalfRate.AcceptedToSent.P95 * float64(time.Millisecond)), PushShare: o.pushShare, TargetHours: o.campaignHours}
 	in.UsagePlanRPS, _ = strconv.ParseFloat(s.Template.ParameterDefault("ThrottleRateLimit"), 64)
 	in.Reserved, _ = strconv.ParseFloat(s.Template.ParameterDefault("SesReservedShare"), 64)
+	in.BulkEmailConcurrency, _ = strconv.ParseFloat(s.Template.ParameterDefault("BulkEmailConcurrency"), 64)
 	n := float64(r.HalfRate.Messages)
 	for id, st := range stats {
 		if st.Invocations == 0 {
@@ -383,6 +384,10 @@ func reprint(path string, o options, out io.Writer) error {
 	}
 	if in := r.Capacity.Inputs; in.Messages > 0 {
 		in.Messages, in.TargetHours, in.PushShare = o.campaign, o.campaignHours, o.pushShare
+		if t, err := sam.Load(o.template); err == nil && in.BulkEmailConcurrency == 0 { // a report from before the lanes: today's template's
+			in.Reserved, _ = strconv.ParseFloat(t.ParameterDefault("SesReservedShare"), 64)
+			in.BulkEmailConcurrency, _ = strconv.ParseFloat(t.ParameterDefault("BulkEmailConcurrency"), 64)
+		}
 		r.Capacity = capacityFor(r, in)
 	}
 	printReport(out, r)

@@ -15,7 +15,7 @@ import (
 )
 
 func sendCmd(o *options) *cobra.Command {
-	var csvPath, templatePath, resultsPath, at string
+	var csvPath, templatePath, resultsPath, at, lane string
 	var perSecond float64
 	var concurrency, attempts int
 	cmd := &cobra.Command{
@@ -42,6 +42,9 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.check(); err != nil {
 				return err
+			}
+			if lane != "bulk" && lane != "normal" {
+				return exitError{2, fmt.Sprintf("--lane is bulk or normal, not %q", lane)}
 			}
 			var tmpl *campaign.Template
 			if templatePath != "" {
@@ -115,7 +118,7 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 			}
 			p := newProgress(out, len(todo), "sending", throttled)
 			p.journal = journal
-			results, err := campaign.Send(cmd.Context(), c, todo, concurrency, p)
+			results, err := campaign.Send(cmd.Context(), c, todo, concurrency, lane, p)
 			p.finish()
 			if p.err != nil {
 				return fmt.Errorf("the results file: %w", p.err)
@@ -158,6 +161,7 @@ twice. The results file (line, fiscal_code, message_id, error) is written as row
 	cmd.Flags().StringVar(&resultsPath, "results", "", "the results file (default: <csv>.results.csv)")
 	cmd.Flags().StringVar(&at, "at", "", "schedule every message for TIME (RFC 3339, e.g. 2026-12-24T09:00:00+01:00, or +2m, +1h30m from now): 1 minute to 7 days ahead; each is then SCHEDULED and processed at that time")
 	paceFlags(cmd, &perSecond, &concurrency, 10)
+	cmd.Flags().StringVar(&lane, "lane", "bulk", "the lane asked for: bulk (a campaign: it holds up no one else's messages) or normal (the platform's rule decides: bulk once the service's submissions in the last minute reach its threshold)")
 	cmd.Flags().IntVar(&attempts, "attempts", 10, "tries of one request (429, 5xx, network errors) before its row fails")
 	_ = cmd.MarkFlagRequired("csv")
 	return cmd

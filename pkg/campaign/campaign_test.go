@@ -85,8 +85,8 @@ func TestSend_RetriesWithItsKey(t *testing.T) {
 		case 3:
 			w.WriteHeader(503)
 		case 4:
-			if r.Header.Get("Idempotency-Key") != "k" || r.Header.Get(apiclient.KeyHeader) != "x" {
-				t.Errorf("key %q, subscription key %q", r.Header.Get("Idempotency-Key"), r.Header.Get(apiclient.KeyHeader))
+			if r.Header.Get("Idempotency-Key") != "k" || r.Header.Get(apiclient.KeyHeader) != "x" || r.Header.Get("X-Lane") != "bulk" {
+				t.Errorf("key %q, subscription key %q, lane %q", r.Header.Get("Idempotency-Key"), r.Header.Get(apiclient.KeyHeader), r.Header.Get("X-Lane"))
 			}
 			if b, _ := io.ReadAll(r.Body); string(b) != `{"fiscal_code":"SPNDNL80R13C555X"}` {
 				t.Errorf("body %q", b)
@@ -106,11 +106,11 @@ func TestSend_RetriesWithItsKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := Send(context.Background(), c, []Row{{Line: 2, Key: "k", Body: []byte(`{"fiscal_code":"SPNDNL80R13C555X"}`)}}, 1, nil)
+	rs, err := Send(context.Background(), c, []Row{{Line: 2, Key: "k", Body: []byte(`{"fiscal_code":"SPNDNL80R13C555X"}`)}}, 1, "bulk", nil)
 	if err != nil || len(rs) != 1 || rs[0].MessageID != "01M" || throttled.Load() != 2 {
 		t.Fatalf("%v %+v, throttled %d", err, rs, throttled.Load())
 	}
-	rs, _ = Send(context.Background(), c, []Row{{Line: 3, Key: "k2"}}, 1, nil)
+	rs, _ = Send(context.Background(), c, []Row{{Line: 3, Key: "k2"}}, 1, "bulk", nil)
 	if len(rs) != 1 || rs[0].Error != "HTTP 400 Invalid: no" || calls.Load() != 5 {
 		t.Fatalf("%+v after %d calls", rs, calls.Load())
 	}

@@ -22,13 +22,15 @@ type Progress interface {
 	Done(r Result)
 }
 
-var bulkLane = apiclient.SubmitMessageforUserWithFiscalCodeInBodyParamsXLaneBulk
-
 // Send submits rows (POST /api/v1/messages, each with its Idempotency-Key),
 // concurrency at a time (the client's Retrier paces and retries them), and
 // reports each result as it comes; on ctx's end it stops taking rows and
 // returns the results so far with ctx's error.
-func Send(ctx context.Context, c *apiclient.ClientWithResponses, rows []Row, concurrency int, p Progress) ([]Result, error) {
+//
+// Every row asks for lane: "bulk" (dcp send's default: a campaign holds up
+// no one else's messages) or "normal" (the platform's rule decides).
+func Send(ctx context.Context, c *apiclient.ClientWithResponses, rows []Row, concurrency int, lane string, p Progress) ([]Result, error) {
+	xLane := apiclient.SubmitMessageforUserWithFiscalCodeInBodyParamsXLane(lane)
 	work := make(chan Row)
 	out := make(chan Result)
 	var wg sync.WaitGroup
@@ -37,8 +39,7 @@ func Send(ctx context.Context, c *apiclient.ClientWithResponses, rows []Row, con
 		go func() {
 			defer wg.Done()
 			for row := range work {
-				// A campaign: the bulk lane, so that it holds up no one else's messages.
-				params := &apiclient.SubmitMessageforUserWithFiscalCodeInBodyParams{IdempotencyKey: &row.Key, XLane: &bulkLane}
+				params := &apiclient.SubmitMessageforUserWithFiscalCodeInBodyParams{IdempotencyKey: &row.Key, XLane: &xLane}
 				res, err := c.SubmitMessageforUserWithFiscalCodeInBodyWithBodyWithResponse(ctx, params, "application/json", bytes.NewReader(row.Body))
 				if err != nil && ctx.Err() != nil {
 					continue // interrupted: the row is not done

@@ -184,8 +184,10 @@ func (u *usage) recent(q Quota, now time.Time) int {
 	if e == nil {
 		return 0
 	}
+	// The base is the newest read at least a minute old (the last read
+	// itself, when reads failed since), else the oldest.
 	base := e.read
-	if len(e.reads) > 0 {
+	if now.Sub(e.readAt) < bulkWindow && len(e.reads) > 0 {
 		base = e.reads[0].n
 		for _, r := range e.reads {
 			if now.Sub(r.at) < bulkWindow {
