@@ -2177,6 +2177,8 @@ type SubmitMessageforUserWithFiscalCodeInBodyParams struct {
 	// other lanes leave it (dcp send does so). Without it (or `normal`), the message is normal
 	// until the service's submissions in the last minute reach its `bulk_threshold_per_minute`
 	// (default 120), and bulk from then on. A sender cannot ask for priority, the platform's own.
+	// `undefined` and `null`, what generated JavaScript clients send for a missing header, mean no
+	// header.
 	XLane *SubmitMessageforUserWithFiscalCodeInBodyParamsXLane `json:"X-Lane,omitempty"`
 }
 
@@ -2207,6 +2209,8 @@ type SubmitMessageforUserParams struct {
 	// other lanes leave it (dcp send does so). Without it (or `normal`), the message is normal
 	// until the service's submissions in the last minute reach its `bulk_threshold_per_minute`
 	// (default 120), and bulk from then on. A sender cannot ask for priority, the platform's own.
+	// `undefined` and `null`, what generated JavaScript clients send for a missing header, mean no
+	// header.
 	XLane *SubmitMessageforUserParamsXLane `json:"X-Lane,omitempty"`
 }
 

@@ -38,9 +38,12 @@ const LaneHeader = "X-Lane"
 // ParseLane reads a submission's LaneHeader: bulk asks for the bulk lane;
 // normal, or no header, leaves the lane to the platform's rule. A sender
 // cannot ask for priority.
+//
+// `undefined` and `null`, what generated JavaScript clients send for a
+// header they were not given (as for Idempotency-Key), mean no header.
 func ParseLane(h string) (bulk bool, err error) {
 	switch strings.ToLower(strings.TrimSpace(h)) {
-	case "", LaneNormal:
+	case "", "undefined", "null", LaneNormal:
 		return false, nil
 	case LaneBulk:
 		return true, nil

@@ -85,7 +85,7 @@ func TestSubmit_Lanes(t *testing.T) {
 }
 
 func TestParseLane(t *testing.T) {
-	for h, bulk := range map[string]bool{"": false, "normal": false, "bulk": true, " Bulk ": true} {
+	for h, bulk := range map[string]bool{"": false, "normal": false, "bulk": true, " Bulk ": true, "undefined": false, "null": false} {
 		if got, err := messages.ParseLane(h); err != nil || got != bulk {
 			t.Errorf("ParseLane(%q) = %v, %v", h, got, err)
 		}

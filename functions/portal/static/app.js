@@ -240,12 +240,13 @@ function timeline(m, id) {
 }
 
 // isFinal: the message's status and every channel's are final. A channel
-// shows once it has a status, so a processed message without any is given
-// 20 s for its channels to show (a citizen may have none).
+// shows once it has a status (its first attempt's), so a processed message
+// is given 3 s for its other channels to show, 20 s when none has (a
+// citizen may have none): one channel may be final before another shows.
 function isFinal(m, processedFor) {
   if (!FINAL.includes(m.status)) return false;
   const channels = Object.values(m.notification || {});
-  if (m.status === 'PROCESSED' && channels.length === 0 && processedFor < 20000) return false;
+  if (m.status === 'PROCESSED' && processedFor < (channels.length === 0 ? 20000 : 3000)) return false;
   return channels.every((s) => CHANNEL_FINAL.includes(s));
 }
 
