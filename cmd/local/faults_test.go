@@ -498,13 +498,13 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("DynamoDB and SQS throttling", func(t *testing.T) {
 		// 30% at random, and the first three deliveries (process-message's
-		// transaction) every time, so that a retry after the queue's back-off
-		// always happens.
+		// update of the message to PROCESSED) every time, so that a retry
+		// after the queue's back-off always happens.
 		random := throttle("DynamoDB_20120810.", 0.3, "ThrottlingException")
 		var delivers atomic.Int32
 		r.ddb.set(func(req *http.Request, body []byte) (int, http.Header, string, bool) {
-			if req.Header.Get("X-Amz-Target") == "DynamoDB_20120810.TransactWriteItems" && bytes.Contains(body, []byte(`{"S":"PROCESSED"}`)) &&
-				delivers.Add(1) <= 3 {
+			if req.Header.Get("X-Amz-Target") == "DynamoDB_20120810.UpdateItem" && bytes.Contains(body, []byte(`{"S":"PROCESSED"}`)) &&
+				bytes.Contains(body, []byte(`"pending"`)) && delivers.Add(1) <= 3 {
 				return 400, http.Header{"Content-Type": {"application/x-amz-json-1.0"}}, `{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}`, false
 			}
 			return random(req, body)
