@@ -27,6 +27,8 @@ type Template struct {
 type Resource struct {
 	Type       string
 	Properties map[string]any
+	// DeletionPolicy and UpdateReplacePolicy ("" when unset).
+	DeletionPolicy, UpdateReplacePolicy string
 }
 
 // Route is an API event of a function.
@@ -98,7 +100,9 @@ func Load(path string) (*Template, error) {
 	t := &Template{Parameters: asMap(doc["Parameters"]), Globals: asMap(doc["Globals"]), Resources: map[string]Resource{}}
 	for id, r := range asMap(doc["Resources"]) {
 		rm := asMap(r)
-		t.Resources[id] = Resource{Type: fmt.Sprint(rm["Type"]), Properties: asMap(rm["Properties"])}
+		dp, _ := rm["DeletionPolicy"].(string)
+		urp, _ := rm["UpdateReplacePolicy"].(string)
+		t.Resources[id] = Resource{Type: fmt.Sprint(rm["Type"]), Properties: asMap(rm["Properties"]), DeletionPolicy: dp, UpdateReplacePolicy: urp}
 	}
 	return t, nil
 }
