@@ -17,7 +17,7 @@ import (
 //     data-export links) and reminders: a citizen waits for them.
 //   - normal: a service's messages.
 //   - bulk: a service's campaign: a submission that asks for it
-//     (BulkHeader, as dcp send does), a scheduled message at its release,
+//     (LaneHeader, as dcp send does), a scheduled message at its release,
 //     and every submission of a service whose submissions in the last
 //     minute reached its threshold.
 //
@@ -27,9 +27,6 @@ const (
 	LaneNormal   = "normal"
 	LaneBulk     = "bulk"
 )
-
-// Lanes are the lanes, most urgent first.
-var Lanes = []string{LanePriority, LaneNormal, LaneBulk}
 
 // LaneHeader is the request header by which a submission asks for the bulk
 // lane (the only value it takes); the 201 names the lane taken in it.
@@ -81,8 +78,6 @@ type Pacer struct {
 	interval time.Duration
 	mu       sync.Mutex
 	next     time.Time
-	now      func() time.Time
-	sleep    func(context.Context, time.Duration) error
 }
 
 // maxPace is the longest a record waits for its turn; past it, the record
@@ -99,7 +94,7 @@ func NewPacer(rate, reserved float64, environments int) *Pacer {
 	if rate <= 0 || share <= 0 {
 		return nil
 	}
-	return &Pacer{interval: time.Duration(float64(time.Second) / share), now: time.Now, sleep: sleepCtx}
+	return &Pacer{interval: time.Duration(float64(time.Second) / share)}
 }
 
 // Paced returns handle with each bulk event waiting for its turn.
@@ -119,7 +114,7 @@ func (p *Pacer) Paced(handle func(context.Context, NotificationEvent) error) fun
 
 func (p *Pacer) wait(ctx context.Context) error {
 	p.mu.Lock()
-	now := p.now()
+	now := time.Now()
 	at := now
 	if p.next.After(now) {
 		at = p.next
@@ -130,7 +125,7 @@ func (p *Pacer) wait(ctx context.Context) error {
 	}
 	p.next = at.Add(p.interval)
 	p.mu.Unlock()
-	return p.sleep(ctx, at.Sub(now))
+	return sleepCtx(ctx, at.Sub(now))
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

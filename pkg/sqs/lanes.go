@@ -84,11 +84,6 @@ func (l Lanes) SendBatchAfter(ctx context.Context, events []any, delays []time.D
 	return nil
 }
 
-// SendBatch implements a batch without delays.
-func (l Lanes) SendBatch(ctx context.Context, events []any) error {
-	return l.SendBatchAfter(ctx, events, nil)
-}
-
 // LaneVars returns the environment variables of one kind of queue's lanes:
 // name (the normal lane's) and its priority and bulk lanes'.
 func LaneVars(name string) []string {
