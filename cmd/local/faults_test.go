@@ -501,10 +501,19 @@ func TestFaults(t *testing.T) {
 		// update of the message to PROCESSED) every time, so that a retry
 		// after the queue's back-off always happens.
 		random := throttle("DynamoDB_20120810.", 0.3, "ThrottlingException")
+		// One message's: the SDK's three attempts all throttled, whatever
+		// the other messages' deliveries do meanwhile.
 		var delivers atomic.Int32
+		var first sync.Once
+		var pinned string
 		r.ddb.set(func(req *http.Request, body []byte) (int, http.Header, string, bool) {
-			if req.Header.Get("X-Amz-Target") == "DynamoDB_20120810.UpdateItem" && bytes.Contains(body, []byte(`{"S":"PROCESSED"}`)) &&
-				bytes.Contains(body, []byte(`"pending"`)) && delivers.Add(1) <= 3 {
+			if req.Header.Get("X-Amz-Target") != "DynamoDB_20120810.UpdateItem" || !bytes.Contains(body, []byte(`{"S":"PROCESSED"}`)) ||
+				!bytes.Contains(body, []byte(`"pending"`)) {
+				return random(req, body)
+			}
+			key := messageKey.FindString(string(body))
+			first.Do(func() { pinned = key })
+			if key == pinned && delivers.Add(1) <= 3 {
 				return 400, http.Header{"Content-Type": {"application/x-amz-json-1.0"}}, `{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}`, false
 			}
 			return random(req, body)
