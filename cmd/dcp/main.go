@@ -98,6 +98,7 @@ func root() *cobra.Command {
   dcp status --results FILE what became of each message, written back to the file
   dcp admin ...             services, users' groups, subscriptions and keys
   dcp receipt verify FILE   check a signed receipt of an opening against the published keys
+  dcp dlq list|show|redrive the stack's dead letters: what they are, and sending them back (AWS credentials)
 
 The API URL and the key come from --api and --key, or DCP_API_URL and DCP_KEY.`,
 		SilenceUsage:  true,
@@ -106,6 +107,6 @@ The API URL and the key come from --api and --key, or DCP_API_URL and DCP_KEY.`,
 	cmd.PersistentFlags().StringVar(&o.api, "api", os.Getenv("DCP_API_URL"), "the API's base URL (env DCP_API_URL), e.g. https://<id>.execute-api.<region>.amazonaws.com/prod")
 	cmd.PersistentFlags().StringVar(&o.key, "key", os.Getenv("DCP_KEY"), "the subscription key (env DCP_KEY)")
 	cmd.PersistentFlags().DurationVar(&o.timeout, "timeout", 30*time.Second, "how long one HTTP request may take")
-	cmd.AddCommand(sendCmd(o), statusCmd(o), adminCmd(o), receiptCmd(o))
+	cmd.AddCommand(sendCmd(o), statusCmd(o), adminCmd(o), receiptCmd(o), dlqCmd())
 	return cmd
 }

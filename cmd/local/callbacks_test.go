@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +86,14 @@ func TestLocalStack_Callbacks(t *testing.T) {
 	s.must(t, 200, admin, "PUT", "/adm/users/cb@comune.torino.it/groups", `{"groups":["ApiMessageWrite","ApiMessageRead","ApiCallbackWrite"]}`)
 	key := s.must(t, 200, admin, "PUT", "/adm/users/cb@comune.torino.it/subscriptions/cb-svc", `{"product_name":"IO"}`).body["primary_key"].(string)
 	url, _ := s.callbackCalls(t)
+	s.must(t, 404, key, "GET", "/api/v1/callback", "")
+	// The local stack allows http and loopback, its receivers, and nothing
+	// else that a deployed stack refuses: the metadata service, unspecified,
+	// private and multicast addresses are refused here too, and create nothing.
+	for _, bad := range []string{"http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://[::ffff:169.254.169.254]/",
+		"http://0.0.0.0:3002/", "http://10.0.0.1/", "http://224.0.0.1/"} {
+		s.must(t, 400, key, "PUT", "/api/v1/callback", fmt.Sprintf(`{"url":%q}`, bad))
+	}
 	s.must(t, 404, key, "GET", "/api/v1/callback", "")
 	put := s.must(t, 200, key, "PUT", "/api/v1/callback", fmt.Sprintf(`{"url":%q,"bearer_token":"torino-receiver-token"}`, url))
 	secret := put.body["signing_secret"].(string)
@@ -269,6 +281,49 @@ func TestLocalStack_Callbacks(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+
+	// A callback given up on after send-callback crashed on it 10 times
+	// (the test puts it in the dead-letter queue as SQS's redrive does) is
+	// found by dcp dlq list and show, and delivered after dcp dlq redrive.
+	lost := callbacks.NewTestEvent("cb-svc", time.Now())
+	ev, _ = json.Marshal(lost)
+	s.sendToQueue(t, "CallbacksDeadLetterQueue", string(ev))
+	dcp := buildDCP(t, t.TempDir())
+	dlq := func(args ...string) string {
+		t.Helper()
+		c := exec.Command(dcp, append([]string{"dlq", "--stack", s.name, "--endpoint-url", s.endpoint}, args...)...)
+		c.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=eu-south-1")
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("dcp dlq %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := dlq("list"); !regexp.MustCompile(`CallbacksDeadLetterQueue\s+1\s+0\s+\d+s\s+CallbacksQueue\s+docs/runbooks.md#callbacksdeadletterqueue`).MatchString(out) {
+		t.Fatalf("dcp dlq list:\n%s", out)
+	}
+	if out := dlq("show", "Callbacks"); !strings.Contains(out, "id="+lost.ID) || !strings.Contains(out, "event=callback.test") || !strings.Contains(out, "service_id=cb-svc") {
+		t.Fatalf("dcp dlq show:\n%s", out)
+	}
+	if out := dlq("redrive", "Callbacks", "--dry-run"); !strings.Contains(out, "1 messages would go back (nothing moved): 1 to CallbacksQueue") {
+		t.Fatalf("dcp dlq redrive --dry-run:\n%s", out)
+	}
+	if out := dlq("redrive", "CallbacksDeadLetterQueue"); !strings.Contains(out, "1 messages sent back: 1 to CallbacksQueue") {
+		t.Fatalf("dcp dlq redrive:\n%s", out)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		_, calls := s.callbackCalls(t)
+		if slices.ContainsFunc(calls, func(c localstack.WebhookCall) bool { return strings.Contains(string(c.Body), lost.ID) }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the redriven callback never arrived")
+		}
+	}
+	if out := dlq("list"); !regexp.MustCompile(`CallbacksDeadLetterQueue\s+0\s`).MatchString(out) {
+		t.Fatalf("dcp dlq list after the redrive:\n%s", out)
+	}
+
 	s.must(t, 204, key, "DELETE", "/api/v1/callback", "")
 	s.must(t, 404, key, "GET", "/api/v1/callback", "")
 }
