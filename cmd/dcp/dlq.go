@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/digital-citizenship/functions/pkg/sam"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
@@ -87,7 +88,7 @@ the local stack's moto is --endpoint-url http://127.0.0.1:5000 --stack local.`,
 				if q.Messages > 0 {
 					oldest = q.Oldest.Round(time.Second).String()
 				}
-				fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\n", q.LogicalID, q.Messages, q.InFlight, oldest, sourceNames(d, q.Sources), runbook(q.LogicalID))
+				fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\n", q.LogicalID, q.Messages, q.InFlight, oldest, sourceNames(d, q.Sources), sam.Runbook(q.LogicalID))
 			}
 			return w.Flush()
 		}}
@@ -109,10 +110,10 @@ the local stack's moto is --endpoint-url http://127.0.0.1:5000 --stack local.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%s: %d messages, %d in flight; sources %s\n", q.LogicalID, q.Messages, q.InFlight, sourceNames(d, q.Sources))
-			fmt.Fprintf(out, "Why: %s\n", why(q.LogicalID))
+			fmt.Fprintf(out, "%s: %s, %d in flight; sources %s\n", q.LogicalID, messagesN(q.Messages), q.InFlight, sourceNames(d, q.Sources))
+			fmt.Fprintf(out, "Why: %s\n", sam.DeadLetterWhy(q.LogicalID))
 			fmt.Fprintf(out, "Each failure is in its consumer's log with the message's id: CloudWatch Logs Insights,\n"+
-				"  fields @timestamp, msg, error | filter sqs_message_id = \"<ID>\"\nRunbook: %s\n\n", runbook(q.LogicalID))
+				"  fields @timestamp, msg, error | filter sqs_message_id = \"<ID>\"\nRunbook: %s\n\n", sam.Runbook(q.LogicalID))
 			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tFIRST SENT\tRECEIVES\tFROM\tGROUP\tIDENTIFIERS")
 			for _, l := range ls {
@@ -184,11 +185,11 @@ before it is sent; one stopped between the two is in both, and the consumers are
 			out := cmd.OutOrStdout()
 			switch {
 			case r.Native:
-				fmt.Fprintf(out, "%s: %d messages moved back to their source queues by SQS (task %s)\n", q.LogicalID, r.Moved, r.TaskHandle)
+				fmt.Fprintf(out, "%s: %s moved back to their source queues by SQS (task %s)\n", q.LogicalID, messagesN(r.Moved), r.TaskHandle)
 			case o.DryRun:
-				fmt.Fprintf(out, "%s: %d messages would go back (nothing moved):%s\n", q.LogicalID, r.Moved, destinations(d, r.To))
+				fmt.Fprintf(out, "%s: %s would go back (nothing moved):%s\n", q.LogicalID, messagesN(r.Moved), destinations(d, r.To))
 			default:
-				fmt.Fprintf(out, "%s: %d messages sent back:%s\n", q.LogicalID, r.Moved, destinations(d, r.To))
+				fmt.Fprintf(out, "%s: %s sent back:%s\n", q.LogicalID, messagesN(r.Moved), destinations(d, r.To))
 			}
 			return err
 		}}
@@ -203,6 +204,13 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func messagesN(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return fmt.Sprintf("%d messages", n)
 }
 
 func dash(s string) string {
@@ -230,29 +238,4 @@ func destinations(d queue.DeadLetters, to map[string]int) string {
 		fmt.Fprintf(&b, " %d to %s", n, d.LogicalID(name))
 	}
 	return b.String()
-}
-
-// runbook is a dead-letter queue's section of docs/runbooks.md (the
-// anchor its alarm's description names too).
-func runbook(logicalID string) string {
-	return "docs/runbooks.md#" + strings.ToLower(logicalID)
-}
-
-// why says what puts a message in each dead-letter queue.
-func why(logicalID string) string {
-	switch strings.TrimSuffix(logicalID, "DeadLetterQueue") {
-	case "CreatedMessages":
-		return "process-message failed on it 30 times; fail-message marks the message FAILED, so one stays here only when that failed too"
-	case "Email", "Push", "Webhook":
-		return "its channel's sender failed on it 30 times; fail-notification marks the channel FAILED, so one stays here only when that failed too"
-	case "Callbacks":
-		return "send-callback crashed on it 10 times (a receiver's failures are retried by send-callback itself, for 24 hours)"
-	case "ProfileEvents":
-		return "handle-profile-event failed on it 30 times: a welcome message or an e-mail validation link not sent"
-	case "Reminders":
-		return "send-reminder failed on it 10 times: a reminder not sent"
-	case "Bounce":
-		return "handle-bounce failed on it 10 times: an address not marked undeliverable"
-	}
-	return "its consumer failed on it maxReceiveCount times"
 }

@@ -305,10 +305,10 @@ func TestLocalStack_Callbacks(t *testing.T) {
 	if out := dlq("show", "Callbacks"); !strings.Contains(out, "id="+lost.ID) || !strings.Contains(out, "event=callback.test") || !strings.Contains(out, "service_id=cb-svc") {
 		t.Fatalf("dcp dlq show:\n%s", out)
 	}
-	if out := dlq("redrive", "Callbacks", "--dry-run"); !strings.Contains(out, "1 messages would go back (nothing moved): 1 to CallbacksQueue") {
+	if out := dlq("redrive", "Callbacks", "--dry-run"); !strings.Contains(out, "1 message would go back (nothing moved): 1 to CallbacksQueue") {
 		t.Fatalf("dcp dlq redrive --dry-run:\n%s", out)
 	}
-	if out := dlq("redrive", "CallbacksDeadLetterQueue"); !strings.Contains(out, "1 messages sent back: 1 to CallbacksQueue") {
+	if out := dlq("redrive", "CallbacksDeadLetterQueue"); !strings.Contains(out, "1 message sent back: 1 to CallbacksQueue") {
 		t.Fatalf("dcp dlq redrive:\n%s", out)
 	}
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {

@@ -54,6 +54,31 @@ func Lane(q string) (kind, lane string) {
 	return "", ""
 }
 
+// Runbook is where an alarm's runbook section is: docs/runbooks.md at the
+// anchor GitHub gives the section's heading. Every alarm's description
+// ends with it.
+func Runbook(anchor string) string { return "docs/runbooks.md#" + strings.ToLower(anchor) }
+
+// DeadLetterWhy says what puts a message in each dead-letter queue (by
+// logical id), for its alarm and dcp dlq show.
+func DeadLetterWhy(dlq string) string {
+	switch strings.TrimSuffix(dlq, "DeadLetterQueue") {
+	case "CreatedMessages":
+		return "process-message failed on a message 30 times; fail-message marks it FAILED, so one stays here only when that failed too"
+	case "Email", "Push", "Webhook":
+		return "the channel's sender failed on a notification 30 times; fail-notification marks the channel FAILED, so one stays here only when that failed too"
+	case "Callbacks":
+		return "send-callback crashed on an event 10 times (a receiver's failures are retried by send-callback itself, for 24 hours)"
+	case "ProfileEvents":
+		return "handle-profile-event failed on a profile event 30 times: a welcome message or an e-mail validation link not sent"
+	case "Reminders":
+		return "send-reminder failed on a due reminder 10 times: the reminder is not sent"
+	case "Bounce":
+		return "handle-bounce failed on an SES bounce or complaint 10 times: the address is not marked undeliverable"
+	}
+	return "its consumer failed on a message maxReceiveCount times"
+}
+
 // laneKinds are the queues with lanes (docs/lanes.md).
 var laneKinds = []string{"CreatedMessages", "Email", "Push"}
 
@@ -82,7 +107,7 @@ func (t *Template) Monitoring() string {
 			threshold = "PriorityQueueAgeAlarmSeconds"
 		}
 		if threshold != "" {
-			alarm(q+"AgeAlarm", q+": its oldest message waits longer than "+threshold,
+			alarm(q+"AgeAlarm", q+": its oldest message waits longer than "+threshold+". Runbook: "+Runbook("queue-age"),
 				fmt.Sprintf("      Namespace: AWS/SQS\n      MetricName: ApproximateAgeOfOldestMessage\n"+
 					"      Dimensions: [{Name: QueueName, Value: !GetAtt %s.QueueName}]\n"+
 					"      Statistic: Maximum\n      Period: 60\n      EvaluationPeriods: 5\n      Threshold: !Ref %s\n"+
@@ -90,7 +115,7 @@ func (t *Template) Monitoring() string {
 		}
 		if d := dlq[q]; d != "" && !alarmed[d] {
 			alarmed[d] = true
-			alarm(d+"Alarm", d+": messages gave up on after their retries (each is FAILED by the fail-* functions)",
+			alarm(d+"Alarm", d+": "+DeadLetterWhy(d)+". Runbook: "+Runbook(d),
 				fmt.Sprintf("      Namespace: AWS/SQS\n      MetricName: ApproximateNumberOfMessagesVisible\n"+
 					"      Dimensions: [{Name: QueueName, Value: !GetAtt %s.QueueName}]\n"+
 					"      Statistic: Maximum\n      Period: 60\n      EvaluationPeriods: 1\n      Threshold: 0\n"+
@@ -104,22 +129,22 @@ func (t *Template) Monitoring() string {
 				"            Metric: {Namespace: AWS/Lambda, MetricName: %s, Dimensions: [{Name: FunctionName, Value: !Ref %s}]}\n"+
 				"            Period: 300\n            Stat: Sum\n", id, name, f.LogicalID)
 		}
-		alarm(f.LogicalID+"ErrorsAlarm", f.Dir+": errors or throttles in the last 5 minutes",
+		alarm(f.LogicalID+"ErrorsAlarm", f.Dir+": errors or throttles in the last 5 minutes. Runbook: "+Runbook("function-errors"),
 			"      Metrics:\n"+metric("errors", "Errors")+metric("throttles", "Throttles")+
 				"        - Id: total\n          Label: errors and throttles\n          Expression: errors + throttles\n"+
 				"      EvaluationPeriods: 1\n      Threshold: 0\n      ComparisonOperator: GreaterThanThreshold\n      TreatMissingData: notBreaching\n")
 	}
-	alarm("Api5xxAlarm", "the API answers more than 5 % 5xx",
+	alarm("Api5xxAlarm", "the API answers more than 5 % 5xx. Runbook: "+Runbook("api-5xx"),
 		"      Namespace: AWS/ApiGateway\n      MetricName: 5XXError\n"+
 			"      Dimensions: [{Name: ApiName, Value: !Sub \"${AWS::StackName}-api\"}, {Name: Stage, Value: !Ref StageName}]\n"+
 			"      Statistic: Average\n      Period: 300\n      EvaluationPeriods: 1\n      Threshold: 0.05\n"+
 			"      ComparisonOperator: GreaterThanThreshold\n      TreatMissingData: notBreaching\n")
 	// SES reviews an account at a 5 % bounce rate and 0.1 % complaint rate.
-	for _, r := range []struct{ id, metric, threshold, what string }{
-		{"SesBounceRateAlarm", "Reputation.BounceRate", "0.05", "bounce rate over 5 % (SES reviews the account there)"},
-		{"SesComplaintRateAlarm", "Reputation.ComplaintRate", "0.001", "complaint rate over 0.1 % (SES reviews the account there)"},
+	for _, r := range []struct{ id, metric, threshold, what, runbook string }{
+		{"SesBounceRateAlarm", "Reputation.BounceRate", "0.05", "bounce rate over 5 % (SES reviews the account there)", "ses-bounce-rate"},
+		{"SesComplaintRateAlarm", "Reputation.ComplaintRate", "0.001", "complaint rate over 0.1 % (SES reviews the account there)", "ses-complaint-rate"},
 	} {
-		alarm(r.id, "SES "+r.what, fmt.Sprintf("      Namespace: AWS/SES\n      MetricName: %s\n      Statistic: Maximum\n"+
+		alarm(r.id, "SES "+r.what+". Runbook: "+Runbook(r.runbook), fmt.Sprintf("      Namespace: AWS/SES\n      MetricName: %s\n      Statistic: Maximum\n"+
 			"      Period: 3600\n      EvaluationPeriods: 1\n      Threshold: %s\n      ComparisonOperator: GreaterThanThreshold\n"+
 			"      TreatMissingData: notBreaching\n", r.metric, r.threshold))
 	}
