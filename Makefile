@@ -79,7 +79,7 @@ sizes: build .build/bench/hello-arm64/bootstrap
 	done; exit $$fail
 
 lint:
-	cfn-lint template.yaml
+	cfn-lint template.yaml monitoring.yaml
 
 # A deployment rehearsal: the bootstraps packaged as sam package does, the
 # template transformed by aws-sam-translator and created in moto's

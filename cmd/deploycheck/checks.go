@@ -48,6 +48,9 @@ var (
 		"AWS::SNS::TopicPolicy":                      "moto's CloudFormation has no topic policy resource",
 		"AWS::SES::ConfigurationSet":                 "moto's CloudFormation has no SES resources",
 		"AWS::SES::ConfigurationSetEventDestination": "moto's CloudFormation has no SES resources",
+		"AWS::Lambda::Alias":                         "moto's CloudFormation has no alias resource: in moto, what calls an alias calls its function",
+		"AWS::CodeDeploy::Application":               "moto's CloudFormation has no CodeDeploy resources",
+		"AWS::CodeDeploy::DeploymentGroup":           "moto's CloudFormation has no CodeDeploy resources",
 	}
 	// properties moto's CloudFormation ignores, by resource type.
 	gapProperties = map[string][]string{
@@ -63,7 +66,7 @@ var (
 // check runs every check and returns them all failed at once, if any.
 func (r *rehearsal) check(ctx context.Context) error {
 	c := &checker{r: r}
-	resources := r.transformed.Resources()
+	resources := r.resources()
 	for _, id := range slices.Sorted(maps.Keys(resources)) {
 		typ := fmt.Sprint(resources[id]["Type"])
 		c.references(id, resources[id])
@@ -77,9 +80,12 @@ func (r *rehearsal) check(ctx context.Context) error {
 		}
 		r.created++
 	}
+	// CloudFormation refuses a stack of more than 500 resources (counted
+	// after the transform): the alarms are a nested stack for that.
+	c.equal("the main stack's resources within CloudFormation's 500", len(r.transformed.Resources()) <= 500, true)
 	for _, step := range []func(context.Context, *checker) error{
 		r.checkFunctions, r.checkRoles, r.checkTables, r.checkQueues, r.checkMappings, r.checkSchedules,
-		r.checkBucket, r.checkKeys, r.checkTopics, r.checkDashboards, r.checkAPI, r.checkGaps,
+		r.checkBucket, r.checkKeys, r.checkTopics, r.checkDashboards, r.checkAPI, r.checkGaps, r.checkDeployments,
 	} {
 		if err := step(ctx, c); err != nil {
 			return err
@@ -209,7 +215,7 @@ func (r *rehearsal) checkFunctions(ctx context.Context, c *checker) error {
 	policies := map[string]string{}
 	for _, id := range r.transformed.OfType("AWS::Lambda::Permission") {
 		p := props(resources[id])
-		fn := refTo(p["FunctionName"])
+		fn := r.functionOf(refTo(p["FunctionName"]))
 		if _, ok := policies[fn]; !ok {
 			out, err := l.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(r.physical[fn])})
 			if err != nil {
@@ -225,6 +231,7 @@ func (r *rehearsal) checkFunctions(ctx context.Context, c *checker) error {
 // functionConfig is what the rehearsal reads of a function's configuration.
 type functionConfig struct {
 	FunctionArn, Runtime, Handler, Role string
+	CodeSha256, Version                 string
 	MemorySize, Timeout                 int
 	Environment                         struct{ Variables map[string]any }
 }
@@ -273,7 +280,7 @@ func (r *rehearsal) raw(ctx context.Context, service, method, path string, form 
 }
 
 func (r *rehearsal) typeOf(id string) string {
-	res, ok := r.transformed.Resources()[id]
+	res, ok := r.resources()[id]
 	if !ok {
 		return ""
 	}
@@ -294,8 +301,13 @@ func (r *rehearsal) checkRoles(ctx context.Context, c *checker) error {
 			return fmt.Errorf("role %s: %w", id, err)
 		}
 		trust, _ := url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument))
-		c.equal(id+" trusts Lambda", strings.Contains(trust, "lambda.amazonaws.com"), true)
 		managed, _ := p["ManagedPolicyArns"].([]any)
+		if id == codeDeployRole { // SAM's, for CodeDeploy to shift the aliases
+			c.equal(id+" trusts CodeDeploy", strings.Contains(trust, "codedeploy.amazonaws.com"), true)
+			c.equal(id+" managed policies (template)", fmt.Sprint(managed), "[arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda]")
+			continue
+		}
+		c.equal(id+" trusts Lambda", strings.Contains(trust, "lambda.amazonaws.com"), true)
 		c.equal(id+" managed policies (template) include basic execution", slices.Contains(managed, any("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")), true)
 		inline, _ := p["Policies"].([]any)
 		for _, pol := range inline {
@@ -499,7 +511,7 @@ func (r *rehearsal) checkMappings(ctx context.Context, c *checker) error {
 		if err != nil {
 			return fmt.Errorf("mapping %s: %w", id, err)
 		}
-		fn, err := r.function(ctx, refTo(p["FunctionName"]))
+		fn, err := r.function(ctx, r.functionOf(refTo(p["FunctionName"])))
 		if err != nil {
 			return err
 		}
@@ -539,7 +551,7 @@ func (r *rehearsal) checkSchedules(ctx context.Context, c *checker) error {
 			return err
 		}
 		for n, t := range anyList(p["Targets"]) {
-			fn, err := r.function(ctx, refTo(t.(map[string]any)["Arn"]))
+			fn, err := r.function(ctx, r.functionOf(refTo(t.(map[string]any)["Arn"])))
 			if err != nil {
 				return err
 			}
@@ -635,7 +647,7 @@ func (r *rehearsal) checkTopics(ctx context.Context, c *checker) error {
 // checkDashboards reads each dashboard with CloudWatch's query protocol:
 // the SDK speaks CBOR to CloudWatch, which moto does not.
 func (r *rehearsal) checkDashboards(ctx context.Context, c *checker) error {
-	for _, id := range r.transformed.OfType("AWS::CloudWatch::Dashboard") {
+	for _, id := range r.ofType("AWS::CloudWatch::Dashboard") {
 		raw, err := r.raw(ctx, "monitoring", "POST", "/", url.Values{"Action": {"GetDashboard"}, "Version": {"2010-08-01"},
 			"DashboardName": {r.physical[id]}})
 		if err != nil {
@@ -754,8 +766,8 @@ func (r *rehearsal) checkGaps(_ context.Context, c *checker) error {
 		c.equal(id+" endpoint", r.typeOf(refTo(p["Endpoint"])), "AWS::SQS::Queue")
 	}
 	alarmed := map[string]bool{}
-	for _, id := range r.transformed.OfType("AWS::CloudWatch::Alarm") {
-		p := props(res[id])
+	for _, id := range r.ofType("AWS::CloudWatch::Alarm") {
+		p := props(r.resources()[id])
 		for _, ref := range refsIn(p) {
 			alarmed[ref] = true
 		}
@@ -778,9 +790,16 @@ func (r *rehearsal) checkGaps(_ context.Context, c *checker) error {
 // references checks that each of a resource's references names a resource
 // or parameter of the template (moto leaves a dangling one unresolved).
 func (c *checker) references(id string, res map[string]any) {
+	params := map[string]any{}
+	for k := range c.r.params {
+		params[k] = true
+	}
+	if stack := c.r.nestedOf[id]; stack != "" { // a nested stack's: its own parameters and resources
+		params = c.r.transformed.Nested[stack]["Parameters"].(map[string]any)
+	}
 	for _, ref := range refsIn(props(res)) {
 		c.r.checks++
-		if _, isParam := c.r.params[ref]; !isParam && c.r.typeOf(ref) == "" {
+		if _, isParam := params[ref]; !isParam && c.r.typeOf(ref) == "" {
 			c.failf("%s refers to %s, which the template does not declare", id, ref)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/awstest"
@@ -51,21 +52,38 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if r.tmpl, err = sam.Load(*template); err != nil {
 		return err
 	}
-	codeURIs, err := r.packageFunctions(ctx, *lambdaDir)
-	if err != nil {
+	if r.codeURIs, err = r.packageFunctions(ctx, *lambdaDir); err != nil {
 		return fmt.Errorf("package: %w", err)
 	}
-	if r.transformed, err = sam.Transform(*template, codeURIs); err != nil {
+	if r.transformed, err = sam.Transform(*template, r.codeURIs); err != nil {
 		return err
 	}
+	r.aliases = aliasesOf(r.transformed)
 	if err := r.createStack(ctx); err != nil {
 		return err
 	}
 	if err := r.check(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "deploy-check: %d resources after the SAM transform; %d created by moto's CloudFormation and checked there, "+
+	resources, nested := len(r.transformed.Resources()), len(r.resources())-len(r.transformed.Resources())
+	// The stack's life after its creation: a release, then its deletion.
+	c := &checker{r: r}
+	update, err := r.rehearseUpdate(ctx, c, *template, *lambdaDir)
+	if err != nil {
+		return fmt.Errorf("update rehearsal: %w", err)
+	}
+	deletion, err := r.rehearseDeletion(ctx, c)
+	if err != nil {
+		return fmt.Errorf("deletion rehearsal: %w", err)
+	}
+	if len(c.failures) > 0 {
+		return fmt.Errorf("%d checks failed:\n  %s", len(c.failures), strings.Join(c.failures, "\n  "))
+	}
+	fmt.Fprintf(out, "deploy-check: update rehearsal: %s\n", update)
+	fmt.Fprintf(out, "deploy-check: deletion rehearsal: %s\n", deletion)
+	fmt.Fprintf(out, "deploy-check: deployments: %s\n", r.deployments)
+	fmt.Fprintf(out, "deploy-check: %d resources after the SAM transform (CloudFormation's limit: 500 a stack), and %d in the nested monitoring stack; %d created by moto's CloudFormation and checked there, "+
 		"%d of types it cannot create checked in the transformed template; %d checks passed (%.1fs)\n",
-		len(r.transformed.Resources()), r.created, r.fromTemplate, r.checks, time.Since(start).Seconds())
+		resources, nested, r.created, r.fromTemplate, r.checks, time.Since(start).Seconds())
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,6 +41,15 @@ type rehearsal struct {
 	physical map[string]string
 	// queueARNs by logical id, read by checkQueues.
 	queueARNs map[string]string
+	// nestedOf maps each resource of a nested stack (monitoring.yaml's) to
+	// the stack's logical id.
+	nestedOf map[string]string
+	// codeURIs are the packaged functions' CodeUri by logical id.
+	codeURIs map[string]string
+	// aliases maps each function's alias to the function.
+	aliases map[string]string
+	// deployments says what checkDeployments found.
+	deployments string
 	// created and fromTemplate count resources checked in moto and in the
 	// transformed template; checks counts property checks.
 	created, fromTemplate, checks int
@@ -119,43 +129,86 @@ func (r *rehearsal) stackParameters(ctx context.Context) (map[string]string, err
 	return p, nil
 }
 
-// createStack creates the transformed template (API methods spelled out,
-// see explodeAPI) in moto's CloudFormation from S3, as sam deploy does, and
-// waits for it. A resource that fails to create fails the rehearsal with
-// CloudFormation's reason.
+// upload puts the transformed template (API methods spelled out, see
+// explodeAPI; aliases left out, see withoutAliases) and its nested stacks'
+// templates in S3, as sam package does, and returns the template's URL
+// (moto reads it from its own S3, named as S3's URL for it).
+func (r *rehearsal) upload(ctx context.Context, name string) (string, error) {
+	doc, err := explodeAPI(r.transformed)
+	if err != nil {
+		return "", err
+	}
+	withoutAliases(doc, r.aliases)
+	s := s3.NewFromConfig(r.cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	put := func(key string, v any) (string, error) {
+		body, err := json.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		if _, err := s.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(r.bucket()), Key: &key, Body: bytes.NewReader(body)}); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("https://%s.s3.amazonaws.com/%s", r.bucket(), key), nil
+	}
+	for id, nested := range r.transformed.Nested {
+		u, err := put(name+"-"+id+".json", nested)
+		if err != nil {
+			return "", err
+		}
+		props(doc["Resources"].(map[string]any)[id].(map[string]any))["TemplateURL"] = u
+	}
+	return put(name+".json", doc)
+}
+
+// cloudFormation is the client of the rehearsal's stack operations, without
+// retries: a failed CreateStack retried answers "already exists" and hides
+// why it failed.
+func (r *rehearsal) cloudFormation() *cloudformation.Client {
+	return cloudformation.NewFromConfig(r.cfg, func(o *cloudformation.Options) { o.RetryMaxAttempts = 1 })
+}
+
+func (r *rehearsal) parameters() []cftypes.Parameter {
+	var params []cftypes.Parameter
+	for k, v := range r.params {
+		params = append(params, cftypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)})
+	}
+	return params
+}
+
+var capabilities = []cftypes.Capability{cftypes.CapabilityCapabilityIam, cftypes.CapabilityCapabilityAutoExpand}
+
+// createStack creates the transformed template in moto's CloudFormation from
+// S3, as sam deploy does, and waits for it. A resource that fails to create
+// fails the rehearsal with CloudFormation's reason.
 func (r *rehearsal) createStack(ctx context.Context) error {
 	var err error
 	if r.params, err = r.stackParameters(ctx); err != nil {
 		return err
 	}
-	doc, err := explodeAPI(r.transformed)
+	url, err := r.upload(ctx, "template")
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	key := "template.json"
-	s := s3.NewFromConfig(r.cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := s.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(r.bucket()), Key: &key, Body: bytes.NewReader(body)}); err != nil {
-		return err
-	}
-	var params []cftypes.Parameter
-	for k, v := range r.params {
-		params = append(params, cftypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)})
-	}
-	// No retry: a failed CreateStack retried answers "already exists" and
-	// hides why it failed.
-	cf := cloudformation.NewFromConfig(r.cfg, func(o *cloudformation.Options) { o.RetryMaxAttempts = 1 })
-	// moto reads the template from its own S3, named as S3's URL for it.
-	if _, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{StackName: &r.stack, Parameters: params,
-		TemplateURL:  aws.String(fmt.Sprintf("https://%s.s3.amazonaws.com/%s", r.bucket(), key)),
-		Capabilities: []cftypes.Capability{cftypes.CapabilityCapabilityIam, cftypes.CapabilityCapabilityAutoExpand}}); err != nil {
+	cf := r.cloudFormation()
+	if _, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{StackName: &r.stack, Parameters: r.parameters(),
+		TemplateURL: &url, Capabilities: capabilities}); err != nil {
 		return fmt.Errorf("create stack: %w", err)
 	}
+	if err := r.wait(ctx, cftypes.StackStatusCreateComplete); err != nil {
+		return err
+	}
+	r.physical, err = r.describe(ctx)
+	return err
+}
+
+// wait waits for the stack's operation to end in want.
+func (r *rehearsal) wait(ctx context.Context, want cftypes.StackStatus) error {
+	cf := r.cloudFormation()
 	for {
 		out, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &r.stack})
+		if err != nil && want == cftypes.StackStatusDeleteComplete && strings.Contains(err.Error(), "does not exist") {
+			return nil // a deleted stack is no longer found by its name
+		}
 		if err != nil {
 			return err
 		}
@@ -164,22 +217,39 @@ func (r *rehearsal) createStack(ctx context.Context) error {
 			time.Sleep(200 * time.Millisecond)
 			continue
 		}
-		if st.StackStatus != cftypes.StackStatusCreateComplete {
+		if st.StackStatus != want {
 			return fmt.Errorf("stack %s: %s %s%s", r.stack, st.StackStatus, aws.ToString(st.StackStatusReason), r.failedEvents(ctx, cf))
 		}
-		break
+		return nil
 	}
-	res, err := cf.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: &r.stack})
-	if err != nil {
-		return err
+}
+
+// describe returns the stack's physical ids by logical id, its nested
+// stacks' resources included (by their logical ids there).
+func (r *rehearsal) describe(ctx context.Context) (map[string]string, error) {
+	cf := r.cloudFormation()
+	physical := map[string]string{}
+	read := func(stack string) error {
+		res, err := cf.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: &stack})
+		if err != nil {
+			return fmt.Errorf("stack %s: %w", stack, err)
+		}
+		for _, x := range res.StackResources {
+			if id := aws.ToString(x.LogicalResourceId); id != "" {
+				physical[id] = aws.ToString(x.PhysicalResourceId)
+			}
+		}
+		return nil
 	}
-	r.physical = map[string]string{}
-	for _, x := range res.StackResources {
-		if id := aws.ToString(x.LogicalResourceId); id != "" {
-			r.physical[id] = aws.ToString(x.PhysicalResourceId)
+	if err := read(r.stack); err != nil {
+		return nil, err
+	}
+	for id := range r.transformed.Nested {
+		if err := read(physical[id]); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return physical, nil
 }
 
 func (r *rehearsal) failedEvents(ctx context.Context, cf *cloudformation.Client) string {
@@ -195,4 +265,37 @@ func (r *rehearsal) failedEvents(ctx context.Context, cf *cloudformation.Client)
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "")
+}
+
+// resources are the transformed template's resources and its nested
+// stacks' (whose logical ids differ from the main stack's).
+func (r *rehearsal) resources() map[string]map[string]any {
+	parent := r.transformed.Resources()
+	all := maps.Clone(parent)
+	if r.nestedOf == nil {
+		r.nestedOf = map[string]string{}
+	}
+	for stack, doc := range r.transformed.Nested {
+		for id, res := range doc["Resources"].(map[string]any) {
+			if _, clash := parent[id]; clash {
+				panic(fmt.Sprintf("%s is in both the main stack and %s", id, stack))
+			}
+			all[id] = res.(map[string]any)
+			r.nestedOf[id] = stack
+		}
+	}
+	return all
+}
+
+// ofType returns the logical ids of the resources of type typ, the nested
+// stacks' included, sorted.
+func (r *rehearsal) ofType(typ string) []string {
+	var ids []string
+	for id, res := range r.resources() {
+		if res["Type"] == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }

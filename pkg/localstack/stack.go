@@ -392,11 +392,15 @@ func newAPI(tmpl *sam.Template, st *sam.Stack, fns []sam.Function, runtimes map[
 	auth, _ := props["Auth"].(map[string]any)
 	authorizers, _ := auth["Authorizers"].(map[string]any)
 	def, _ := authorizers[fmt.Sprint(auth["DefaultAuthorizer"])].(map[string]any)
-	// FunctionArn is !GetAtt <Id>.Arn: the authorizer is function <Id>.
+	// FunctionArn is !Ref <Id>.Alias (the alias AutoPublishAlias makes) or
+	// !GetAtt <Id>.Arn: the authorizer is function <Id>.
 	var authFn string
 	if fa, ok := def["FunctionArn"].(map[string]any); ok {
 		if ga, ok := fa["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
 			authFn = fmt.Sprint(ga[0])
+		}
+		if ref, ok := fa["Ref"].(string); ok {
+			authFn = strings.TrimSuffix(ref, ".Alias")
 		}
 	}
 	ttl, _ := strconv.Atoi(st.Resolve(asMap(def["Identity"])["ReauthorizeEvery"]))

@@ -8,10 +8,24 @@ import (
 	"testing"
 )
 
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// monitoringTemplate is monitoring.yaml, the nested stack of the alarms.
+func monitoringTemplate(t *testing.T) *Template {
+	t.Helper()
+	mon, err := Load(filepath.Join(repoRoot(), MonitoringFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mon
+}
+
 func repoTemplate(t *testing.T) (string, *Template) {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "template.yaml")
+	path := filepath.Join(repoRoot(), "template.yaml")
 	text, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -29,13 +43,29 @@ func repoTemplate(t *testing.T) (string, *Template) {
 // throttles, and every alarm notifies the AlarmTopicArn topic.
 func TestMonitoring(t *testing.T) {
 	text, tmpl := repoTemplate(t)
-	if got, want := monitoringSection(text), tmpl.Monitoring(); got != want {
+	nested, section := tmpl.Monitoring()
+	if monitoringSection(text) != section {
 		t.Fatal("template.yaml's monitoring is out of date: run go generate ./pkg/sam")
 	}
-	// alarmsOn maps "namespace metric dimension-target" to the alarms.
+	mon := monitoringTemplate(t)
+	if got, _ := os.ReadFile(filepath.Join(repoRoot(), MonitoringFile)); string(got) != nested {
+		t.Fatal(MonitoringFile + " is out of date: run go generate ./pkg/sam")
+	}
+	// The main stack gives every parameter the nested one has no default for.
+	given := asMap(asMap(tmpl.Resources["Monitoring"].Properties)["Parameters"])
+	for name, p := range mon.Parameters {
+		if _, ok := asMap(p)["Default"]; !ok && given[name] == nil {
+			t.Errorf("template.yaml's Monitoring does not give %s", name)
+		}
+	}
+	// alarmsOn maps "namespace metric dimension-target" to the alarms (the
+	// nested stack's parameters are named after the main stack's resources).
 	alarmsOn := map[string][]string{}
-	for _, id := range tmpl.OfType("AWS::CloudWatch::Alarm") {
+	for _, id := range append(tmpl.OfType("AWS::CloudWatch::Alarm"), mon.OfType("AWS::CloudWatch::Alarm")...) {
 		p := tmpl.Resources[id].Properties
+		if _, ok := tmpl.Resources[id]; !ok {
+			p = mon.Resources[id].Properties
+		}
 		if !strings.Contains(strings.Join(flatten(p["AlarmActions"]), " "), "AlarmTopicArn") {
 			t.Errorf("alarm %s notifies no one: %v", id, p["AlarmActions"])
 		}
@@ -83,15 +113,15 @@ func TestMonitoring(t *testing.T) {
 		for k := range alarmsOn {
 			found = found || strings.HasPrefix(k, want)
 		}
-		for _, id := range tmpl.OfType("AWS::CloudWatch::Alarm") {
-			p := tmpl.Resources[id].Properties
+		for _, id := range mon.OfType("AWS::CloudWatch::Alarm") {
+			p := mon.Resources[id].Properties
 			found = found || str(p["Namespace"])+" "+str(p["MetricName"])+" " == want
 		}
 		if !found {
 			t.Errorf("no alarm on %s", want)
 		}
 	}
-	if len(tmpl.OfType("AWS::CloudWatch::Dashboard")) != 1 {
+	if len(mon.OfType("AWS::CloudWatch::Dashboard")) != 1 {
 		t.Error("no dashboard")
 	}
 }

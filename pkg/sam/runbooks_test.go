@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -14,8 +13,8 @@ import (
 // dead-letter queue has its own section (dcp dlq show names it).
 func TestRunbooks(t *testing.T) {
 	_, tmpl := repoTemplate(t)
-	_, file, _, _ := runtime.Caller(0)
-	doc, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "docs", "runbooks.md"))
+	mon := monitoringTemplate(t)
+	doc, err := os.ReadFile(filepath.Join(repoRoot(), "docs", "runbooks.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,12 +23,16 @@ func TestRunbooks(t *testing.T) {
 		anchors[anchor(m[1])] = true
 	}
 	runbook := regexp.MustCompile(`Runbook: docs/runbooks\.md#([a-z0-9-]+)$`)
-	alarms := tmpl.OfType("AWS::CloudWatch::Alarm")
+	alarms := append(tmpl.OfType("AWS::CloudWatch::Alarm"), mon.OfType("AWS::CloudWatch::Alarm")...)
 	if len(alarms) < 10 {
 		t.Fatalf("only %d alarms", len(alarms))
 	}
 	for _, id := range alarms {
-		d := str(tmpl.Resources[id].Properties["AlarmDescription"])
+		res, ok := tmpl.Resources[id]
+		if !ok {
+			res = mon.Resources[id]
+		}
+		d := str(res.Properties["AlarmDescription"])
 		m := runbook.FindStringSubmatch(d)
 		if m == nil {
 			t.Errorf("%s: its description names no runbook: %q", id, d)

@@ -20,6 +20,9 @@ var transformScript string
 type Transformed struct {
 	// Doc is the whole template, as JSON decodes it.
 	Doc map[string]any
+	// Nested are the nested stacks' templates whose TemplateURL is a file
+	// next to the template (monitoring.yaml), by the stack's logical id.
+	Nested map[string]map[string]any
 }
 
 // Resources returns the template's resources by logical id.
@@ -63,9 +66,12 @@ func Transform(path string, codeURIs map[string]string) (*Transformed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SAM transform of %s (aws-sam-translator): %v: %s", path, err, stderr.String())
 	}
-	t := &Transformed{}
-	if err := json.Unmarshal(out, &t.Doc); err != nil {
+	var both struct {
+		Template map[string]any
+		Nested   map[string]map[string]any
+	}
+	if err := json.Unmarshal(out, &both); err != nil {
 		return nil, fmt.Errorf("SAM transform output: %w", err)
 	}
-	return t, nil
+	return &Transformed{Doc: both.Template, Nested: both.Nested}, nil
 }

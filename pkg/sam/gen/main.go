@@ -1,10 +1,12 @@
-// Command gen writes template.yaml's monitoring section (alarms and the
-// dashboard) from its functions and queues: go generate ./pkg/sam.
+// Command gen writes the monitoring (alarms and the dashboard) from
+// template.yaml's functions and queues: monitoring.yaml, a nested stack, and
+// template.yaml's section that creates it. go generate ./pkg/sam.
 package main
 
 import (
 	"log"
 	"os"
+	"path/filepath"
 
 	"github.com/digital-citizenship/functions/pkg/sam"
 )
@@ -22,11 +24,15 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	out, err := sam.WithMonitoring(string(text), t.Monitoring())
+	nested, section := t.Monitoring()
+	out, err := sam.WithMonitoring(string(text), section)
 	if err != nil {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), sam.MonitoringFile), []byte(nested), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
