@@ -211,6 +211,14 @@ func (r *rehearsal) codeSha(ctx context.Context, function string) (string, error
 func (r *rehearsal) rehearseDeletion(ctx context.Context, c *checker) (string, error) {
 	k := kms.NewFromConfig(r.cfg)
 	tables, buckets, keys := r.transformed.OfType("AWS::DynamoDB::Table"), r.transformed.OfType("AWS::S3::Bucket"), r.transformed.OfType("AWS::KMS::Key")
+	// The policies that keep them (also TestStatefulResourcesSurvive's).
+	for _, id := range slices.Concat(tables, buckets, keys) {
+		res := r.transformed.Resources()[id]
+		c.equal(id+" policies", fmt.Sprint(res["DeletionPolicy"], " ", res["UpdateReplacePolicy"]), "Retain Retain")
+		if r.typeOf(id) == "AWS::DynamoDB::Table" {
+			c.equal(id+" deletion protection", props(res)["DeletionProtectionEnabled"], true)
+		}
+	}
 	if _, err := r.cloudFormation().DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: &r.stack}); err != nil {
 		// moto refuses at once what CloudFormation would fail on: a table
 		// with deletion protection but no DeletionPolicy Retain.
@@ -249,7 +257,8 @@ func (r *rehearsal) rehearseDeletion(ctx context.Context, c *checker) (string, e
 		c.equal(id+" deleted with the stack", err != nil, true)
 		gone++
 	}
-	return fmt.Sprintf("stack deleted: %d tables (with their records), %d buckets (with their objects) and %d KMS keys kept; %d functions and queues gone with it",
+	return fmt.Sprintf("DeletionPolicy and UpdateReplacePolicy Retain on %d tables (with deletion protection), %d buckets and %d KMS keys; "+
+		"stack deleted: every one kept, tables with their records and buckets with their objects; %d functions and queues gone with it",
 		len(tables), len(buckets), len(keys), gone), nil
 }
 
