@@ -104,8 +104,10 @@ SOAK_FLAGS ?=
 soak: .build/local
 	.build/local/bench -soak -template template.yaml -bin .build/local $(SOAK_FLAGS)
 
+# ENV is a samconfig.toml environment: dev (the default), staging or prod.
+ENV ?= dev
 deploy: build
-	sam build && sam deploy
+	sam build && sam deploy --config-env $(ENV)
 
 clean:
 	rm -rf .build .aws-sam

@@ -231,7 +231,7 @@ func (r *rehearsal) checkFunctions(ctx context.Context, c *checker) error {
 // functionConfig is what the rehearsal reads of a function's configuration.
 type functionConfig struct {
 	FunctionArn, Runtime, Handler, Role string
-	CodeSha256, Version                 string
+	CodeSha256                          string
 	MemorySize, Timeout                 int
 	Environment                         struct{ Variables map[string]any }
 }

@@ -15,9 +15,9 @@ import (
 // The alias every function is published behind (Globals: AutoPublishAlias),
 // and the deployment configurations of the two kinds of function.
 const (
-	aliasName        = "live"
-	apiDeployment    = "ApiDeploymentConfig"
-	consumerDeploymt = "ConsumerDeploymentConfig"
+	aliasName          = "live"
+	apiDeployment      = "ApiDeploymentConfig"
+	consumerDeployment = "ConsumerDeploymentConfig"
 	// codeDeployRole is the role SAM adds for CodeDeploy.
 	codeDeployRole = "CodeDeployServiceRole"
 )
@@ -125,7 +125,7 @@ func (r *rehearsal) checkDeployments(ctx context.Context, c *checker) error {
 		c.equal(a+" shifted by CodeDeploy", refTo(upd["DeploymentGroupName"]), group)
 		c.equal(a+" CodeDeploy application", r.typeOf(refTo(upd["ApplicationName"])), "AWS::CodeDeploy::Application")
 		gp := props(res[group])
-		want := consumerDeploymt
+		want := consumerDeployment
 		if len(f.Routes) > 0 || id == "AuthorizerFunction" {
 			want = apiDeployment
 		}
@@ -195,7 +195,7 @@ func (r *rehearsal) checkDeployments(ctx context.Context, c *checker) error {
 		c.equal("the authorizer invokes its alias", r.namesAlias(authorizer["authorizerUri"]), true)
 	}
 	r.deployments = fmt.Sprintf("%d functions behind the alias %q, each rolled back by its errors alarm: %d by %s, %d by %s",
-		len(alias), aliasName, kinds[apiDeployment], apiDeployment, kinds[consumerDeploymt], consumerDeploymt)
+		len(alias), aliasName, kinds[apiDeployment], apiDeployment, kinds[consumerDeployment], consumerDeployment)
 	return nil
 }
 

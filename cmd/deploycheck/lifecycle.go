@@ -69,6 +69,7 @@ func (r *rehearsal) rehearseUpdate(ctx context.Context, c *checker, template, la
 	if r.transformed, err = sam.Transform(template, codeURIs); err != nil {
 		return "", err
 	}
+	r.all = nil
 	r.aliases = aliasesOf(r.transformed)
 	old, _ := strconv.Atoi(r.params[changedParameter])
 	r.params[changedParameter] = strconv.Itoa(old + 2)

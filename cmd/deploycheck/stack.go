@@ -41,6 +41,8 @@ type rehearsal struct {
 	physical map[string]string
 	// queueARNs by logical id, read by checkQueues.
 	queueARNs map[string]string
+	// all caches resources() for the transformed template.
+	all map[string]map[string]any
 	// nestedOf maps each resource of a nested stack (monitoring.yaml's) to
 	// the stack's logical id.
 	nestedOf map[string]string
@@ -270,11 +272,12 @@ func (r *rehearsal) failedEvents(ctx context.Context, cf *cloudformation.Client)
 // resources are the transformed template's resources and its nested
 // stacks' (whose logical ids differ from the main stack's).
 func (r *rehearsal) resources() map[string]map[string]any {
+	if r.all != nil {
+		return r.all
+	}
 	parent := r.transformed.Resources()
 	all := maps.Clone(parent)
-	if r.nestedOf == nil {
-		r.nestedOf = map[string]string{}
-	}
+	r.nestedOf = map[string]string{}
 	for stack, doc := range r.transformed.Nested {
 		for id, res := range doc["Resources"].(map[string]any) {
 			if _, clash := parent[id]; clash {
@@ -284,6 +287,7 @@ func (r *rehearsal) resources() map[string]map[string]any {
 			r.nestedOf[id] = stack
 		}
 	}
+	r.all = all
 	return all
 }
 

@@ -354,7 +354,7 @@ func (d DeadLetters) moveTask(ctx context.Context, q DeadLetterQueue, total int,
 
 func unsupported(code string) bool {
 	switch code {
-	case "InvalidAction", "UnknownOperation", "UnknownOperationException", "NotImplemented", "InvalidParameterValue", "UnsupportedOperation":
+	case "InvalidAction", "UnknownOperation", "UnknownOperationException", "NotImplemented":
 		return true
 	}
 	return strings.Contains(strings.ToLower(code), "notimplemented")
