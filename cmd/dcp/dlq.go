@@ -67,7 +67,7 @@ the local stack's moto is --endpoint-url http://127.0.0.1:5000 --stack local.`,
 		return queue.DeadLetters{API: sqs.NewFromConfig(cfg), Stack: stack, MoveTasks: native}, nil
 	}
 
-	list := &cobra.Command{Use: "list", Short: "Each dead-letter queue: its messages, in flight, the oldest's age and its source queues",
+	list := &cobra.Command{Use: "list", Short: "Each dead-letter queue: its messages, in flight, the oldest's age (of up to 10 looked at) and its source queues",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := letters(cmd)
