@@ -2,6 +2,10 @@ package sqs
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -142,5 +146,45 @@ func TestFields(t *testing.T) {
 		"devices": []any{map[string]any{"token": "abc"}}, "message": map[string]any{"id": "01A", "subject": "x"}}, nil)
 	if want := []string{"kind=ProfileCreatedEvent", "message.id=01A", "version=2"}; !slices.Equal(got, want) {
 		t.Errorf("fields = %v, want %v", got, want)
+	}
+}
+
+// TestRedriveMoveTask: on SQS's own endpoint a full redrive is SQS's move
+// task, followed until it completes (moto has no move tasks: this runs
+// against a stand-in speaking SQS's JSON protocol).
+func TestRedriveMoveTask(t *testing.T) {
+	var calls []string
+	polls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
+		body, _ := io.ReadAll(r.Body)
+		calls = append(calls, op+" "+string(body))
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		switch op {
+		case "StartMessageMoveTask":
+			fmt.Fprint(w, `{"TaskHandle":"task-1"}`)
+		case "ListMessageMoveTasks":
+			polls++
+			status, moved := "RUNNING", 1
+			if polls > 1 {
+				status, moved = "COMPLETED", 3
+			}
+			fmt.Fprintf(w, `{"Results":[{"Status":%q,"ApproximateNumberOfMessagesMoved":%d,"ApproximateNumberOfMessagesToMove":3}]}`, status, moved)
+		default:
+			w.WriteHeader(400)
+			fmt.Fprintf(w, `{"__type":"InvalidAction","message":"%s"}`, op)
+		}
+	}))
+	defer srv.Close()
+	d := DeadLetters{API: sqs.NewFromConfig(awstest.Config(srv.URL)), Stack: "s", MoveTasks: true}
+	q := DeadLetterQueue{LogicalID: "CallbacksDeadLetterQueue", ARN: "arn:aws:sqs:eu-south-1:1:s-CallbacksDeadLetterQueue", Messages: 3,
+		Sources: []string{srv.URL + "/1/s-CallbacksQueue"}}
+	var progress []int
+	r, err := d.Redrive(context.Background(), q, RedriveOptions{Progress: func(n, _ int) { progress = append(progress, n) }})
+	if err != nil || !r.Native || r.Moved != 3 || r.TaskHandle != "task-1" || !slices.Equal(progress, []int{1, 3}) {
+		t.Fatalf("redrive: %+v %v %v", r, err, progress)
+	}
+	if len(calls) != 3 || !strings.Contains(calls[0], `"SourceArn":"`+q.ARN+`"`) || strings.Contains(calls[0], "DestinationArn") {
+		t.Errorf("calls: %v", calls)
 	}
 }
