@@ -8,6 +8,7 @@ import (
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -37,7 +38,7 @@ docs/runbooks.md says, for each, what it means and what to do.
 QUEUE is a logical id (CallbacksDeadLetterQueue, or just Callbacks), a name or a URL. Nothing
 personal is printed: a message's identifiers only (message, service, channel, lane, kind).
 Credentials come from the SDK's usual chain (environment, --profile, SSO, an instance role);
-the local stack's moto is --endpoint-url http://127.0.0.1:5000 --stack local.`,
+the local stack's moto is --endpoint-url http://127.0.0.1:5000 --stack local (no credentials needed).`,
 	}
 	cmd.PersistentFlags().StringVar(&stack, "stack", envOr("DCP_STACK", "digital-citizenship"), "the stack's name, the prefix of its queues' names (env DCP_STACK)")
 	cmd.PersistentFlags().StringVar(&region, "region", "", "the AWS region (default: the SDK's, e.g. AWS_REGION)")
@@ -57,6 +58,11 @@ the local stack's moto is --endpoint-url http://127.0.0.1:5000 --stack local.`,
 		}
 		if endpoint != "" {
 			cfg.BaseEndpoint = &endpoint
+			// An emulator (the local stack's moto) takes any credentials:
+			// none are needed when the shell has none.
+			if profile == "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+				cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+			}
 		}
 		// SQS's own endpoint moves messages back itself; an emulator's
 		// (--endpoint-url, AWS_ENDPOINT_URL[_SQS]) does not.

@@ -292,7 +292,8 @@ func TestLocalStack_Callbacks(t *testing.T) {
 	dlq := func(args ...string) string {
 		t.Helper()
 		c := exec.Command(dcp, append([]string{"dlq", "--stack", s.name, "--endpoint-url", s.endpoint}, args...)...)
-		c.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=eu-south-1")
+		// As a newcomer runs it against make run: no AWS settings at all.
+		c.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") })
 		out, err := c.CombinedOutput()
 		if err != nil {
 			t.Fatalf("dcp dlq %v: %v\n%s", args, err, out)
