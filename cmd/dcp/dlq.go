@@ -72,6 +72,15 @@ the local stack's moto is --endpoint-url http://127.0.0.1:5000 --stack local (no
 		}
 		return queue.DeadLetters{API: sqs.NewFromConfig(cfg), Stack: stack, MoveTasks: native}, nil
 	}
+	// named is the stack's dead letters and the one queue the command names.
+	named := func(cmd *cobra.Command, which string) (queue.DeadLetters, queue.DeadLetterQueue, error) {
+		d, err := letters(cmd)
+		if err != nil {
+			return d, queue.DeadLetterQueue{}, err
+		}
+		q, err := d.Queue(cmd.Context(), which)
+		return d, q, err
+	}
 
 	list := &cobra.Command{Use: "list", Short: "Each dead-letter queue: its messages, in flight, the oldest's age (of up to 10 looked at) and its source queues",
 		Args: cobra.NoArgs,
@@ -103,11 +112,7 @@ the local stack's moto is --endpoint-url http://127.0.0.1:5000 --stack local (no
 	show := &cobra.Command{Use: "show QUEUE", Short: "A dead-letter queue's messages: ids, when first sent, receives, identifiers (no personal data)",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := letters(cmd)
-			if err != nil {
-				return err
-			}
-			q, err := d.Queue(cmd.Context(), args[0])
+			d, q, err := named(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -125,7 +130,7 @@ the local stack's moto is --endpoint-url http://127.0.0.1:5000 --stack local (no
 			for _, l := range ls {
 				from := "-"
 				if l.Source != "" {
-					from = l.Source[strings.LastIndexByte(l.Source, ':')+1:]
+					from = queue.QueueName(l.Source)
 				}
 				ids := strings.Join(l.Fields, " ")
 				if l.MalformedBody {
@@ -161,11 +166,7 @@ before it is sent; one stopped between the two is in both, and the consumers are
 			if o.Max < 0 {
 				return fmt.Errorf("--max is a number of messages, not %d", o.Max)
 			}
-			d, err := letters(cmd)
-			if err != nil {
-				return err
-			}
-			q, err := d.Queue(cmd.Context(), args[0])
+			d, q, err := named(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/digital-citizenship/functions/pkg/sam"
+	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
 // statefulTypes are what holds the citizens' data or what is in flight:
@@ -254,21 +255,11 @@ func (r *rehearsal) rehearseDeletion(ctx context.Context, c *checker) (string, e
 	}
 	queues := r.transformed.OfType("AWS::SQS::Queue")
 	for _, id := range queues {
-		_, err := sqs.NewFromConfig(r.cfg).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(queueName(r.physical[id]))})
+		_, err := sqs.NewFromConfig(r.cfg).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(queue.QueueName(r.physical[id]))})
 		c.equal(id+" deleted with the stack", err != nil, true)
 		gone++
 	}
 	return fmt.Sprintf("DeletionPolicy and UpdateReplacePolicy Retain on %d tables (with deletion protection), %d buckets and %d KMS keys; "+
 		"stack deleted: every one kept, tables with their records and buckets with their objects; %d functions and queues gone with it",
 		len(tables), len(buckets), len(keys), gone), nil
-}
-
-// queueName is the name of a queue from its URL (a queue's physical id).
-func queueName(url string) string {
-	for i := len(url) - 1; i >= 0; i-- {
-		if url[i] == '/' {
-			return url[i+1:]
-		}
-	}
-	return url
 }

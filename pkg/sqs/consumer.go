@@ -92,10 +92,13 @@ func (c Consumer[T]) handle(ctx context.Context, r events.SQSMessage) bool {
 	return true
 }
 
-// urlOf returns the URL of the queue of an event source ARN
-// (arn:aws:sqs:region:account:name; a URL ends in /account/name).
+// QueueName is the name of a queue from its URL (.../account/name) or its
+// ARN (arn:aws:sqs:region:account:name).
+func QueueName(urlOrARN string) string { return urlOrARN[strings.LastIndexAny(urlOrARN, "/:")+1:] }
+
+// urlOf returns the URL of the queue of an event source ARN.
 func (c Consumer[T]) urlOf(arn string) string {
-	name := arn[strings.LastIndexByte(arn, ':')+1:]
+	name := QueueName(arn)
 	for _, u := range c.QueueURLs {
 		if name != "" && strings.HasSuffix(u, "/"+name) {
 			return u

@@ -80,7 +80,7 @@ func (d DeadLetters) Queues(ctx context.Context) ([]DeadLetterQueue, error) {
 			return nil, fmt.Errorf("list the stack's queues: %w", err)
 		}
 		for _, url := range page.QueueUrls {
-			name, id := url[strings.LastIndexByte(url, '/')+1:], d.LogicalID(url)
+			name, id := QueueName(url), d.LogicalID(url)
 			if !strings.HasSuffix(id, "DeadLetterQueue") || strings.Contains(id, "-") { // not another stack's whose name starts as this one's
 				continue
 			}
@@ -98,7 +98,7 @@ func (d DeadLetters) Queues(ctx context.Context) ([]DeadLetterQueue, error) {
 // LogicalID is the logical id of one of the stack's queues, from its URL
 // or its name.
 func (d DeadLetters) LogicalID(urlOrName string) string {
-	return logicalID(strings.TrimPrefix(urlOrName[strings.LastIndexByte(urlOrName, '/')+1:], d.Stack+"-"))
+	return logicalID(strings.TrimPrefix(QueueName(urlOrName), d.Stack+"-"))
 }
 
 // logicalID is a queue's logical id from its name without the stack's
@@ -402,7 +402,7 @@ func (d DeadLetters) loop(ctx context.Context, q DeadLetterQueue, total int, o R
 				}
 			}
 			r.Moved++
-			r.To[to[strings.LastIndexByte(to, '/')+1:]]++
+			r.To[QueueName(to)]++
 			if o.Progress != nil {
 				o.Progress(r.Moved, max(total, r.Moved))
 			}
@@ -417,7 +417,7 @@ func (d DeadLetters) loop(ctx context.Context, q DeadLetterQueue, total int, o R
 // or the normal <Kind>Queue).
 func (d DeadLetters) destination(ctx context.Context, q DeadLetterQueue, m types.Message) (string, error) {
 	if arn := m.Attributes[string(types.MessageSystemAttributeNameDeadLetterQueueSourceArn)]; arn != "" {
-		name := arn[strings.LastIndexByte(arn, ':')+1:]
+		name := QueueName(arn)
 		for _, u := range q.Sources {
 			if strings.HasSuffix(u, "/"+name) {
 				return u, nil
