@@ -40,6 +40,7 @@ func main() {
 		Documents: s3.Versioned{Bucket: s3.New(cfg, env["DOCUMENTS_BUCKET"])},
 		Transit:   s3.New(cfg, env["TRANSIT_BUCKET"]),
 		Profiles:  store.NewProfiles(db, env["PROFILES_TABLE"]),
+		Feed:      store.NewFeed(db, env["PROFILES_TABLE"]),
 		Mailer:    ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
 		From:      env["MAIL_FROM"],
 		Now:       time.Now,

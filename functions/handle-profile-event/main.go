@@ -1,6 +1,7 @@
 // Command handle-profile-event consumes the profile-events queue: the
 // validation link when an address is set or changed (or asked for again),
-// and the welcome messages when a citizen's inbox is first enabled.
+// the welcome messages when a citizen's inbox is first enabled, and the
+// subscriptions feed's changes.
 package main
 
 import (
@@ -43,9 +44,11 @@ func main() {
 	v := emailvalidation.Starter{Store: profs, Profiles: profs, From: env["MAIL_FROM"], PublicURL: env["PUBLIC_API_URL"],
 		Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
 		Wait:   time.Minute, Now: time.Now}
-	// Both are idempotent: a retried event redoes only what is not done.
+	// The subscriptions feed's changes the event carries.
+	f := profiles.FeedRecorder{Profiles: profs, Feed: store.NewFeed(db, env["PROFILES_TABLE"]), Wait: time.Minute, Now: time.Now}
+	// All are idempotent: a retried event redoes only what is not done.
 	handle := func(ctx context.Context, ev profiles.Event) error {
-		return errors.Join(v.Handle(ctx, ev), w.Handle(ctx, ev))
+		return errors.Join(v.Handle(ctx, ev), w.Handle(ctx, ev), f.Handle(ctx, ev))
 	}
 	c := queue.Consumer[profiles.Event]{API: q, QueueURL: env["PROFILE_EVENTS_QUEUE_URL"], Handle: handle, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)

@@ -17,6 +17,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/s3"
+	"github.com/digital-citizenship/functions/pkg/simulator"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
@@ -42,6 +43,8 @@ func main() {
 		Documents: s3.Documents{Bucket: s3.New(cfg, env["DOCUMENTS_BUCKET"])},
 		Created:   created,
 		Callbacks: queue.Queue{API: q, URL: env["CALLBACKS_QUEUE_URL"]},
+		// Test keys' messages, and the documented sandbox citizens'.
+		Simulation: simulator.Simulation{AnyKey: os.Getenv("SIMULATED_OUTCOMES") == "ANY_KEY"},
 	}
 	c := queue.Consumer[messages.CreatedEvent]{API: q, QueueURLs: created.URLs(), Handle: p.Process, Log: slog.Default()}
 	lambda.Start(c.HandleBatch)

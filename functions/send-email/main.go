@@ -18,20 +18,22 @@ import (
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/metrics"
 	"github.com/digital-citizenship/functions/pkg/ses"
+	"github.com/digital-citizenship/functions/pkg/simulator"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
 func main() {
-	cfg, env := config.MustLoad(append(queue.LaneVars("EMAIL_QUEUE_URL"), "MESSAGES_TABLE", "MAIL_FROM", "CALLBACKS_QUEUE_URL")...)
-	sqsClient := sqs.NewFromConfig(cfg)
+	cfg, env := config.MustLoad(append(queue.LaneVars("EMAIL_QUEUE_URL"), "MESSAGES_TABLE", "PROFILES_TABLE", "MAIL_FROM", "CALLBACKS_QUEUE_URL")...)
+	sqsClient, db := sqs.NewFromConfig(cfg), dynamodb.NewFromConfig(cfg)
 	d := messages.Dispatcher{
 		Channel: messages.Email,
-		Store:   store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]),
-		Sender: messages.EmailSender{
+		Store:   store.NewMessages(db, env["MESSAGES_TABLE"]),
+		// Simulated messages (test keys') reach no one: their outcome is decided.
+		Sender: simulator.Sender{Real: messages.EmailSender{
 			Mailer: ses.Mailer{API: sesv2.NewFromConfig(cfg), ConfigurationSet: os.Getenv("SES_CONFIGURATION_SET")},
 			Render: markdown.Render,
 			From:   env["MAIL_FROM"],
-		},
+		}, Marks: store.NewProfiles(db, env["PROFILES_TABLE"])},
 		Lease:   config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
 		Now:     time.Now,
 		Metrics: metrics.Stdout,

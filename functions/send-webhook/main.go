@@ -16,6 +16,7 @@ import (
 	store "github.com/digital-citizenship/functions/pkg/dynamodb"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/metrics"
+	"github.com/digital-citizenship/functions/pkg/simulator"
 	queue "github.com/digital-citizenship/functions/pkg/sqs"
 )
 
@@ -25,8 +26,9 @@ func main() {
 	d := messages.Dispatcher{
 		Channel: messages.Webhook,
 		Store:   store.NewMessages(dynamodb.NewFromConfig(cfg), env["MESSAGES_TABLE"]),
-		Sender: messages.WebhookSender{URL: env["WEBHOOK_CHANNEL_URL"],
-			Client: &http.Client{Timeout: config.Seconds("WEBHOOK_TIMEOUT_SECONDS", 10*time.Second)}},
+		// Simulated messages (test keys') do not reach the app backend.
+		Sender: simulator.Sender{Real: messages.WebhookSender{URL: env["WEBHOOK_CHANNEL_URL"],
+			Client: &http.Client{Timeout: config.Seconds("WEBHOOK_TIMEOUT_SECONDS", 10*time.Second)}}},
 		Lease:   config.Seconds("CLAIM_LEASE_SECONDS", messages.DefaultLease),
 		Now:     time.Now,
 		Metrics: metrics.Stdout,

@@ -407,6 +407,24 @@ func (e ServicePreferencesSettingsMode) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionKeyType.
+const (
+	SubscriptionKeyTypeLIVE SubscriptionKeyType = "LIVE"
+	SubscriptionKeyTypeTEST SubscriptionKeyType = "TEST"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionKeyType enum.
+func (e SubscriptionKeyType) Valid() bool {
+	switch e {
+	case SubscriptionKeyTypeLIVE:
+		return true
+	case SubscriptionKeyTypeTEST:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UserDataProcessingChoice.
 const (
 	UserDataProcessingChoiceDELETE   UserDataProcessingChoice = "DELETE"
@@ -482,6 +500,24 @@ func (e Lane) Valid() bool {
 	case LaneBulk:
 		return true
 	case LaneNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateSubscriptionJSONBodyKeyType.
+const (
+	CreateSubscriptionJSONBodyKeyTypeLIVE CreateSubscriptionJSONBodyKeyType = "LIVE"
+	CreateSubscriptionJSONBodyKeyTypeTEST CreateSubscriptionJSONBodyKeyType = "TEST"
+)
+
+// Valid indicates whether the value is a known member of the CreateSubscriptionJSONBodyKeyType enum.
+func (e CreateSubscriptionJSONBodyKeyType) Valid() bool {
+	switch e {
+	case CreateSubscriptionJSONBodyKeyTypeLIVE:
+		return true
+	case CreateSubscriptionJSONBodyKeyTypeTEST:
 		return true
 	default:
 		return false
@@ -1103,13 +1139,19 @@ type MessageResponseWithContent struct {
 	Attachments *[]Attachment `json:"attachments,omitempty"`
 
 	// FailureReason **New.** Why a message is FAILED, when known (its documents).
-	FailureReason *string                            `json:"failure_reason,omitempty"`
-	Message       CreatedMessageWithContent          `json:"message"`
-	Notification  *MessageResponseNotificationStatus `json:"notification,omitempty"`
+	FailureReason *string `json:"failure_reason,omitempty"`
+
+	// IsTest **New.** A test key's message: its outcomes are simulated, and it is kept 7 days.
+	IsTest       *bool                              `json:"is_test,omitempty"`
+	Message      CreatedMessageWithContent          `json:"message"`
+	Notification *MessageResponseNotificationStatus `json:"notification,omitempty"`
 
 	// NotificationFailures **New.** Why a channel is FAILED, by channel (for example an address that bounced, the
 	// webhook's answer, no device accepting the push).
 	NotificationFailures *NotificationFailureReasons `json:"notification_failures,omitempty"`
+
+	// NotificationRetries **New.** By channel, the attempts that failed and were retried (THROTTLED in between).
+	NotificationRetries *NotificationRetries `json:"notification_retries,omitempty"`
 
 	// NotificationSkipped **New.** Why a channel is SKIPPED, by channel (the e-mail of a message that requires secure
 	// channels).
@@ -1337,6 +1379,9 @@ type NotificationChannelStatusValue = string
 // NotificationFailureReasons **New.** Why a channel is FAILED, by channel (for example an address that bounced, the
 // webhook's answer, no device accepting the push).
 type NotificationFailureReasons map[string]string
+
+// NotificationRetries **New.** By channel, the attempts that failed and were retried (THROTTLED in between).
+type NotificationRetries map[string]int
 
 // NotificationSkippedReasons **New.** Why a channel is SKIPPED, by channel (the e-mail of a message that requires secure
 // channels).
@@ -1774,6 +1819,9 @@ type SentMessage struct {
 	FiscalCode FiscalCode `json:"fiscal_code"`
 	Id         string     `json:"id"`
 
+	// IsTest A test key's message.
+	IsTest *bool `json:"is_test,omitempty"`
+
 	// Notification **New.** Each channel of a message, as in getMessage, and PENDING for a channel that has no
 	// status yet (its notification is on its way): a channel absent here is one the citizen has not.
 	Notification *SentMessageNotificationStatus `json:"notification,omitempty"`
@@ -1963,11 +2011,29 @@ type Subscription struct {
 	// Id The subscription id, equal to the service id.
 	Id string `json:"id"`
 
+	// KeyType **New.** LIVE keys reach citizens; TEST keys reach development profiles only, with simulated outcomes.
+	KeyType *SubscriptionKeyType `json:"key_type,omitempty"`
+
 	// OwnerEmail Example: foobar@example.com
 	OwnerEmail   EmailAddress `json:"owner_email"`
 	PrimaryKey   string       `json:"primary_key"`
 	ProductName  *string      `json:"product_name,omitempty"`
 	SecondaryKey string       `json:"secondary_key"`
+}
+
+// SubscriptionKeyType **New.** LIVE keys reach citizens; TEST keys reach development profiles only, with simulated outcomes.
+type SubscriptionKeyType string
+
+// SubscriptionsFeed **New.** The calling service's subscriptions feed of a UTC day (IO's): the lowercase
+// hexadecimal SHA-256 of the upper-case fiscal codes of the citizens who subscribed to the service
+// that day, and of those who unsubscribed. Subscribing and unsubscribing the same day cancel out.
+type SubscriptionsFeed struct {
+	DateUTC openapi_types.Date `json:"dateUTC"`
+
+	// Next The next page's URL, on a day larger than page_size.
+	Next            *string  `json:"next,omitempty"`
+	Subscriptions   []string `json:"subscriptions"`
+	Unsubscriptions []string `json:"unsubscriptions"`
 }
 
 // ThirdPartyAttachment A document at the sender's, as its message lists it.
@@ -2117,8 +2183,16 @@ type PaginationRequest = string
 
 // CreateSubscriptionJSONBody defines parameters for CreateSubscription.
 type CreateSubscriptionJSONBody struct {
-	ProductName *string `json:"product_name,omitempty"`
+	// KeyType **New.** TEST keys send only to development profiles (sandbox fiscal codes); their
+	// messages go through the whole pipeline with simulated outcomes (nothing reaches
+	// SES, SNS or the app backend), are not counted in the daily limit, and are kept 7
+	// days. A subscription's kind never changes.
+	KeyType     *CreateSubscriptionJSONBodyKeyType `json:"key_type,omitempty"`
+	ProductName *string                            `json:"product_name,omitempty"`
 }
+
+// CreateSubscriptionJSONBodyKeyType defines parameters for CreateSubscription.
+type CreateSubscriptionJSONBodyKeyType string
 
 // TestCallback202JSONResponseBodyEvent defines parameters for TestCallback.
 type TestCallback202JSONResponseBodyEvent string
@@ -2242,6 +2316,15 @@ type GetVisibleServicesParams struct {
 
 	// PageSize How many items a page holds at most.
 	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+}
+
+// GetSubscriptionsFeedParams defines parameters for GetSubscriptionsFeed.
+type GetSubscriptionsFeedParams struct {
+	// PageSize The most citizens in a page.
+	PageSize *int `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Cursor Where the page starts, from `next`.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ValidateEmailParams defines parameters for ValidateEmail.
@@ -2998,6 +3081,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/services/{service_id} (the `GetService` operationId).
 	GetService(ctx context.Context, serviceId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSubscriptionsFeed The calling service's subscriptions feed of a day
+	//
+	// **New** (IO's). The SHA-256 (lowercase hexadecimal, of the upper-case fiscal code) of the
+	// citizens who subscribed to the calling service on `date` (UTC), and of those who
+	// unsubscribed. A citizen subscribes when a profile with the inbox enabled is created (and
+	// the service is not blocked) or a service preference turns the inbox on; unsubscribes when
+	// it turns off, when the inbox is disabled or when the profile is erased. Subscribing and
+	// unsubscribing the same day cancel out. Today's feed grows until midnight UTC; the last 90
+	// days are kept. A large day comes in pages: follow `next`. Requires the group
+	// ApiSubscriptionFeedRead.
+	//
+	// Corresponds with GET /api/v1/subscriptions-feed/{date} (the `GetSubscriptionsFeed` operationId).
+	GetSubscriptionsFeed(ctx context.Context, date openapi_types.Date, params *GetSubscriptionsFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetThirdPartyMessage A message whose content is at its sender's, read from the sender's system
 	//
@@ -4320,6 +4417,30 @@ func (c *Client) GetVisibleServices(ctx context.Context, params *GetVisibleServi
 // Corresponds with GET /api/v1/services/{service_id} (the `GetService` operationId).
 func (c *Client) GetService(ctx context.Context, serviceId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetServiceRequest(c.Server, serviceId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSubscriptionsFeed The calling service's subscriptions feed of a day
+//
+// **New** (IO's). The SHA-256 (lowercase hexadecimal, of the upper-case fiscal code) of the
+// citizens who subscribed to the calling service on `date` (UTC), and of those who
+// unsubscribed. A citizen subscribes when a profile with the inbox enabled is created (and
+// the service is not blocked) or a service preference turns the inbox on; unsubscribes when
+// it turns off, when the inbox is disabled or when the profile is erased. Subscribing and
+// unsubscribing the same day cancel out. Today's feed grows until midnight UTC; the last 90
+// days are kept. A large day comes in pages: follow `next`. Requires the group
+// ApiSubscriptionFeedRead.
+//
+// Corresponds with GET /api/v1/subscriptions-feed/{date} (the `GetSubscriptionsFeed` operationId).
+func (c *Client) GetSubscriptionsFeed(ctx context.Context, date openapi_types.Date, params *GetSubscriptionsFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSubscriptionsFeedRequest(c.Server, date, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6551,6 +6672,79 @@ func NewGetServiceRequest(server string, serviceId string) (*http.Request, error
 	return req, nil
 }
 
+// NewGetSubscriptionsFeedRequest constructs an http.Request for the GetSubscriptionsFeed method
+func NewGetSubscriptionsFeedRequest(server string, date openapi_types.Date, params *GetSubscriptionsFeedParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "date", date, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "date"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/subscriptions-feed/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetThirdPartyMessageRequest constructs an http.Request for the GetThirdPartyMessage method
 func NewGetThirdPartyMessageRequest(server string, fiscalCode FiscalCodeParam, id string) (*http.Request, error) {
 	var err error
@@ -7581,6 +7775,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/services/{service_id} (the `GetService` operationId).
 	GetServiceWithResponse(ctx context.Context, serviceId string, reqEditors ...RequestEditorFn) (*GetServiceResponse, error)
 
+	// GetSubscriptionsFeedWithResponse The calling service's subscriptions feed of a day
+	//
+	// **New** (IO's). The SHA-256 (lowercase hexadecimal, of the upper-case fiscal code) of the
+	// citizens who subscribed to the calling service on `date` (UTC), and of those who
+	// unsubscribed. A citizen subscribes when a profile with the inbox enabled is created (and
+	// the service is not blocked) or a service preference turns the inbox on; unsubscribes when
+	// it turns off, when the inbox is disabled or when the profile is erased. Subscribing and
+	// unsubscribing the same day cancel out. Today's feed grows until midnight UTC; the last 90
+	// days are kept. A large day comes in pages: follow `next`. Requires the group
+	// ApiSubscriptionFeedRead.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/subscriptions-feed/{date} (the `GetSubscriptionsFeed` operationId).
+	GetSubscriptionsFeedWithResponse(ctx context.Context, date openapi_types.Date, params *GetSubscriptionsFeedParams, reqEditors ...RequestEditorFn) (*GetSubscriptionsFeedResponse, error)
+
 	// GetThirdPartyMessageWithResponse A message whose content is at its sender's, read from the sender's system
 	//
 	// **New.** The app backend (group `ApiMessageList`) reads a message of the inbox whose
@@ -8065,6 +8275,8 @@ type CreateSubscriptionResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Subscription
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ProblemJson
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ProblemJson
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -8074,6 +8286,11 @@ type CreateSubscriptionResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r CreateSubscriptionResponse) GetJSON200() *Subscription {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateSubscriptionResponse) GetJSON400() *ProblemJson {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -10177,6 +10394,68 @@ func (r GetServiceResponse) ContentType() string {
 	return ""
 }
 
+type GetSubscriptionsFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SubscriptionsFeed
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ProblemJson
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ProblemJson
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProblemJson
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSubscriptionsFeedResponse) GetJSON200() *SubscriptionsFeed {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSubscriptionsFeedResponse) GetJSON400() *ProblemJson {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSubscriptionsFeedResponse) GetJSON403() *ProblemJson {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSubscriptionsFeedResponse) GetJSON404() *ProblemJson {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSubscriptionsFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSubscriptionsFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSubscriptionsFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSubscriptionsFeedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetThirdPartyMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11688,6 +11967,28 @@ func (c *ClientWithResponses) GetServiceWithResponse(ctx context.Context, servic
 	return ParseGetServiceResponse(rsp)
 }
 
+// GetSubscriptionsFeedWithResponse The calling service's subscriptions feed of a day
+//
+// **New** (IO's). The SHA-256 (lowercase hexadecimal, of the upper-case fiscal code) of the
+// citizens who subscribed to the calling service on `date` (UTC), and of those who
+// unsubscribed. A citizen subscribes when a profile with the inbox enabled is created (and
+// the service is not blocked) or a service preference turns the inbox on; unsubscribes when
+// it turns off, when the inbox is disabled or when the profile is erased. Subscribing and
+// unsubscribing the same day cancel out. Today's feed grows until midnight UTC; the last 90
+// days are kept. A large day comes in pages: follow `next`. Requires the group
+// ApiSubscriptionFeedRead.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/subscriptions-feed/{date} (the `GetSubscriptionsFeed` operationId).
+func (c *ClientWithResponses) GetSubscriptionsFeedWithResponse(ctx context.Context, date openapi_types.Date, params *GetSubscriptionsFeedParams, reqEditors ...RequestEditorFn) (*GetSubscriptionsFeedResponse, error) {
+	rsp, err := c.GetSubscriptionsFeed(ctx, date, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSubscriptionsFeedResponse(rsp)
+}
+
 // GetThirdPartyMessageWithResponse A message whose content is at its sender's, read from the sender's system
 //
 // **New.** The app backend (group `ApiMessageList`) reads a message of the inbox whose
@@ -12144,6 +12445,13 @@ func ParseCreateSubscriptionResponse(rsp *http.Response) (*CreateSubscriptionRes
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case rsp.StatusCode == 401:
 		break // No content-type
@@ -13968,6 +14276,59 @@ func ParseGetServiceResponse(rsp *http.Response) (*GetServiceResponse, error) {
 
 	case rsp.StatusCode == 404:
 		break // No content-type
+
+	case rsp.StatusCode == 429:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSubscriptionsFeedResponse parses an HTTP response from a GetSubscriptionsFeedWithResponse call
+func ParseGetSubscriptionsFeedResponse(rsp *http.Response) (*GetSubscriptionsFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSubscriptionsFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SubscriptionsFeed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.StatusCode == 401:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProblemJson
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case rsp.StatusCode == 429:
 		break // No content-type

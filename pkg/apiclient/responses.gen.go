@@ -226,6 +226,14 @@ func (r *GetServicesByRecipientResponse) Err() error { return errOf(r.HTTPRespon
 // RawBody is the answer's body as it came.
 func (r *GetServicesByRecipientResponse) RawBody() []byte { return r.Body }
 
+var _ Response = (*GetSubscriptionsFeedResponse)(nil)
+
+// Err is nil for a 2xx answer, else its *Problem.
+func (r *GetSubscriptionsFeedResponse) Err() error { return errOf(r.HTTPResponse, r.Body) }
+
+// RawBody is the answer's body as it came.
+func (r *GetSubscriptionsFeedResponse) RawBody() []byte { return r.Body }
+
 var _ Response = (*GetThirdPartyMessageAttachmentResponse)(nil)
 
 // Err is nil for a 2xx answer, else its *Problem.

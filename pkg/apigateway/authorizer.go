@@ -57,6 +57,9 @@ func (a Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAutho
 		ctxEmail:          c.Email,
 		ctxGroups:         auth.JoinGroups(c.Groups),
 	}
+	if c.Test {
+		context[ctxTest] = "true"
+	}
 	if a.Services != nil {
 		svc, err := a.Services.Latest(ctx, c.ServiceID())
 		switch {

@@ -24,7 +24,7 @@ func TestAuthorizer(t *testing.T) {
 	if _, err := subscriptions.SetGroups(ctx, st, "dev@pa.it", []string{"ApiInfoRead"}); err != nil {
 		t.Fatal(err)
 	}
-	_, keys, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", nil)
+	_, keys, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestAuthorizer_ServiceInContext(t *testing.T) {
 	if _, err := subscriptions.SetGroups(ctx, st, "dev@pa.it", []string{"ApiMessageWrite"}); err != nil {
 		t.Fatal(err)
 	}
-	_, keys, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", nil)
+	_, keys, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,8 @@ const (
 	ctxEmail          = "email"
 	ctxGroups         = "groups"
 	ctxService        = "service"
+	// ctxTest is "true" for a test key.
+	ctxTest = "test"
 )
 
 // CallerFrom returns the caller the authorizer established for a request,
@@ -42,6 +44,7 @@ func CallerFrom(rc events.APIGatewayProxyRequestContext) (auth.Caller, bool) {
 		Email:          str(ctxEmail),
 		Groups:         auth.ParseGroups(str(ctxGroups)),
 		SourceIP:       rc.Identity.SourceIP,
+		Test:           str(ctxTest) == "true",
 	}
 	return c, true
 }

@@ -16,6 +16,9 @@ type Caller struct {
 	Groups         []Group
 	// SourceIP is the client address as API Gateway reports it.
 	SourceIP string
+	// Test is true for a test key (a TEST subscription's): it sends only
+	// to development profiles, and its messages' outcomes are simulated.
+	Test bool
 }
 
 // ServiceID returns the id of the service the caller speaks for.
@@ -41,6 +44,11 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 	c, ok := ctx.Value(callerKey{}).(Caller)
 	return c, ok
 }
+
+// ErrTestRecipient answers a test key's message to a citizen who is not a
+// development profile.
+var ErrTestRecipient = problem.New(problem.Forbidden, "Recipient forbidden",
+	"A test key sends only to development profiles (sandbox fiscal codes, pattern [A-Z]{6}[0-9]{2}A[0-9]{2}Y[0-9]{3}X); use a live key for real citizens.")
 
 // The fixed 403 answers of the original (spec section 3.1).
 var (

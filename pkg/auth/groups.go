@@ -42,6 +42,8 @@ const (
 	// RemoteContentWrite configures how the platform reaches the calling
 	// service's system (remote content).
 	RemoteContentWrite Group = "ApiRemoteContentWrite"
+	// SubscriptionFeedRead reads the calling service's subscriptions feed.
+	SubscriptionFeedRead Group = "ApiSubscriptionFeedRead"
 )
 
 // AllGroups lists every group the platform knows, in a stable order.
@@ -51,6 +53,7 @@ var AllGroups = []Group{
 	MessageWrite, LimitedMessageWrite, MessageWriteDefaultAddress, MessageList,
 	InfoRead, DebugRead, UserAdmin, DevelopmentProfileWrite, InstallationWrite,
 	MessageWriteAdvanced, PaymentWrite, CallbackWrite, RemoteContentWrite,
+	SubscriptionFeedRead,
 }
 
 // Known reports whether g is one of AllGroups (exact, case-sensitive match).

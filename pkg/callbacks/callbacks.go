@@ -249,6 +249,8 @@ type Event struct {
 	// Receipt is the signed receipt of a legal event (message.opened,
 	// message.not_opened): a JWS.
 	Receipt string `json:"receipt,omitempty"`
+	// IsTest marks the events of a test key's messages.
+	IsTest bool `json:"is_test,omitempty"`
 	// Delivery state, carried by the queued event (not sent).
 	Attempts     int       `json:"attempts,omitempty"`
 	FirstFailure time.Time `json:"first_failure,omitzero"`

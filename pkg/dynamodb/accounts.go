@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -35,6 +36,7 @@ type subscriptionItem struct {
 	ProductName string            `dynamodbav:"product_name,omitempty"`
 	KeyHashes   map[string]string `dynamodbav:"key_hashes"`
 	CreatedAt   time.Time         `dynamodbav:"created_at"`
+	Kind        string            `dynamodbav:"kind,omitempty"`
 }
 
 type keyItem struct {
@@ -44,6 +46,9 @@ type keyItem struct {
 	SubscriptionID string `dynamodbav:"subscription_id"`
 	OwnerEmail     string `dynamodbav:"owner_email"`
 	Type           string `dynamodbav:"key_type"`
+	// Test marks a TEST subscription's key, so that the authorizer knows
+	// it from this one read.
+	Test bool `dynamodbav:"test,omitempty"`
 }
 
 // User implements subscriptions.Store.
@@ -73,9 +78,13 @@ func (a *Accounts) CreateSubscription(ctx context.Context, s subscriptions.Subsc
 	for t, h := range s.KeyHashes {
 		hashes[string(t)] = h
 	}
-	items := []any{subscriptionItem{subscriptionPK(s.ID), metaSK, s.ID, s.OwnerEmail, s.ProductName, hashes, s.CreatedAt}}
+	kind := s.Kind
+	if kind == subscriptions.Live {
+		kind = "" // LIVE is the default: what subscriptions stored before kinds are
+	}
+	items := []any{subscriptionItem{subscriptionPK(s.ID), metaSK, s.ID, s.OwnerEmail, s.ProductName, hashes, s.CreatedAt, kind}}
 	for t, h := range s.KeyHashes {
-		items = append(items, keyItem{keyPK(h), metaSK, h, s.ID, s.OwnerEmail, string(t)})
+		items = append(items, keyItem{keyPK(h), metaSK, h, s.ID, s.OwnerEmail, string(t), s.IsTest()})
 	}
 	var writes []types.TransactWriteItem
 	for _, it := range items {
@@ -98,7 +107,7 @@ func (a *Accounts) Subscription(ctx context.Context, id string) (subscriptions.S
 		return subscriptions.Subscription{}, fmt.Errorf("get subscription: %w", err)
 	}
 	s := subscriptions.Subscription{ID: it.ID, OwnerEmail: it.OwnerEmail, ProductName: it.ProductName,
-		CreatedAt: it.CreatedAt, KeyHashes: map[subscriptions.KeyType]string{}}
+		CreatedAt: it.CreatedAt, KeyHashes: map[subscriptions.KeyType]string{}, Kind: cmp.Or(it.Kind, subscriptions.Live)}
 	for t, h := range it.KeyHashes {
 		s.KeyHashes[subscriptions.KeyType(t)] = h
 	}
@@ -118,7 +127,7 @@ func (a *Accounts) ReplaceKey(ctx context.Context, id string, t subscriptions.Ke
 	if err := a.t.get(ctx, subscriptionPK(id), metaSK, &sub); err != nil {
 		return fmt.Errorf("replace key: %w", err)
 	}
-	put, err := a.t.createInput(keyItem{keyPK(newHash), metaSK, newHash, id, sub.OwnerEmail, string(t)})
+	put, err := a.t.createInput(keyItem{keyPK(newHash), metaSK, newHash, id, sub.OwnerEmail, string(t), sub.Kind == subscriptions.Test})
 	if err != nil {
 		return err
 	}
@@ -137,5 +146,5 @@ func (a *Accounts) Key(ctx context.Context, hash string) (subscriptions.Key, err
 		return subscriptions.Key{}, fmt.Errorf("get key: %w", err)
 	}
 	return subscriptions.Key{Hash: it.Hash, SubscriptionID: it.SubscriptionID, OwnerEmail: it.OwnerEmail,
-		Type: subscriptions.KeyType(it.Type)}, nil
+		Type: subscriptions.KeyType(it.Type), Test: it.Test}, nil
 }

@@ -45,6 +45,7 @@ type channelItem struct {
 	UpdatedAt     *time.Time `dynamodbav:"updated_at,omitempty"`
 	AddressSource string     `dynamodbav:"address_source,omitempty"`
 	Reason        string     `dynamodbav:"reason,omitempty"`
+	Retries       int        `dynamodbav:"retries,omitempty"`
 	// AttemptedMS and Attempt are where claims were kept before they moved
 	// out of the channels (claimItem): an attempt in flight across the
 	// change still holds its lease.
@@ -134,6 +135,10 @@ type messageItem struct {
 	PreconditionDigest string     `dynamodbav:"precondition_digest,omitempty"`
 	NotOpenedAt        *time.Time `dynamodbav:"not_opened_at,omitempty"`
 	LegalHead          string     `dynamodbav:"legal_head,omitempty"`
+	// A test key's message: marked, and kept messages.TestRetention
+	// (ExpiresAt is epoch seconds, the table's TTL attribute).
+	IsTest    bool  `dynamodbav:"is_test,omitempty"`
+	ExpiresAt int64 `dynamodbav:"expires_at,omitempty"`
 }
 
 type reminderItem struct {
@@ -203,6 +208,9 @@ func messageItemOf(m messages.Message) messageItem {
 		Reference: m.Reference, SenderShard: senderShard(m.SenderServiceID, m.ID), Callbacks: m.Callbacks}
 	if m.Lane != messages.LaneNormal {
 		it.Lane = m.Lane
+	}
+	if m.Test {
+		it.IsTest, it.ExpiresAt = true, m.CreatedAt.Add(messages.TestRetention).Unix()
 	}
 	if m.Reference != "" {
 		it.RefKey = refKey(m.SenderServiceID, m.Reference)
@@ -300,7 +308,8 @@ func (it messageItem) message() messages.Message {
 		RejectionReason: it.RejectionReason, Channels: map[string]messages.Channel{},
 		IsRead: it.IsRead, IsArchived: it.IsArchived, StatusVersion: it.StatusVersion, DefaultEmail: it.DefaultEmail,
 		Requeues: it.Requeues, FeatureLevel: it.FeatureLevel, Payee: it.Payee, PaymentStatus: it.PaymentStatus,
-		Attachments: it.Attachments, Reference: it.Reference, Callbacks: it.Callbacks, Lane: cmp.Or(it.Lane, messages.LaneNormal)}
+		Attachments: it.Attachments, Reference: it.Reference, Callbacks: it.Callbacks, Lane: cmp.Or(it.Lane, messages.LaneNormal),
+		Test: it.IsTest}
 	if it.PaidAt != nil {
 		m.PaidAt = *it.PaidAt
 	}
@@ -331,7 +340,7 @@ func (it messageItem) message() messages.Message {
 		m.StatusUpdatedAt = it.StatusAt
 	}
 	for name, c := range it.Channels {
-		ch := messages.Channel{Status: messages.ChannelStatus(c.Status), AddressSource: c.AddressSource, Reason: c.Reason}
+		ch := messages.Channel{Status: messages.ChannelStatus(c.Status), AddressSource: c.AddressSource, Reason: c.Reason, Retries: c.Retries}
 		if c.UpdatedAt != nil {
 			ch.UpdatedAt = *c.UpdatedAt
 		}
@@ -469,6 +478,9 @@ func (s *Messages) SetChannelStatus(ctx context.Context, fiscalCode, id, channel
 		Remove(expression.Name("channels." + channel + ".attempted_ms")).Remove(expression.Name("channels." + channel + ".attempt"))
 	if reason != "" {
 		upd = upd.Set(expression.Name("channels."+channel+".reason"), expression.Value(reason))
+	}
+	if st == messages.ChannelThrottled { // an attempt failed and is retried
+		upd = upd.Add(expression.Name("channels."+channel+".retries"), expression.Value(1))
 	}
 	return wrap("set channel status", s.t.update(ctx, inboxPK(fiscalCode), messageSK(id), upd, channelOpen(channel),
 		holds("channels."+channel+".status", st, "channels."+channel+".updated_at", at)))

@@ -51,6 +51,8 @@ type SubscriptionView struct {
 	ProductName  string `json:"product_name,omitempty"`
 	PrimaryKey   string `json:"primary_key"`
 	SecondaryKey string `json:"secondary_key"`
+	// KeyType is LIVE or TEST (our extension).
+	KeyType string `json:"key_type"`
 }
 
 // CreateSubscription is PUT /adm/users/{email}/subscriptions/{subscription_id}:
@@ -65,6 +67,7 @@ func CreateSubscription(st subscriptions.Store, svcs services.Store, plan subscr
 		}
 		var in struct {
 			ProductName *string `json:"product_name"`
+			KeyType     string  `json:"key_type"`
 		}
 		if len(body) > 0 {
 			if err := validate.DecodeJSON(body, &in, "Invalid subscription"); err != nil {
@@ -78,11 +81,11 @@ func CreateSubscription(st subscriptions.Store, svcs services.Store, plan subscr
 		if in.ProductName != nil {
 			product = *in.ProductName
 		}
-		s, keys, err := subscriptions.Create(r.Context(), st, plan, email, id, product, nil)
+		s, keys, err := subscriptions.Create(r.Context(), st, plan, email, id, product, in.KeyType, nil)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, SubscriptionView{s.ID, s.OwnerEmail, s.ProductName, keys.Primary, keys.Secondary})
+		writeJSON(w, http.StatusOK, SubscriptionView{s.ID, s.OwnerEmail, s.ProductName, keys.Primary, keys.Secondary, s.Kind})
 		return nil
 	})}
 }

@@ -76,7 +76,7 @@ func newWorld(t *testing.T) *world {
 		httpapi.Debug(w.svcs, "GET", "/api/v1/debug"), httpapi.Debug(w.svcs, "POST", "/api/v1/debug"),
 		httpapi.Debug(w.svcs, "GET", "/adm/debug"), httpapi.Debug(w.svcs, "POST", "/adm/debug"),
 		httpapi.PutInstallation(w.svcs, w.registrar), httpapi.DeleteInstallation(w.svcs, w.registrar),
-		httpapi.GetServicePreference(w.svcs, w.profiles), httpapi.UpsertServicePreference(w.svcs, w.profiles),
+		httpapi.GetServicePreference(w.svcs, w.profiles), httpapi.UpsertServicePreference(w.svcs, w.profiles, w.profileEvents, time.Now),
 		httpapi.PutMessageStatus(w.svcs, w.msgs, w.profiles, w.callbacks, time.Now), httpapi.CreateDevelopmentProfile(w.profiles, w.profileEvents, time.Now),
 		httpapi.StartEmailValidation(w.svcs, w.profiles, w.profileEvents, time.Now), httpapi.ValidateEmail(w.profiles, w.profiles, time.Now),
 		httpapi.UpsertUserDataProcessing(w.svcs, w.userData, w.profiles, time.Hour, time.Now),

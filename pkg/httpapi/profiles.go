@@ -97,7 +97,8 @@ func GetServicePreference(svcs services.Store, st profiles.Recipients) Operation
 }
 
 // UpsertServicePreference serves PUT /api/v1/profiles/{fiscal_code}/services/{service_id}/preferences.
-func UpsertServicePreference(svcs services.Store, st profiles.PreferenceStore) Operation {
+// A change of subscription is announced on events (the subscriptions feed).
+func UpsertServicePreference(svcs services.Store, st profiles.PreferenceStore, events profiles.Queue, now func() time.Time) Operation {
 	return Operation{"PUT", "/api/v1/profiles/{fiscal_code}/services/{service_id}/preferences", public(svcs, []auth.Group{auth.ProfileWrite}, func(w http.ResponseWriter, r request) error {
 		body, err := readBody(r.Request)
 		if err != nil {
@@ -114,7 +115,7 @@ func UpsertServicePreference(svcs services.Store, st profiles.PreferenceStore) O
 		if err != nil {
 			return err
 		}
-		saved, err := profiles.SetPreference(r.Context(), st, fc, svc, pref)
+		saved, err := profiles.SetPreference(r.Context(), st, events, fc, svc, pref, now())
 		if err != nil {
 			return err
 		}

@@ -502,6 +502,9 @@ func (s *Stack) localParams(ctx context.Context, o Options, logs *log.Logger) (m
 	if params["CallbackAllowLocal"] == "" {
 		params["CallbackAllowLocal"] = "true" // the receiver below is on loopback, over http
 	}
+	if params["SimulatedOutcomes"] == "" {
+		params["SimulatedOutcomes"] = "ANY_KEY" // the documented sandbox citizens answer any key
+	}
 	if params["SesMaxSendRate"] == "" {
 		params["SesMaxSendRate"] = "0" // moto's SES has no sending rate: the bulk lane is not paced
 	}

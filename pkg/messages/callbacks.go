@@ -14,7 +14,9 @@ import (
 // as long as the invocation allows, as the status it reports is written
 // already.
 func callback(ctx context.Context, q Queue, em EventMessage, event, channel, status, reason string, at time.Time) error {
-	return QueueCallback(ctx, q, em.Callbacks, callbacks.NewEvent(event, em.SenderServiceID, em.ID, em.Reference, channel, status, reason, at))
+	ev := callbacks.NewEvent(event, em.SenderServiceID, em.ID, em.Reference, channel, status, reason, at)
+	ev.IsTest = em.Test
+	return QueueCallback(ctx, q, em.Callbacks, ev)
 }
 
 // QueueCallback queues ev on q (the callbacks queue) when its message's
@@ -31,7 +33,7 @@ func QueueCallback(ctx context.Context, q Queue, asked []string, ev callbacks.Ev
 // messageCallback queues the callback of event about a stored message (its
 // read, its payment), when its sender asked for it at submission.
 func messageCallback(ctx context.Context, q Queue, m Message, event, status string, at time.Time) error {
-	em := EventMessage{ID: m.ID, SenderServiceID: m.SenderServiceID, Reference: m.Reference, Callbacks: m.Callbacks}
+	em := EventMessage{ID: m.ID, SenderServiceID: m.SenderServiceID, Reference: m.Reference, Callbacks: m.Callbacks, Test: m.Test}
 	return callback(ctx, q, em, event, "", status, "", at)
 }
 

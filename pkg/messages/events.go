@@ -24,6 +24,11 @@ type EventMessage struct {
 	// Lane is the message's lane (lanes.go; empty: normal): its events
 	// go on that lane's queues.
 	Lane string `json:"lane,omitempty"`
+	// Test marks a message sent with a test key, and Simulated one whose
+	// channels' outcomes are simulated (process-message decides: a test
+	// key's, or in the local stack one to a documented sandbox citizen).
+	Test      bool `json:"test,omitempty"`
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // SenderMetadata names the sender in notifications.

@@ -40,6 +40,10 @@ type View struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 	// ScheduledAt is when a scheduled message is (or was) to be processed.
 	ScheduledAt string `json:"scheduled_at,omitempty"`
+	// Retries counts, by channel, the attempts that failed and were
+	// retried; IsTest marks a test key's message (our extensions).
+	Retries map[string]int `json:"notification_retries,omitempty"`
+	IsTest  bool           `json:"is_test,omitempty"`
 }
 
 // ReminderView is a reminder as its sender sees it: when, and the status of
@@ -107,6 +111,12 @@ func (m Message) View() View {
 			v.Notification = map[string]string{}
 		}
 		v.Notification[strings.ToLower(name)] = string(ch.Status)
+		if ch.Retries > 0 {
+			if v.Retries == nil {
+				v.Retries = map[string]int{}
+			}
+			v.Retries[strings.ToLower(name)] = ch.Retries
+		}
 		switch {
 		case ch.Status == ChannelFailed && ch.Reason != "":
 			if v.Failures == nil {
@@ -142,7 +152,7 @@ func (m Message) View() View {
 	if v.Status == Failed {
 		v.FailureReason = m.RejectionReason
 	}
-	v.Attachments = m.Attachments
+	v.Attachments, v.IsTest = m.Attachments, m.Test
 	if !m.ScheduledAt.IsZero() {
 		v.ScheduledAt = FormatTime(m.ScheduledAt)
 	}

@@ -110,6 +110,8 @@ type Channel struct {
 	AddressSource string
 	// Reason says why a channel FAILED.
 	Reason string
+	// Retries counts the attempts that failed and were retried.
+	Retries int
 }
 
 // Claim is a delivery attempt's hold on a channel.
@@ -175,7 +177,13 @@ type Message struct {
 	Callbacks []string
 	// Acts are its legal events: opening, non-opening.
 	Acts Acts
+	// Test marks a message sent with a test key: its channels' outcomes
+	// are simulated, and it is kept TestRetention.
+	Test bool
 }
+
+// TestRetention is how long a test key's message is kept.
+const TestRetention = 7 * 24 * time.Hour
 
 // Feature levels of a message.
 const (

@@ -36,6 +36,32 @@ type Processor struct {
 	// Callbacks, when set, takes the delivery callbacks senders asked for
 	// (message.processed, message.rejected).
 	Callbacks Queue
+	// Simulation, when set, decides which messages have simulated
+	// outcomes and gives their simulated citizens (pkg/simulator).
+	Simulation Simulation
+}
+
+// Simulation decides which messages' outcomes are simulated: their
+// recipients may be simulated citizens, and their channels reach no
+// provider (pkg/simulator).
+type Simulation interface {
+	// Simulated reports whether em's outcomes are simulated.
+	Simulated(em EventMessage) bool
+	// Recipient returns the simulated citizen of a fiscal code (ok false
+	// for one that is not simulated; problem.ErrNotFound for a simulated
+	// citizen without a profile).
+	Recipient(fiscalCode string) (r profiles.Recipient, ok bool, err error)
+}
+
+// recipient reads the message's recipient: a simulated citizen for a
+// simulated message, else the stored profile.
+func (p Processor) recipient(ctx context.Context, em EventMessage) (profiles.Recipient, error) {
+	if em.Simulated {
+		if r, ok, err := p.Simulation.Recipient(em.FiscalCode); ok {
+			return r, err
+		}
+	}
+	return p.Profiles.Recipient(ctx, em.FiscalCode)
 }
 
 // DelayedQueue carries an event that is to be received after a delay.
@@ -65,6 +91,7 @@ func ReasonUndeliverable(why string) string {
 // the event must be retried; the message is then THROTTLED.
 func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 	em := ev.Message
+	em.Simulated = p.Simulation != nil && p.Simulation.Simulated(em)
 	var checked []Attachment
 	if len(ev.Attachments) > 0 {
 		if p.Documents == nil || p.Created == nil {
@@ -92,7 +119,7 @@ func (p Processor) Process(ctx context.Context, ev CreatedEvent) error {
 			return p.fail(ctx, em, reason)
 		}
 	}
-	rec, err := p.Profiles.Recipient(ctx, em.FiscalCode)
+	rec, err := p.recipient(ctx, em)
 	prof, pref := rec.Profile, rec.PreferenceFor(em.SenderServiceID)
 	if p.Platform != "" && em.SenderServiceID == p.Platform {
 		pref = profiles.Preference{IsInboxEnabled: true, IsEmailEnabled: true, IsWebhookEnabled: true}

@@ -120,6 +120,8 @@ type SentView struct {
 	Notification map[string]string `json:"notification,omitempty"`
 	// RejectionReason is the code of a REJECTED message, as in getMessage.
 	RejectionReason string `json:"rejection_reason,omitempty"`
+	// IsTest marks a test key's message.
+	IsTest bool `json:"is_test,omitempty"`
 }
 
 // SentItem returns the message as the list of what its service sent shows
@@ -139,7 +141,7 @@ func (m Message) SentItem() SentView {
 		v.Notification[strings.ToLower(name)] = ChannelPendingInList
 	}
 	return SentView{ID: m.ID, FiscalCode: m.FiscalCode, CreatedAt: FormatTime(m.CreatedAt), Status: v.Status,
-		Reference: m.Reference, Notification: v.Notification, RejectionReason: v.RejectionReason}
+		Reference: m.Reference, Notification: v.Notification, RejectionReason: v.RejectionReason, IsTest: m.Test}
 }
 
 // ChannelPendingInList is, in the list of what a service sent, the status

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/feed"
 	"github.com/digital-citizenship/functions/pkg/problem"
 )
 
@@ -15,6 +16,9 @@ const (
 	Created                  = "ProfileCreatedEvent"
 	Updated                  = "ProfileUpdatedEvent"
 	EmailValidationRequested = "EmailValidationRequestedEvent"
+	// PreferenceChanged announces a service preference that subscribes the
+	// citizen to a service or unsubscribes them (the subscriptions feed).
+	PreferenceChanged = "ServicePreferenceChangedEvent"
 )
 
 // Event is put on the profile-events queue for every profile write. It is
@@ -33,6 +37,9 @@ type Event struct {
 	// Request names an EmailValidationRequested event (each request sends
 	// a link once).
 	Request string `json:"request,omitempty"`
+	// Feed are the changes of the citizen's subscriptions the write makes
+	// (pkg/feed), recorded in the subscriptions feed at At.
+	Feed []feed.Change `json:"feed,omitempty"`
 }
 
 // Valid reports whether a decoded event has what its consumer needs.
@@ -42,6 +49,8 @@ func (e Event) Valid() bool {
 		return e.FiscalCode != ""
 	case EmailValidationRequested:
 		return e.FiscalCode != "" && e.Request != ""
+	case PreferenceChanged:
+		return e.FiscalCode != "" && len(e.Feed) == 1 && e.Feed[0].Service != ""
 	}
 	return false
 }
@@ -71,4 +80,63 @@ func Announced(ctx context.Context, st Recipients, ev Event, now time.Time, wait
 		return r, false, nil
 	}
 	return r, false, ErrNotYetWritten
+}
+
+// SubscriptionState is who may reach the citizen's inbox with p and prefs
+// (the preferences of p's settings version), as the feed counts it.
+func SubscriptionState(p Profile, prefs Preferences) feed.State {
+	if !p.IsInboxEnabled {
+		return feed.State{}
+	}
+	s := p.settings()
+	st := feed.State{Inbox: true, All: s.Mode != Manual}
+	if s.Mode == Legacy {
+		for svc := range p.BlockedInboxOrChannels {
+			if p.Blocked(svc, BlockInbox) {
+				st.Services = append(st.Services, svc)
+			}
+		}
+		return st
+	}
+	for svc, pref := range prefs {
+		if pref.SettingsVersion == s.Version && pref.IsInboxEnabled != st.All {
+			st.Services = append(st.Services, svc) // AUTO's exceptions, MANUAL's allowed
+		}
+	}
+	return st
+}
+
+// FeedRecorder records the feed changes profile events carry, once the
+// write they announce is readable (handle-profile-event).
+type FeedRecorder struct {
+	Profiles Recipients
+	Feed     feed.Store
+	Wait     time.Duration
+	Now      func() time.Time
+}
+
+// Handle records ev's changes. A preference's event is recorded once the
+// preference reads as it says (dropped after Wait: its write failed, or a
+// later one changed it back, whose own event tells).
+func (h FeedRecorder) Handle(ctx context.Context, ev Event) error {
+	if len(ev.Feed) == 0 {
+		return nil
+	}
+	r, ok, err := Announced(ctx, h.Profiles, ev, h.Now(), h.Wait)
+	if !ok {
+		return err
+	}
+	if ev.Kind == PreferenceChanged {
+		c := ev.Feed[0]
+		if got := r.Profile.IsInboxEnabled && r.PreferenceFor(c.Service).IsInboxEnabled; got != c.Subscribed {
+			if h.Now().Sub(ev.At) > h.Wait {
+				return nil
+			}
+			return ErrNotYetWritten
+		}
+	}
+	if err := h.Feed.Record(ctx, ev.FiscalCode, ev.At, ev.Feed); err != nil {
+		return fmt.Errorf("record the subscriptions feed: %w", err)
+	}
+	return nil
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/digital-citizenship/functions/pkg/feed"
 
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/validate"
@@ -184,8 +187,10 @@ func GetPreference(ctx context.Context, st Recipients, fiscalCode, serviceID str
 
 // SetPreference stores pref for serviceID: 409 while the profile is LEGACY
 // or when pref's settings version is not the current one (also when the
-// mode changes concurrently).
-func SetPreference(ctx context.Context, st PreferenceStore, fiscalCode, serviceID string, pref Preference) (Preference, error) {
+// mode changes concurrently). A preference that subscribes the citizen to
+// the service or unsubscribes them is announced on events first (the
+// subscriptions feed): a failure to queue it is a 503 that writes nothing.
+func SetPreference(ctx context.Context, st PreferenceStore, events Queue, fiscalCode, serviceID string, pref Preference, now time.Time) (Preference, error) {
 	r, err := Read(ctx, st, fiscalCode)
 	if err != nil {
 		return Preference{}, err
@@ -196,6 +201,15 @@ func SetPreference(ctx context.Context, st PreferenceStore, fiscalCode, serviceI
 		return Preference{}, ErrLegacyMode
 	case pref.SettingsVersion != s.Version:
 		return Preference{}, staleSettings(s.Version, pref.SettingsVersion)
+	}
+	inbox := r.Profile.IsInboxEnabled
+	if was, is := inbox && r.PreferenceFor(serviceID).IsInboxEnabled, inbox && pref.IsInboxEnabled; was != is {
+		ev := Event{Kind: PreferenceChanged, FiscalCode: fiscalCode, Version: r.Profile.Version, At: now,
+			Feed: []feed.Change{{Service: serviceID, Subscribed: is}}}
+		if err := events.Send(ctx, ev); err != nil {
+			return Preference{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
+				"The preference could not be saved now; it was not changed. Retry later.")
+		}
 	}
 	err = st.SetPreference(ctx, fiscalCode, serviceID, pref)
 	if errors.Is(err, problem.ErrConflict) {

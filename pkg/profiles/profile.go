@@ -141,6 +141,8 @@ func (r Recipient) LimitedView(serviceID string) Limited {
 
 // Store keeps every version of every profile.
 type Store interface {
+	// Recipient reads the newest version with the devices and preferences.
+	Recipients
 	// Latest returns the newest version, or problem.ErrNotFound.
 	Latest(ctx context.Context, fiscalCode string) (Profile, error)
 	// Create stores p as a new version; problem.ErrConflict if it exists.

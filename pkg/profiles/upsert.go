@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
+	"github.com/digital-citizenship/functions/pkg/feed"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/validate"
 )
@@ -32,7 +34,8 @@ var ErrNotFound = problem.New(problem.NotFound, "Profile not found",
 // 503 that writes nothing.
 func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.Time) (Profile, error) {
 	requested, mode := body.Version, body.Settings.Mode
-	cur, err := st.Latest(ctx, body.FiscalCode)
+	curRec, err := st.Recipient(ctx, body.FiscalCode)
+	cur := curRec.Profile
 	var prefs, changedPrefs Preferences
 	switch {
 	case errors.Is(err, problem.ErrNotFound):
@@ -81,7 +84,24 @@ func Upsert(ctx context.Context, st Store, events Queue, body Profile, now time.
 	validated := err == nil && cur.IsEmailValidated && sameAddress(cur.Email, body.Email)
 	changed := body.Email != "" && (err != nil || !sameAddress(cur.Email, body.Email))
 	body.IsEmailValidated = false // read-only: the store records validations
-	ev := Event{Kind: kind, FiscalCode: body.FiscalCode, Version: body.Version, At: now, EmailChanged: changed}
+	// The subscriptions feed's changes: who may reach the citizen before
+	// and after, with the preferences this write leaves.
+	before, after := feed.State{}, curRec.Preferences
+	if err == nil {
+		before = SubscriptionState(cur, curRec.Preferences)
+	}
+	switch {
+	case prefs != nil:
+		after = prefs
+	case len(changedPrefs) > 0:
+		after = maps.Clone(curRec.Preferences)
+		if after == nil {
+			after = Preferences{}
+		}
+		maps.Copy(after, changedPrefs)
+	}
+	ev := Event{Kind: kind, FiscalCode: body.FiscalCode, Version: body.Version, At: now, EmailChanged: changed,
+		Feed: feed.Diff(before, SubscriptionState(body, after))}
 	if err := events.Send(ctx, ev); err != nil {
 		return Profile{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
 			"The profile could not be saved now; it was not changed. Retry later.")
@@ -170,7 +190,8 @@ func ParseDevelopment(fiscalCode string, body []byte) (Profile, error) {
 // gave it), announced like any profile write (the
 // test citizen is welcomed); a 409 if the profile exists.
 func CreateDevelopment(ctx context.Context, st Store, events Queue, p Profile, now time.Time) (Profile, error) {
-	if err := events.Send(ctx, Event{Kind: Created, FiscalCode: p.FiscalCode, At: now}); err != nil {
+	ev := Event{Kind: Created, FiscalCode: p.FiscalCode, At: now, Feed: feed.Diff(feed.State{}, SubscriptionState(p, Preferences{}))}
+	if err := events.Send(ctx, ev); err != nil {
 		return Profile{}, problem.Wrap(problem.Unavailable, err, "Service unavailable",
 			"The profile could not be created now; retry later.")
 	}

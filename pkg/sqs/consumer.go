@@ -3,11 +3,13 @@ package sqs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -83,14 +85,41 @@ func (c Consumer[T]) handle(ctx context.Context, r events.SQSMessage) bool {
 		c.Log.Error("dropped malformed event", "sqs_message_id", r.MessageId)
 		return true
 	}
-	if err := c.Handle(ctx, payload); err != nil {
-		n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+	n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+	if err := c.Handle(context.WithValue(ctx, receiveCountKey{}, n), payload); err != nil {
 		c.Log.Warn("event will be retried", "sqs_message_id", r.MessageId, "receive_count", n, "error", err.Error())
-		c.delay(ctx, c.urlOf(r.EventSourceARN), r.ReceiptHandle, n)
+		wait := BackoffSeconds(n)
+		var ra *retryAfter
+		if errors.As(err, &ra) {
+			wait = int32(min(max(math.Ceil(ra.after.Seconds()), 0), maxVisibilitySec))
+		}
+		c.delay(ctx, c.urlOf(r.EventSourceARN), r.ReceiptHandle, wait)
 		return false
 	}
 	return true
 }
+
+type receiveCountKey struct{}
+
+// ReceiveCount is how many times SQS gave the event being handled
+// (ApproximateReceiveCount: 1 the first time), 0 outside a consumer.
+func ReceiveCount(ctx context.Context) int {
+	n, _ := ctx.Value(receiveCountKey{}).(int)
+	return n
+}
+
+// retryAfter is a handler's error that says when to retry.
+type retryAfter struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryAfter) Error() string { return e.err.Error() }
+func (e *retryAfter) Unwrap() error { return e.err }
+
+// RetryAfter wraps a handler's error so that the consumer retries the event
+// after d rather than after its back-off.
+func RetryAfter(err error, d time.Duration) error { return &retryAfter{err, d} }
 
 // QueueName is the name of a queue from its URL (.../account/name) or its
 // ARN (arn:aws:sqs:region:account:name).
@@ -107,12 +136,12 @@ func (c Consumer[T]) urlOf(arn string) string {
 	return c.QueueURL
 }
 
-func (c Consumer[T]) delay(ctx context.Context, url, receipt string, n int) {
+func (c Consumer[T]) delay(ctx context.Context, url, receipt string, seconds int32) {
 	if c.API == nil || url == "" {
 		return
 	}
 	_, err := c.API.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url,
-		ReceiptHandle: &receipt, VisibilityTimeout: BackoffSeconds(n)})
+		ReceiptHandle: &receipt, VisibilityTimeout: seconds})
 	if err != nil {
 		// The queue's visibility timeout applies instead; nothing is lost.
 		c.Log.Warn("could not delay retry", "error", err.Error())

@@ -232,7 +232,7 @@ func preferencesRace(t *testing.T, st ProfileStore) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = profiles.SetPreference(ctx, st, fc, fmt.Sprintf("svc-%d", i), profiles.Preference{IsInboxEnabled: true})
+			_, errs[i] = profiles.SetPreference(ctx, st, q, fc, fmt.Sprintf("svc-%d", i), profiles.Preference{IsInboxEnabled: true}, time.Now())
 		}()
 	}
 	var modeErr error

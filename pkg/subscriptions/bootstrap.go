@@ -36,7 +36,7 @@ func Bootstrap(ctx context.Context, svcs services.Store, accounts Store, plan Us
 	if key == "" {
 		key = NewKey()
 	}
-	_, _, err = Create(ctx, accounts, plan, email, AdminServiceID, "bootstrap", &Keys{Primary: key, Secondary: NewKey()})
+	_, _, err = Create(ctx, accounts, plan, email, AdminServiceID, "bootstrap", Live, &Keys{Primary: key, Secondary: NewKey()})
 	var p *problem.Error
 	switch {
 	case errors.As(err, &p) && p.Kind == problem.Conflict:

@@ -28,6 +28,14 @@ const (
 	Secondary KeyType = "SECONDARY_KEY"
 )
 
+// Kinds of subscription (the key_type of createSubscription): a LIVE
+// subscription's keys reach citizens; a TEST subscription's keys send only
+// to development profiles, with simulated outcomes (pkg/simulator).
+const (
+	Live = "LIVE"
+	Test = "TEST"
+)
+
 // User owns subscriptions; its groups are the scopes of all its keys.
 type User struct {
 	ID     string
@@ -43,7 +51,13 @@ type Subscription struct {
 	// Hashes of the keys, by type.
 	KeyHashes map[KeyType]string
 	CreatedAt time.Time
+	// Kind is LIVE or TEST (empty, in subscriptions stored before kinds:
+	// LIVE); it never changes.
+	Kind string
 }
+
+// IsTest reports whether s is a TEST subscription.
+func (s Subscription) IsTest() bool { return s.Kind == Test }
 
 // Key is what a key hash resolves to.
 type Key struct {
@@ -51,6 +65,8 @@ type Key struct {
 	SubscriptionID string
 	OwnerEmail     string
 	Type           KeyType
+	// Test is true for a TEST subscription's key.
+	Test bool
 }
 
 // Store keeps users, subscriptions and the key index.
@@ -124,7 +140,7 @@ func Authenticate(ctx context.Context, st Store, key string) (auth.Caller, error
 	if err != nil {
 		return auth.Caller{}, fmt.Errorf("load owner: %w", err)
 	}
-	return auth.Caller{SubscriptionID: k.SubscriptionID, UserID: u.ID, Email: u.Email, Groups: u.Groups}, nil
+	return auth.Caller{SubscriptionID: k.SubscriptionID, UserID: u.ID, Email: u.Email, Groups: u.Groups, Test: k.Test}, nil
 }
 
 // SetGroups creates the user if needed and replaces its groups; an unknown
@@ -161,7 +177,14 @@ type Keys struct {
 // Create makes the subscription id for the user email with two new keys (or
 // with the given keys, for bootstrap provisioning) and registers it in the
 // usage plan. The user must exist.
-func Create(ctx context.Context, st Store, plan UsagePlan, email, id, product string, given *Keys) (Subscription, Keys, error) {
+func Create(ctx context.Context, st Store, plan UsagePlan, email, id, product, kind string, given *Keys) (Subscription, Keys, error) {
+	switch kind {
+	case "":
+		kind = Live
+	case Live, Test:
+	default:
+		return Subscription{}, Keys{}, problem.Invalidf("Invalid subscription", "value.key_type is not one of %s, %s", Live, Test)
+	}
 	if _, err := st.User(ctx, email); errors.Is(err, problem.ErrNotFound) {
 		return Subscription{}, Keys{}, problem.New(problem.NotFound, "User not found",
 			"Set the user's groups (PUT /adm/users/{email}/groups) before creating its subscriptions.")
@@ -176,7 +199,7 @@ func Create(ctx context.Context, st Store, plan UsagePlan, email, id, product st
 	if given != nil {
 		keys = *given
 	}
-	s := Subscription{ID: id, OwnerEmail: email, ProductName: product, CreatedAt: time.Now().UTC(),
+	s := Subscription{ID: id, OwnerEmail: email, ProductName: product, CreatedAt: time.Now().UTC(), Kind: kind,
 		KeyHashes: map[KeyType]string{Primary: Hash(keys.Primary), Secondary: Hash(keys.Secondary)}}
 	err := st.CreateSubscription(ctx, s)
 	if errors.Is(err, problem.ErrConflict) {

@@ -24,7 +24,7 @@ func TestNewKey(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	ctx := context.Background()
 	st := &storetest.Accounts{}
-	_, _, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", nil)
+	_, _, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", "", nil)
 	if p := problem.As(err); p.Kind != problem.NotFound {
 		t.Fatalf("subscription for unknown user: %+v", p)
 	}
@@ -36,11 +36,11 @@ func TestLifecycle(t *testing.T) {
 	if err != nil || len(u.Groups) != 2 || u.ID == "" {
 		t.Fatalf("set groups %+v %v", u, err)
 	}
-	s, keys, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "IO", nil)
+	s, keys, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "IO", "", nil)
 	if err != nil || keys.Primary == keys.Secondary || s.KeyHashes[subscriptions.Primary] != subscriptions.Hash(keys.Primary) {
 		t.Fatalf("create %+v %v", s, err)
 	}
-	if _, _, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", nil); problem.KindOf(err) != problem.Conflict {
+	if _, _, err := subscriptions.Create(ctx, st, &storetest.UsagePlan{}, "dev@pa.it", "svc", "", "", nil); problem.KindOf(err) != problem.Conflict {
 		t.Fatalf("duplicate subscription: %v", err)
 	}
 	for _, k := range []string{keys.Primary, keys.Secondary} {

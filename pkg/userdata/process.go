@@ -12,6 +12,7 @@ import (
 
 	"github.com/digital-citizenship/functions/pkg/auth"
 	"github.com/digital-citizenship/functions/pkg/emails"
+	"github.com/digital-citizenship/functions/pkg/feed"
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
@@ -123,6 +124,9 @@ type Eraser struct {
 	// so do the documents in transit that Transit keeps.
 	Documents Files
 	Transit   Files
+	// Feed, when set, loses the citizen's entries and tells services the
+	// citizen unsubscribed (the subscriptions feed).
+	Feed feed.Store
 	// Mailer and From send the confirmation.
 	Mailer emails.Mailer
 	From   string
@@ -330,6 +334,11 @@ func (p Eraser) erase(ctx context.Context, r *Request) error {
 		}
 	} else if err != nil && !errors.Is(err, problem.ErrNotFound) {
 		return fmt.Errorf("read the download request: %w", err)
+	}
+	if p.Feed != nil {
+		if err := p.Feed.Erase(ctx, r.FiscalCode, p.Now()); err != nil {
+			return fmt.Errorf("erase the feed entries: %w", err)
+		}
 	}
 	if err := p.Holdings.Erase(ctx, r.FiscalCode); err != nil {
 		return fmt.Errorf("erase: %w", err)

@@ -45,7 +45,7 @@ type Handler struct {
 // the citizen was not welcomed yet. It returns an error when the event must
 // be retried.
 func (h Handler) Handle(ctx context.Context, ev profiles.Event) error {
-	if ev.Kind == profiles.EmailValidationRequested {
+	if ev.Kind != profiles.Created && ev.Kind != profiles.Updated {
 		return nil
 	}
 	rec, ok, err := profiles.Announced(ctx, h.Profiles, ev, h.Now(), h.Wait)
