@@ -96,14 +96,25 @@ ApiServiceRead or ApiUserAdmin, as each call needs). Every answer is printed as 
 				return c.SetUserGroupsWithResponse(ctx, args[0], apiclient.UserGroups{Groups: args[1:]})
 			})
 		}}
-	subscription := &cobra.Command{Use: "subscription EMAIL SERVICE_ID", Short: "Create the subscription of a service for a user; prints its keys once",
+	var testKeys bool
+	subscription := &cobra.Command{Use: "subscription EMAIL SERVICE_ID [--test]", Short: "Create the subscription of a service for a user; prints its keys once",
+		Long: `Create the subscription of a service for a user and print its two keys, shown only here.
+With --test its keys are test keys (key_type TEST): they send only to development profiles, every
+outcome is simulated (the documented sandbox citizens: README, "Test keys"), nothing reaches SES,
+SNS or the app backend, and the messages are not counted in the daily limit and kept 7 days.`,
+		Example: `  dcp admin subscription dev@comune.roma.it tari-roma
+  dcp admin subscription dev@comune.roma.it tari-roma-test --test`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			product := "IO"
+			product, kind := "IO", apiclient.CreateSubscriptionJSONBodyKeyTypeLIVE
+			if testKeys {
+				kind = apiclient.CreateSubscriptionJSONBodyKeyTypeTEST
+			}
 			return call(cmd, func(ctx context.Context, c *apiclient.ClientWithResponses) (apiclient.Response, error) {
-				return c.CreateSubscriptionWithResponse(ctx, args[0], args[1], apiclient.CreateSubscriptionJSONRequestBody{ProductName: &product})
+				return c.CreateSubscriptionWithResponse(ctx, args[0], args[1], apiclient.CreateSubscriptionJSONRequestBody{ProductName: &product, KeyType: &kind})
 			})
 		}}
+	subscription.Flags().BoolVar(&testKeys, "test", false, "test keys: development profiles only, simulated outcomes")
 	key := &cobra.Command{Use: "key SERVICE_ID primary|secondary", Short: "Regenerate one of a subscription's keys (the old one stops working)",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -107,6 +107,6 @@ The API URL and the key come from --api and --key, or DCP_API_URL and DCP_KEY.`,
 	cmd.PersistentFlags().StringVar(&o.api, "api", os.Getenv("DCP_API_URL"), "the API's base URL (env DCP_API_URL), e.g. https://<id>.execute-api.<region>.amazonaws.com/prod")
 	cmd.PersistentFlags().StringVar(&o.key, "key", os.Getenv("DCP_KEY"), "the subscription key (env DCP_KEY)")
 	cmd.PersistentFlags().DurationVar(&o.timeout, "timeout", 30*time.Second, "how long one HTTP request may take")
-	cmd.AddCommand(sendCmd(o), statusCmd(o), adminCmd(o), receiptCmd(o), dlqCmd())
+	cmd.AddCommand(sendCmd(o), statusCmd(o), adminCmd(o), receiptCmd(o), dlqCmd(), feedCmd(o))
 	return cmd
 }

@@ -5,11 +5,13 @@ package main
 
 import (
 	"embed"
+	"encoding/json"
 	"io/fs"
 
 	"github.com/digital-citizenship/functions/pkg/apigateway"
 	"github.com/digital-citizenship/functions/pkg/httpapi"
 	"github.com/digital-citizenship/functions/pkg/portal"
+	"github.com/digital-citizenship/functions/pkg/sandbox"
 )
 
 // static holds the page; static/vendor the design system's styles, which
@@ -20,5 +22,7 @@ var static embed.FS
 
 func main() {
 	files, _ := fs.Sub(static, "static")
-	apigateway.Start(httpapi.Secure(portal.Handler(files)))
+	// The sandbox lists the documented citizens and their outcomes.
+	citizens, _ := json.Marshal(sandbox.Citizens)
+	apigateway.Start(httpapi.Secure(portal.Handler(files, map[string][]byte{"simulated-citizens.json": citizens})))
 }

@@ -239,6 +239,24 @@ func (e NewAttachmentContentType) Valid() bool {
 	}
 }
 
+// Defines values for OwnServiceKeyType.
+const (
+	OwnServiceKeyTypeLIVE OwnServiceKeyType = "LIVE"
+	OwnServiceKeyTypeTEST OwnServiceKeyType = "TEST"
+)
+
+// Valid indicates whether the value is a known member of the OwnServiceKeyType enum.
+func (e OwnServiceKeyType) Valid() bool {
+	switch e {
+	case OwnServiceKeyTypeLIVE:
+		return true
+	case OwnServiceKeyTypeTEST:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PaymentStatus.
 const (
 	PaymentStatusNOTPAID PaymentStatus = "NOT_PAID"
@@ -1400,12 +1418,18 @@ type OrganizationName = string
 type OwnService struct {
 	Groups []string `json:"groups"`
 
+	// KeyType The kind of the caller's key.
+	KeyType OwnServiceKeyType `json:"key_type"`
+
 	// Service A Service tied to an user's subscription.
 	Service Service `json:"service"`
 
 	// Usage **New.** A service's messages counted each day (Europe/Rome) against its daily limit.
 	Usage ServiceUsage `json:"usage"`
 }
+
+// OwnServiceKeyType The kind of the caller's key.
+type OwnServiceKeyType string
 
 // PaginatedCreatedMessageWithoutContentCollection A paginated collection of messages
 type PaginatedCreatedMessageWithoutContentCollection struct {
@@ -2622,7 +2646,7 @@ type ClientInterface interface {
 	// **New.** From now on, each event the service asks for (all by default: message.processed,
 	// message.rejected, notification.sent|failed|expired per channel, message.read with the
 	// citizen's consent, message.paid) is POSTed as JSON
-	// `{id, event, message_id, reference, channel, status, reason, at}` (no fiscal code) to
+	// `{id, event, message_id, reference, channel, status, reason, at}` (and `is_test: true` for a test key's messages; no fiscal code) to
 	// `url`, with `Authorization: Bearer <bearer_token>` when one is set and
 	// `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by signing_secret>`.
 	// Delivery is at least once: `id` is the same for every delivery of the same fact. A 2xx is
@@ -2645,7 +2669,7 @@ type ClientInterface interface {
 	// **New.** From now on, each event the service asks for (all by default: message.processed,
 	// message.rejected, notification.sent|failed|expired per channel, message.read with the
 	// citizen's consent, message.paid) is POSTed as JSON
-	// `{id, event, message_id, reference, channel, status, reason, at}` (no fiscal code) to
+	// `{id, event, message_id, reference, channel, status, reason, at}` (and `is_test: true` for a test key's messages; no fiscal code) to
 	// `url`, with `Authorization: Bearer <bearer_token>` when one is set and
 	// `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by signing_secret>`.
 	// Delivery is at least once: `id` is the same for every delivery of the same fact. A 2xx is
@@ -3517,7 +3541,7 @@ func (c *Client) GetCallback(ctx context.Context, reqEditors ...RequestEditorFn)
 // **New.** From now on, each event the service asks for (all by default: message.processed,
 // message.rejected, notification.sent|failed|expired per channel, message.read with the
 // citizen's consent, message.paid) is POSTed as JSON
-// `{id, event, message_id, reference, channel, status, reason, at}` (no fiscal code) to
+// `{id, event, message_id, reference, channel, status, reason, at}` (and `is_test: true` for a test key's messages; no fiscal code) to
 // `url`, with `Authorization: Bearer <bearer_token>` when one is set and
 // `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by signing_secret>`.
 // Delivery is at least once: `id` is the same for every delivery of the same fact. A 2xx is
@@ -3550,7 +3574,7 @@ func (c *Client) PutCallbackWithBody(ctx context.Context, contentType string, bo
 // **New.** From now on, each event the service asks for (all by default: message.processed,
 // message.rejected, notification.sent|failed|expired per channel, message.read with the
 // citizen's consent, message.paid) is POSTed as JSON
-// `{id, event, message_id, reference, channel, status, reason, at}` (no fiscal code) to
+// `{id, event, message_id, reference, channel, status, reason, at}` (and `is_test: true` for a test key's messages; no fiscal code) to
 // `url`, with `Authorization: Bearer <bearer_token>` when one is set and
 // `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by signing_secret>`.
 // Delivery is at least once: `id` is the same for every delivery of the same fact. A 2xx is
@@ -7269,7 +7293,7 @@ type ClientWithResponsesInterface interface {
 	// **New.** From now on, each event the service asks for (all by default: message.processed,
 	// message.rejected, notification.sent|failed|expired per channel, message.read with the
 	// citizen's consent, message.paid) is POSTed as JSON
-	// `{id, event, message_id, reference, channel, status, reason, at}` (no fiscal code) to
+	// `{id, event, message_id, reference, channel, status, reason, at}` (and `is_test: true` for a test key's messages; no fiscal code) to
 	// `url`, with `Authorization: Bearer <bearer_token>` when one is set and
 	// `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by signing_secret>`.
 	// Delivery is at least once: `id` is the same for every delivery of the same fact. A 2xx is
@@ -7292,7 +7316,7 @@ type ClientWithResponsesInterface interface {
 	// **New.** From now on, each event the service asks for (all by default: message.processed,
 	// message.rejected, notification.sent|failed|expired per channel, message.read with the
 	// citizen's consent, message.paid) is POSTed as JSON
-	// `{id, event, message_id, reference, channel, status, reason, at}` (no fiscal code) to
+	// `{id, event, message_id, reference, channel, status, reason, at}` (and `is_test: true` for a test key's messages; no fiscal code) to
 	// `url`, with `Authorization: Bearer <bearer_token>` when one is set and
 	// `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by signing_secret>`.
 	// Delivery is at least once: `id` is the same for every delivery of the same fact. A 2xx is
@@ -11191,7 +11215,7 @@ func (c *ClientWithResponses) GetCallbackWithResponse(ctx context.Context, reqEd
 // **New.** From now on, each event the service asks for (all by default: message.processed,
 // message.rejected, notification.sent|failed|expired per channel, message.read with the
 // citizen's consent, message.paid) is POSTed as JSON
-// `{id, event, message_id, reference, channel, status, reason, at}` (no fiscal code) to
+// `{id, event, message_id, reference, channel, status, reason, at}` (and `is_test: true` for a test key's messages; no fiscal code) to
 // `url`, with `Authorization: Bearer <bearer_token>` when one is set and
 // `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by signing_secret>`.
 // Delivery is at least once: `id` is the same for every delivery of the same fact. A 2xx is
@@ -11220,7 +11244,7 @@ func (c *ClientWithResponses) PutCallbackWithBodyWithResponse(ctx context.Contex
 // **New.** From now on, each event the service asks for (all by default: message.processed,
 // message.rejected, notification.sent|failed|expired per channel, message.read with the
 // citizen's consent, message.paid) is POSTed as JSON
-// `{id, event, message_id, reference, channel, status, reason, at}` (no fiscal code) to
+// `{id, event, message_id, reference, channel, status, reason, at}` (and `is_test: true` for a test key's messages; no fiscal code) to
 // `url`, with `Authorization: Bearer <bearer_token>` when one is set and
 // `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by signing_secret>`.
 // Delivery is at least once: `id` is the same for every delivery of the same fact. A 2xx is

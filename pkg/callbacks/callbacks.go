@@ -295,7 +295,8 @@ func (e Event) Body() []byte {
 		Reason    string `json:"reason,omitempty"`
 		At        string `json:"at"`
 		Receipt   string `json:"receipt,omitempty"`
-	}{e.ID, e.Event, e.MessageID, e.Reference, e.Channel, e.Status, e.Reason, e.At, e.Receipt})
+		IsTest    bool   `json:"is_test,omitempty"`
+	}{e.ID, e.Event, e.MessageID, e.Reference, e.Channel, e.Status, e.Reason, e.At, e.Receipt, e.IsTest})
 	return b
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/services"
+	"github.com/digital-citizenship/functions/pkg/subscriptions"
 )
 
 // OwnService is the answer of GET /api/v1/service: the calling service as
@@ -17,6 +18,8 @@ type OwnService struct {
 	Service services.Admin `json:"service"`
 	Groups  []auth.Group   `json:"groups"`
 	Usage   messages.Usage `json:"usage"`
+	// KeyType is the kind of the caller's key: LIVE or TEST.
+	KeyType string `json:"key_type"`
 }
 
 // GetOwnService serves GET /api/v1/service for a key of any group: what a
@@ -34,7 +37,11 @@ func GetOwnService(svcs services.Store, usage messages.UsageReader, now func() t
 		if groups == nil {
 			groups = []auth.Group{}
 		}
-		writeJSON(w, http.StatusOK, OwnService{Service: r.Service.AdminView(), Groups: groups, Usage: u})
+		kind := subscriptions.Live
+		if r.Caller.Test {
+			kind = subscriptions.Test
+		}
+		writeJSON(w, http.StatusOK, OwnService{Service: r.Service.AdminView(), Groups: groups, Usage: u, KeyType: kind})
 		return nil
 	})}
 }

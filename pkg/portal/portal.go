@@ -21,8 +21,10 @@ const Prefix = "/portal/"
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// Handler serves the files of static (index.html for the folder itself).
-func Handler(static fs.FS) http.Handler {
+// Handler serves the files of static (index.html for the folder itself),
+// and the generated files of generated (name to content), such as the
+// sandbox's simulated citizens.
+func Handler(static fs.FS, generated map[string][]byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -49,7 +51,11 @@ func Handler(static fs.FS) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		b, err := fs.ReadFile(static, clean)
+		b, ok := generated[clean]
+		var err error
+		if !ok {
+			b, err = fs.ReadFile(static, clean)
+		}
 		if err != nil {
 			http.NotFound(w, r)
 			return

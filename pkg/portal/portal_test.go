@@ -14,7 +14,7 @@ func TestHandler(t *testing.T) {
 		"vendor/bootstrap.css": {Data: []byte("body{}")},
 		".hidden":              {Data: []byte("secret")},
 	}
-	h := Handler(files)
+	h := Handler(files, nil)
 	for _, c := range []struct {
 		method, path string
 		status       int

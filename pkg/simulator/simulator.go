@@ -6,7 +6,7 @@
 //
 // A simulated message goes through the whole pipeline (statuses, callbacks,
 // the sent list) like any other. Only two places differ: process-message
-// reads a simulated citizen from Citizens instead of the profiles table
+// reads a simulated citizen from sandbox.Citizens instead of the profiles table
 // (nothing to set up, in any environment), and each channel's Sender is
 // replaced by an outcome decided here, by the citizen's fiscal code or the
 // address the e-mail goes to. A test key's message to a development profile
@@ -25,80 +25,19 @@ import (
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
+	"github.com/digital-citizenship/functions/pkg/sandbox"
 	"github.com/digital-citizenship/functions/pkg/sqs"
 )
-
-// Outcomes a simulated citizen or address gives.
-const (
-	Delivered   = "DELIVERED"
-	NotFound    = "USER_NOT_FOUND"
-	NotAllowed  = "SERVICE_NOT_ALLOWED"
-	Bounce      = "EMAIL_BOUNCE"
-	TempFail    = "EMAIL_TEMPORARY_FAILURE"
-	PushFailure = "PUSH_PERMANENT_FAILURE"
-	Late        = "DELIVERED_LATE"
-)
-
-// Domain is the simulated addresses' domain: .invalid never resolves
-// (RFC 2606), so a simulated address cannot reach anyone even if a live
-// message were sent to it.
-const Domain = "simulator.io.invalid"
-
-// Citizen is a documented sandbox citizen: its fiscal code, the address its
-// e-mail goes to (none for the one without a profile), the outcome and what
-// a sender sees.
-type Citizen struct {
-	FiscalCode  string `json:"fiscal_code"`
-	Email       string `json:"email,omitempty"`
-	Outcome     string `json:"outcome"`
-	Description string `json:"description"`
-}
-
-// LateBy is how late a DELIVERED_LATE citizen's channels are delivered, and
-// FailuresBeforeSuccess how many times an EMAIL_TEMPORARY_FAILURE e-mail
-// fails before it is delivered.
-const (
-	LateBy                = 60 * time.Second
-	FailuresBeforeSuccess = 2
-)
-
-// Citizens are the documented sandbox citizens, in the order the portal
-// and the README list them. Their fiscal codes match profiles.SandboxPattern.
-var Citizens = []Citizen{
-	{"SIMDLV00A00Y001X", "delivered@" + Domain, Delivered,
-		"PROCESSED; e-mail, push (two devices) and webhook SENT."},
-	{"SIMNFD00A00Y002X", "", NotFound,
-		"REJECTED, rejection_reason USER_NOT_FOUND: the citizen has no profile."},
-	{"SIMOFF00A00Y003X", "not-allowed@" + Domain, NotAllowed,
-		"REJECTED, rejection_reason SERVICE_NOT_ALLOWED: the citizen turned the service off."},
-	{"SIMBNC00A00Y004X", "bounce@" + Domain, Bounce,
-		"PROCESSED; e-mail FAILED (a hard bounce), and the address is marked undeliverable as a real bounce marks it; push and webhook SENT."},
-	{"SIMTMP00A00Y005X", "temp-fail@" + Domain, TempFail,
-		"PROCESSED; e-mail THROTTLED twice (notification_retries.email 2), then SENT."},
-	{"SIMPSH00A00Y006X", "push-fail@" + Domain, PushFailure,
-		"PROCESSED; push FAILED (no device accepted it); e-mail and webhook SENT."},
-	{"SIMLAT00A00Y007X", "late@" + Domain, Late,
-		"PROCESSED; every channel THROTTLED, then SENT 60 seconds after the message was created."},
-}
-
-// ByFiscalCode returns the documented citizen of a fiscal code.
-func ByFiscalCode(fiscalCode string) (Citizen, bool) {
-	i := slices.IndexFunc(Citizens, func(c Citizen) bool { return c.FiscalCode == fiscalCode })
-	if i < 0 {
-		return Citizen{}, false
-	}
-	return Citizens[i], true
-}
 
 // outcomeOfAddress is the outcome an e-mail to address gives: that of the
 // documented citizen whose address it is, DELIVERED for any other.
 func outcomeOfAddress(address string) string {
-	for _, c := range Citizens {
+	for _, c := range sandbox.Citizens {
 		if c.Email != "" && strings.EqualFold(c.Email, address) {
 			return c.Outcome
 		}
 	}
-	return Delivered
+	return sandbox.Delivered
 }
 
 // Simulation decides which messages are simulated (messages.Simulation).
@@ -114,7 +53,7 @@ func (s Simulation) Simulated(em messages.EventMessage) bool {
 	if em.Test {
 		return true
 	}
-	_, documented := ByFiscalCode(em.FiscalCode)
+	_, documented := sandbox.ByFiscalCode(em.FiscalCode)
 	return s.AnyKey && documented
 }
 
@@ -122,16 +61,16 @@ func (s Simulation) Simulated(em messages.EventMessage) bool {
 // profile, as if read from the table (ok false for any other fiscal code;
 // problem.ErrNotFound for the one without a profile).
 func (s Simulation) Recipient(fiscalCode string) (profiles.Recipient, bool, error) {
-	c, ok := ByFiscalCode(fiscalCode)
+	c, ok := sandbox.ByFiscalCode(fiscalCode)
 	if !ok {
 		return profiles.Recipient{}, false, nil
 	}
-	if c.Outcome == NotFound {
+	if c.Outcome == sandbox.NotFound {
 		return profiles.Recipient{}, true, fmt.Errorf("simulated citizen: %w", problem.ErrNotFound)
 	}
 	p := profiles.Profile{FiscalCode: c.FiscalCode, Email: c.Email, IsEmailValidated: true, IsInboxEnabled: true,
 		IsWebhookEnabled: true, PreferredLanguages: []string{"it_IT"}, Settings: profiles.Settings{Mode: profiles.Auto}}
-	if c.Outcome == NotAllowed {
+	if c.Outcome == sandbox.NotAllowed {
 		// MANUAL with no preference: no service may reach the citizen.
 		p.Settings.Mode = profiles.Manual
 	}
@@ -173,30 +112,30 @@ func (s Sender) Send(ctx context.Context, ev messages.NotificationEvent, deliver
 	if s.Now != nil {
 		now = s.Now
 	}
-	outcome := Delivered
-	if c, ok := ByFiscalCode(ev.Message.FiscalCode); ok {
+	outcome := sandbox.Delivered
+	if c, ok := sandbox.ByFiscalCode(ev.Message.FiscalCode); ok {
 		outcome = c.Outcome
 	}
 	email := ev.Channel == messages.Email || ev.Channel == ""
 	if email && ev.ToAddress != "" {
 		outcome = outcomeOfAddress(ev.ToAddress)
 	}
-	if outcome == Late {
-		if due := ev.Message.CreatedAt.Add(LateBy); now().Before(due) {
+	if outcome == sandbox.Late {
+		if due := ev.Message.CreatedAt.Add(sandbox.LateBySeconds * time.Second); now().Before(due) {
 			return delivered, retryAt(due.Sub(now()))
 		}
 	}
 	switch {
-	case email && outcome == Bounce:
-		if _, documented := ByFiscalCode(ev.Message.FiscalCode); !documented && s.Marks != nil {
+	case email && outcome == sandbox.Bounce:
+		if _, documented := sandbox.ByFiscalCode(ev.Message.FiscalCode); !documented && s.Marks != nil {
 			if err := s.Marks.MarkUndeliverable(ctx, ev.Message.FiscalCode, ev.ToAddress, "hard bounce", now()); err != nil {
 				return nil, fmt.Errorf("mark the simulated bounce: %w", err)
 			}
 		}
 		return nil, messages.Permanent(ReasonBounce, nil)
-	case email && outcome == TempFail && sqs.ReceiveCount(ctx) <= FailuresBeforeSuccess:
+	case email && outcome == sandbox.TempFail && sqs.ReceiveCount(ctx) <= sandbox.FailuresBeforeSuccess:
 		return nil, retryAt(time.Second)
-	case ev.Channel == messages.Push && outcome == PushFailure:
+	case ev.Channel == messages.Push && outcome == sandbox.PushFailure:
 		return nil, messages.Permanent(ReasonPushFail, nil)
 	}
 	done := slices.Clone(delivered)

@@ -11,6 +11,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/messages"
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/profiles"
+	"github.com/digital-citizenship/functions/pkg/sandbox"
 	"github.com/digital-citizenship/functions/pkg/sqs"
 )
 
@@ -30,7 +31,7 @@ func (m *marks) MarkUndeliverable(_ context.Context, fc, address, _ string, _ ti
 
 func TestCitizensAreSandbox(t *testing.T) {
 	seen := map[string]bool{}
-	for _, c := range Citizens {
+	for _, c := range sandbox.Citizens {
 		if !profiles.IsSandbox(c.FiscalCode) || seen[c.Outcome] {
 			t.Errorf("%s: not a sandbox fiscal code, or its outcome %s twice", c.FiscalCode, c.Outcome)
 		}
@@ -39,7 +40,7 @@ func TestCitizensAreSandbox(t *testing.T) {
 }
 
 func TestSimulation(t *testing.T) {
-	dlv := Citizens[0].FiscalCode
+	dlv := sandbox.Citizens[0].FiscalCode
 	for _, c := range []struct {
 		s    Simulation
 		em   messages.EventMessage
@@ -92,19 +93,19 @@ func TestSender(t *testing.T) {
 	ev := func(channel, fc, to string) messages.NotificationEvent {
 		return messages.NotificationEvent{Channel: channel, ToAddress: to, Message: messages.EventMessage{FiscalCode: fc, CreatedAt: now}}
 	}
-	if _, err := send(t, s, ev(messages.Email, "SIMDLV00A00Y001X", "delivered@"+Domain), 1); err != nil {
+	if _, err := send(t, s, ev(messages.Email, "SIMDLV00A00Y001X", "delivered@"+sandbox.Domain), 1); err != nil {
 		t.Fatalf("delivered: %v", err)
 	}
 	var perm *messages.PermanentError
-	if _, err := send(t, s, ev(messages.Email, "SIMBNC00A00Y004X", "bounce@"+Domain), 1); !errors.As(err, &perm) || mk.address != "" {
+	if _, err := send(t, s, ev(messages.Email, "SIMBNC00A00Y004X", "bounce@"+sandbox.Domain), 1); !errors.As(err, &perm) || mk.address != "" {
 		t.Fatalf("bounce: %v; a documented citizen's address marked: %q", err, mk.address)
 	}
-	if _, err := send(t, s, ev(messages.Email, "AAAAAA00A00Y000X", "bounce@"+Domain), 1); !errors.As(err, &perm) ||
-		mk.fiscalCode != "AAAAAA00A00Y000X" || mk.address != "bounce@"+Domain {
+	if _, err := send(t, s, ev(messages.Email, "AAAAAA00A00Y000X", "bounce@"+sandbox.Domain), 1); !errors.As(err, &perm) ||
+		mk.fiscalCode != "AAAAAA00A00Y000X" || mk.address != "bounce@"+sandbox.Domain {
 		t.Fatalf("a development profile's bounce: %v, marked %+v", err, mk)
 	}
 	for n, fails := range map[int]bool{1: true, 2: true, 3: false} {
-		if _, err := send(t, s, ev(messages.Email, "SIMTMP00A00Y005X", "temp-fail@"+Domain), n); (err != nil) != fails || errors.As(err, &perm) {
+		if _, err := send(t, s, ev(messages.Email, "SIMTMP00A00Y005X", "temp-fail@"+sandbox.Domain), n); (err != nil) != fails || errors.As(err, &perm) {
 			t.Errorf("temporary failure, attempt %d: %v", n, err)
 		}
 	}
@@ -117,7 +118,7 @@ func TestSender(t *testing.T) {
 	if _, err := send(t, s, ev(messages.Webhook, "SIMLAT00A00Y007X", ""), 1); err == nil {
 		t.Fatal("late: delivered at once")
 	}
-	s.Now = func() time.Time { return now.Add(LateBy) }
+	s.Now = func() time.Time { return now.Add(sandbox.LateBySeconds * time.Second) }
 	if _, err := send(t, s, ev(messages.Webhook, "SIMLAT00A00Y007X", ""), 2); err != nil {
 		t.Fatalf("late, a minute on: %v", err)
 	}

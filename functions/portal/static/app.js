@@ -18,6 +18,10 @@ const T = {
     sandboxIntro: 'Crea un profilo di sviluppo (serve il gruppo ApiDevelopmentProfileWrite), poi invia un messaggio e seguine lo stato senza ricaricare la pagina.',
     fiscalCode: 'Codice fiscale di prova (del tipo AAAAAA00A00Y000X)', email: 'Indirizzo e-mail del profilo', createProfile: 'Crea il profilo',
     profileOk: 'Profilo di sviluppo creato.', subject: 'Oggetto', markdown: 'Testo (markdown, almeno 80 caratteri)', send: 'Invia il messaggio',
+    simTitle: 'Esiti simulati', simIntro: 'Con una chiave di prova (e nell\u2019ambiente locale con qualsiasi chiave) questi cittadini di prova danno sempre lo stesso esito, senza che nulla arrivi a SES, SNS o al backend dell\u2019app. Non serve crearli.',
+    simSend: 'Invia a questo', simCaption: 'Cittadini di prova e il loro esito', outcome: 'Esito', retries: 'tentativi ripetuti', isTest: 'Messaggio di prova (chiave TEST, esiti simulati)',
+    keyKind: 'Tipo di chiave', keyLive: 'LIVE: raggiunge i cittadini', keyTest: 'TEST: solo profili di sviluppo, esiti simulati, non conteggiata nel limite giornaliero',
+    subKind: 'Tipo di chiavi',
     sentOk: 'Messaggio accettato:', status: 'Stato', channel: 'Canale', reason: 'Motivo', created: 'Creato', final: 'Stato finale raggiunto.',
     sentTitle: 'Messaggi inviati dal servizio', filters: 'Filtri', any: 'qualsiasi', reference: 'Riferimento', since: 'Dal', until: 'Al',
     emailOutcome: 'Esito e-mail', pushOutcome: 'Esito push', webhookOutcome: 'Esito webhook', search: 'Cerca',
@@ -75,6 +79,10 @@ const T = {
     sandboxIntro: 'Create a development profile (the group ApiDevelopmentProfileWrite is needed), then send it a message and watch its status without reloading.',
     fiscalCode: 'Test fiscal code (of the form AAAAAA00A00Y000X)', email: 'The profile\u2019s e-mail address', createProfile: 'Create the profile',
     profileOk: 'Development profile created.', subject: 'Subject', markdown: 'Text (markdown, at least 80 characters)', send: 'Send the message',
+    simTitle: 'Simulated outcomes', simIntro: 'With a test key (and in the local stack with any key) these sandbox citizens always give the same outcome, and nothing reaches SES, SNS or the app backend. There is nothing to create.',
+    simSend: 'Send to this one', simCaption: 'Sandbox citizens and their outcome', outcome: 'Outcome', retries: 'retried attempts', isTest: 'Test message (TEST key, simulated outcomes)',
+    keyKind: 'Key type', keyLive: 'LIVE: reaches citizens', keyTest: 'TEST: development profiles only, simulated outcomes, not counted in the daily limit',
+    subKind: 'Kind of keys',
     sentOk: 'Message accepted:', status: 'Status', channel: 'Channel', reason: 'Reason', created: 'Created', final: 'Final status reached.',
     sentTitle: 'Messages the service sent', filters: 'Filters', any: 'any', reference: 'Reference', since: 'Since', until: 'Until',
     emailOutcome: 'E-mail outcome', pushOutcome: 'Push outcome', webhookOutcome: 'Webhook outcome', search: 'Search',
@@ -227,9 +235,12 @@ function timeline(m, id) {
     m.rejection_detail ? `: ${m.rejection_detail}` : '', m.failure_reason ? `: ${m.failure_reason}` : ''));
   const n = m.notification || {};
   const why = Object.assign({}, m.notification_failures, m.notification_skipped);
+  const retried = m.notification_retries || {};
   for (const ch of Object.keys(n).sort()) {
-    items.push(h('li', { class: tone(n[ch]), 'data-channel': ch }, `${t('channel')} ${ch}: ${n[ch]}`, why[ch] ? ` (${why[ch]})` : ''));
+    items.push(h('li', { class: tone(n[ch]), 'data-channel': ch }, `${t('channel')} ${ch}: ${n[ch]}`,
+      retried[ch] ? ` – ${retried[ch]} ${t('retries')}` : '', why[ch] ? ` (${why[ch]})` : ''));
   }
+  if (m.is_test) items.push(h('li', { class: 'is-test' }, t('isTest')));
   for (const r of m.reminders || []) {
     const on = Object.entries(r.channels || {}).map(([c, st]) => `${c} ${st}`).join(', ');
     items.push(h('li', {}, `${t('reminder')} (${r.offset_seconds} s): ${r.sent_at}`, on ? ` – ${on}` : ''));
@@ -276,7 +287,35 @@ function sandbox() {
     h('textarea', { id: 'markdown', class: 'form-control', rows: 3 },
       'Questo è un messaggio di prova inviato dal portale per gli sviluppatori: serve a verificare la consegna su ogni canale.')),
   h('button', { type: 'submit', class: 'btn btn-primary', id: 'sandbox-send' }, t('send')));
-  mount(h('h1', { class: 'h3' }, t('sandboxTitle')), h('p', { class: 'mb-4' }, t('sandboxIntro')), profile, send, out);
+  const sim = h('div', { class: 'mt-5' });
+  mount(h('h1', { class: 'h3' }, t('sandboxTitle')), h('p', { class: 'mb-4' }, t('sandboxIntro')), profile, send, out, sim);
+  simulated(sim, out);
+}
+
+// simulated lists the documented sandbox citizens (served with the page,
+// from pkg/sandbox), each with a button that sends it the form's message.
+async function simulated(box, out) {
+  const res = await fetch('simulated-citizens.json');
+  if (!res.ok) return;
+  const citizens = await res.json();
+  const rows = citizens.map((c) => h('tr', { 'data-outcome': c.outcome },
+    h('td', {}, h('code', {}, c.fiscal_code)), h('td', {}, c.email ? h('code', {}, c.email) : '–'),
+    h('td', {}, h('strong', {}, c.outcome), h('br', {}), c.description),
+    h('td', {}, h('button', { type: 'button', class: 'btn btn-sm btn-outline-primary', id: `sim-${c.outcome}`, onclick: async () => {
+      document.getElementById('fc').value = c.fiscal_code;
+      const r = await api('POST', `/api/v1/messages/${encodeURIComponent(c.fiscal_code)}`,
+        { content: { subject: val('subject'), markdown: val('markdown') } });
+      if (r.status !== 201) {
+        out.replaceChildren(problem(r));
+        return;
+      }
+      out.scrollIntoView();
+      follow(c.fiscal_code, r.body.id, out);
+    } }, t('simSend')))));
+  box.replaceChildren(h('h2', { class: 'h5' }, t('simTitle')), h('p', {}, t('simIntro')),
+    h('table', { class: 'table table-sm', id: 'simulated' }, h('caption', {}, t('simCaption')),
+      h('thead', {}, h('tr', {}, [t('fc'), t('email'), t('outcome'), ''].map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, rows)));
 }
 
 const val = (id) => document.getElementById(id).value.trim();
@@ -333,7 +372,8 @@ async function service() {
     [t('department'), s.department_name], [t('orgFiscalCode'), s.organization_fiscal_code], [t('cidrs'), list(s.authorized_cidrs)],
     [t('recipients'), list(s.authorized_recipients)], [t('paymentLimit'), s.max_allowed_payment_amount],
     [t('dailyLimit'), s.daily_message_limit], [t('reminders'), s.reminder_offsets ? s.reminder_offsets.join(', ') : t('defaults')],
-    [t('secure'), s.require_secure_channels ? t('yes') : t('no')], [t('deadline'), s.opening_deadline_days]];
+    [t('secure'), s.require_secure_channels ? t('yes') : t('no')], [t('deadline'), s.opening_deadline_days],
+    [t('keyKind'), r.body.key_type === 'TEST' ? t('keyTest') : t('keyLive')]];
   const groups = r.body.groups || [];
   box.append(h('dl', { id: 'service' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v ?? ''))])),
     h('h2', { class: 'h5' }, t('groupsTitle')),
@@ -678,11 +718,15 @@ function admin() {
   const subOut = h('div', { 'aria-live': 'polite', id: 'adm-sub-out' });
   const subForm = h('form', { novalidate: true, onsubmit: async (e) => {
     e.preventDefault();
-    const r = await api('PUT', `/adm/users/${encodeURIComponent(val('adm-sub-user'))}/subscriptions/${encodeURIComponent(val('adm-sub-service'))}`, {});
-    done(subOut, r, ...(r.status === 200 ? [' ', h('code', { id: 'adm-primary' }, r.body.primary_key), ' ', h('code', {}, r.body.secondary_key)] : []));
+    const r = await api('PUT', `/adm/users/${encodeURIComponent(val('adm-sub-user'))}/subscriptions/${encodeURIComponent(val('adm-sub-service'))}`,
+      { product_name: 'IO', key_type: val('adm-sub-kind') });
+    done(subOut, r, ...(r.status === 200 ? [' ', h('span', { class: 'badge bg-secondary', id: 'adm-sub-kind-out' }, r.body.key_type), ' ',
+      h('code', { id: 'adm-primary' }, r.body.primary_key), ' ', h('code', {}, r.body.secondary_key)] : []));
   } },
   field('adm-sub-user', t('userEmail'), { type: 'email', autocomplete: 'off' }),
   field('adm-sub-service', t('serviceId'), { autocomplete: 'off' }),
+  h('div', { class: 'select-wrapper mb-4' }, h('label', { for: 'adm-sub-kind' }, t('subKind')),
+    h('select', { id: 'adm-sub-kind' }, h('option', { value: 'LIVE' }, t('keyLive')), h('option', { value: 'TEST' }, t('keyTest')))),
   h('button', { type: 'submit', class: 'btn btn-primary', id: 'adm-create-sub' }, t('createSubscription')));
 
   const keyOut = h('div', { 'aria-live': 'polite', id: 'adm-key-out' });
