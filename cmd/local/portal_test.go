@@ -17,6 +17,7 @@ import (
 	"github.com/digital-citizenship/functions/pkg/callbacks"
 	"github.com/digital-citizenship/functions/pkg/localstack"
 	"github.com/digital-citizenship/functions/pkg/portal/assets"
+	"github.com/digital-citizenship/functions/pkg/sandbox"
 )
 
 // chromiumPath is Debian's headless Chromium, which make test installs
@@ -214,7 +215,7 @@ func TestPortal(t *testing.T) {
 
 	// The service: what its administrator set, what the key's groups allow.
 	if svc := get(t, b, "the service", chromedp.Text(chromedp.ID("service"))); !strings.Contains(svc, "Comune di Firenze") ||
-		!strings.Contains(svc, "250000") {
+		!strings.Contains(svc, "250000") || !strings.Contains(svc, "LIVE") {
 		t.Fatalf("the service page: %s", svc)
 	}
 	if groups := get(t, b, "the groups", chromedp.Text(chromedp.ID("groups"))); !strings.Contains(groups, "ApiCallbackWrite: configurare le callback di consegna") {
@@ -243,6 +244,18 @@ func TestPortal(t *testing.T) {
 	if m := s.must(t, 200, key, "GET", "/api/v1/messages/"+fc+"/"+id, ""); m.body["status"] != "PROCESSED" {
 		t.Fatalf("the API disagrees with the page: %s", m.raw)
 	}
+	// The simulated outcomes: listed, each a click away (the local stack
+	// simulates them for any key); the retries show in the timeline.
+	rows := get(t, b, "the simulated citizens", chromedp.Poll[int](`document.querySelectorAll('#simulated tbody tr').length || null`))
+	if rows != len(sandbox.Citizens) {
+		t.Fatalf("%d simulated citizens listed, want %d", rows, len(sandbox.Citizens))
+	}
+	b.do(t, "send to the temporary failure", chromedp.Click(chromedp.ID("sim-"+sandbox.TempFail)))
+	retried := get(t, b, "its timeline, retried", chromedp.Poll[string](
+		`(x => x && x.includes('email: SENT – 2') ? x : null)(document.getElementById('timeline')?.innerText)`))
+	if !strings.Contains(retried, "PROCESSED") {
+		t.Fatalf("the temporary failure's timeline:\n%s", retried)
+	}
 
 	// The app backend reports the citizen's opening: the sender's timeline
 	// shows its receipt, checked in the page against the published keys.
@@ -268,9 +281,10 @@ func TestPortal(t *testing.T) {
 	b.checkAccessibility(t, "sent messages", string(axe))
 	b.screenshot(t, "sent")
 
-	// Usage: today's message against the limit, in a chart of 30 days.
+	// Usage: today's messages against the limit (the test message and the
+	// simulated one: a live key's count), in a chart of 30 days.
 	b.do(t, "usage", chromedp.Navigate(portal+"#/usage"), chromedp.WaitVisible(chromedp.ID("today")))
-	if today := get(t, b, "today's usage", chromedp.Text(chromedp.ID("today"))); !strings.Contains(today, ": 1 su 250000, 249999 restanti") {
+	if today := get(t, b, "today's usage", chromedp.Text(chromedp.ID("today"))); !strings.Contains(today, ": 2 su 250000, 249998 restanti") {
 		t.Fatalf("today's usage: %s", today)
 	}
 	if bars := get(t, b, "the chart", chromedp.Evaluate[int](`document.querySelectorAll('svg.portal-chart rect').length`, chromedp.EvalAsValue)); bars != 30 {
