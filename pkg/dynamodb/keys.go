@@ -3,8 +3,8 @@
 // every key format, so the layout of the data can be read in one place.
 //
 //	AccountsTable  USER#<email>               #               a user and its groups
-//	               SUB#<subscription id>      #               a subscription and its key hashes
-//	               KEY#<sha256 of key>        #               key index: hash -> subscription
+//	               SUB#<subscription id>      #               a subscription, its kind (TEST; absent: LIVE) and key hashes
+//	               KEY#<sha256 of key>        #               key index: hash -> subscription (test: a TEST one)
 //	ServicesTable  SERVICE#<service id>       RC#<ulid>       a remote-content configuration of the service
 //	ServicesTable  SERVICE#<service id>       V#<version:16>  every version of a service
 //	               SERVICE#<service id>       ~CALLBACK       its callback configuration (after the versions)
@@ -19,8 +19,13 @@
 //	               UDP#<fiscal code>          <choice>        the latest user-data-processing request of a choice
 //	               UDP-DUE#<choice>           <due>#<fc>#<ch> index of the open requests by due time
 //	               INSTALLATION#<id>          #               an installation: citizen, platform, endpoint
+//	               FEED#<day>#P#<NN>          <sha256 of fc>  the subscriptions feed: a citizen's change of a UTC day for
+//	               FEED#<day>#S#<service>#<NN>                every service (P) or one; NN its hash's first hex digit
+//	                                                          (16 shards); expires_at TTL, 90 days after (feed.go)
+//	               FEEDOF#<fiscal code>       #               the keys of the citizen's feed entries (for the erasure)
 //	               ENDPOINT#<endpoint arn>    #               endpoint index: SNS endpoint -> installation
-//	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels
+//	MessagesTable  INBOX#<fiscal code>        MSG#<ulid>      a message, its status and channels (a test key's: is_test,
+//	                                                          expires_at TTL, 7 days)
 //	               INBOX#<fiscal code>        SENDER#<id>     a service that wrote to the citizen
 //	               IDEM#<service>#<key hash>  #               an Idempotency-Key (expires_at TTL)
 //	               RECEIPT#<payee>#<notice>   #               a payment receipt (expires_at TTL, 30 days)

@@ -38,6 +38,7 @@ const T = {
     adminSubscription: 'Nuova sottoscrizione (le chiavi si vedono solo ora)', createSubscription: 'Crea la sottoscrizione',
     adminKeys: 'Rigenera una chiave', keyType: 'Chiave', regenerate: 'Rigenera', done: 'Fatto.',
     quickTitle: 'Primi passi', quickIntro: 'Invia un messaggio con la tua chiave: curl, Go e TypeScript.',
+    quickSim: 'Il codice fiscale degli esempi è un cittadino di prova che riceve tutto. Con una chiave di prova (TEST) questi altri danno sempre lo stesso esito, senza che nulla parta davvero:',
     error: 'Errore',
     tabService: 'Servizio', tabUsage: 'Utilizzo', serviceTitle: 'Il servizio della chiave', name: 'Nome', organization: 'Ente',
     department: 'Ufficio', orgFiscalCode: 'Codice fiscale dell\u2019ente', cidrs: 'Indirizzi IP ammessi', recipients: 'Destinatari ammessi',
@@ -99,6 +100,7 @@ const T = {
     adminSubscription: 'A new subscription (its keys are shown only now)', createSubscription: 'Create the subscription',
     adminKeys: 'Regenerate a key', keyType: 'Key', regenerate: 'Regenerate', done: 'Done.',
     quickTitle: 'Quick start', quickIntro: 'Send a message with your key: curl, Go and TypeScript.',
+    quickSim: 'The examples\u2019 fiscal code is a sandbox citizen who gets everything. With a test key (TEST) these others always give the same outcome, and nothing is really sent:',
     error: 'Error',
     tabService: 'Service', tabUsage: 'Usage', serviceTitle: 'The key\u2019s service', name: 'Name', organization: 'Organization',
     department: 'Department', orgFiscalCode: 'Organization\u2019s fiscal code', cidrs: 'Allowed source addresses', recipients: 'Allowed recipients',
@@ -753,16 +755,20 @@ function quickstart() {
   const base = location.origin;
   const k = key();
   const body = '{"content":{"subject":"Avviso TARI 2026","markdown":"Gentile cittadino, è disponibile il nuovo avviso di pagamento della TARI per il 2026: paga entro la scadenza."}}';
-  const curl = `curl -s -X POST ${base}/api/v1/messages/AAAAAA00A00Y000X \\\n  -H "Ocp-Apim-Subscription-Key: ${k}" \\\n  -H "Idempotency-Key: tari-2026-0001" \\\n  -d '${body}'`;
+  const curl = `curl -s -X POST ${base}/api/v1/messages/SIMDLV00A00Y001X \\\n  -H "Ocp-Apim-Subscription-Key: ${k}" \\\n  -H "Idempotency-Key: tari-2026-0001" \\\n  -d '${body}'`;
   const goSnippet = `// go get github.com/digital-citizenship/functions/pkg/apiclient (generated from this API's description)\n` +
     `c, _ := apiclient.New("${base}", apiclient.Options{Key: "${k}", Attempts: 5})\nidem := "tari-2026-0001"\n` +
-    `r, err := c.SubmitMessageforUserWithBodyWithResponse(ctx, "AAAAAA00A00Y000X",\n` +
+    `r, err := c.SubmitMessageforUserWithBodyWithResponse(ctx, "SIMDLV00A00Y001X",\n` +
     `\t&apiclient.SubmitMessageforUserParams{IdempotencyKey: &idem}, "application/json",\n\tstrings.NewReader(\`${body}\`))\n` +
     `if err == nil {\n\terr = r.Err() // an *apiclient.Problem unless 2xx\n}\n// *r.JSON201.Id names the message`;
-  const ts = `const res = await fetch("${base}/api/v1/messages/AAAAAA00A00Y000X", {\n  method: "POST",\n  headers: { "Ocp-Apim-Subscription-Key": "${k}", "Idempotency-Key": "tari-2026-0001" },\n  body: JSON.stringify(${body}),\n});\nconsole.log(res.status, await res.json()); // 201 {id}`;
+  const ts = `const res = await fetch("${base}/api/v1/messages/SIMDLV00A00Y001X", {\n  method: "POST",\n  headers: { "Ocp-Apim-Subscription-Key": "${k}", "Idempotency-Key": "tari-2026-0001" },\n  body: JSON.stringify(${body}),\n});\nconsole.log(res.status, await res.json()); // 201 {id}`;
+  const sims = h('ul', { id: 'quick-simulated' });
   mount(h('h1', { class: 'h3' }, t('quickTitle')), h('p', {}, t('quickIntro')),
     ...[['curl', curl], ['Go', goSnippet], ['TypeScript', ts]].flatMap(([name, code]) =>
-      [h('h2', { class: 'h5' }, name), h('pre', { class: 'portal-snippet' }, h('code', {}, code))]));
+      [h('h2', { class: 'h5' }, name), h('pre', { class: 'portal-snippet' }, h('code', {}, code))]),
+    h('p', {}, t('quickSim')), sims);
+  fetch('simulated-citizens.json').then((r) => (r.ok ? r.json() : [])).then((cs) => sims.replaceChildren(
+    ...cs.map((c) => h('li', {}, h('code', {}, c.fiscal_code), ` ${c.outcome}: ${c.description}`))));
 }
 
 // --- Shell ----------------------------------------------------------------
