@@ -23,8 +23,8 @@ const (
 const Domain = "simulator.io.invalid"
 
 // Citizen is a documented sandbox citizen: its fiscal code, the address its
-// e-mail goes to (none for the one without a profile), the outcome and what
-// a sender sees.
+// e-mail goes to (none for those whose messages are rejected), the outcome
+// and what a sender sees.
 type Citizen struct {
 	FiscalCode  string `json:"fiscal_code"`
 	Email       string `json:"email,omitempty"`
@@ -47,10 +47,10 @@ var Citizens = []Citizen{
 		"PROCESSED; e-mail, push (two devices) and webhook SENT."},
 	{"SIMNFD00A00Y002X", "", NotFound,
 		"REJECTED, rejection_reason USER_NOT_FOUND: the citizen has no profile."},
-	{"SIMOFF00A00Y003X", "not-allowed@" + Domain, NotAllowed,
+	{"SIMOFF00A00Y003X", "", NotAllowed,
 		"REJECTED, rejection_reason SERVICE_NOT_ALLOWED: the citizen turned the service off."},
 	{"SIMBNC00A00Y004X", "bounce@" + Domain, Bounce,
-		"PROCESSED; e-mail FAILED (a hard bounce), and the address is marked undeliverable as a real bounce marks it; push and webhook SENT."},
+		"PROCESSED; e-mail FAILED (a hard bounce), every time; a development profile of yours with this address is marked undeliverable, as a real bounce marks it; push and webhook SENT."},
 	{"SIMTMP00A00Y005X", "temp-fail@" + Domain, TempFail,
 		"PROCESSED; e-mail THROTTLED twice (notification_retries.email 2), then SENT."},
 	{"SIMPSH00A00Y006X", "push-fail@" + Domain, PushFailure,
