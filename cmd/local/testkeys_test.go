@@ -201,7 +201,9 @@ func TestLocalStack_TestKeys(t *testing.T) {
 
 // The subscriptions feed, as services read it: a citizen created, then
 // turning one service off, is subscribed to the other and unsubscribed
-// from the first; after the erasure, in neither.
+// from the first; after the erasure, in neither. A citizen whose inbox was
+// turned on and off the same day is in neither, and once erased, is
+// unsubscribed (the erasure tells services to forget them).
 func TestLocalStack_SubscriptionsFeed(t *testing.T) {
 	admin := "feed-admin-key-0123456789abcdefg"
 	s := startStack(t, admin, "-param", "UserDataDeletionGraceSeconds=1")
@@ -245,17 +247,36 @@ func TestLocalStack_SubscriptionsFeed(t *testing.T) {
 		return slices.Contains(subsA, any(hash)) && !slices.Contains(unsubsA, any(hash)) &&
 			!slices.Contains(subsT, any(hash)) && slices.Contains(unsubsT, any(hash))
 	})
-	// The erasure: in neither (created the same day, nothing remains).
-	udp := "/api/v1/user-data-processing/" + citizen
-	s.must(t, 200, admin, "POST", udp, `{"choice":"DELETE"}`)
+	other := "BRSLCU80A41A662X"
+	otherHash := feed.Hash(other)
+	s.must(t, 200, admin, "POST", "/api/v1/profiles/"+other, `{"is_inbox_enabled":true,"version":0}`)
+	s.must(t, 200, admin, "POST", "/api/v1/profiles/"+other, `{"is_inbox_enabled":false,"version":0}`)
+	eventually("the citizen who turned the inbox on and off is in a feed", func() bool {
+		subs, unsubs := feedOf("feed-anagrafe")
+		// The first citizen's change, queued after the second's, is a
+		// sign that the second's was recorded.
+		return !slices.Contains(subs, any(otherHash)) && !slices.Contains(unsubs, any(otherHash)) && slices.Contains(subs, any(hash))
+	})
+	// The erasures: the first citizen, created the same day, is in
+	// neither; the second, unsubscribed (what the services knew of them
+	// is gone, and they are told to forget them).
+	for _, fc := range []string{citizen, other} {
+		s.must(t, 200, admin, "POST", "/api/v1/user-data-processing/"+fc, `{"choice":"DELETE"}`)
+	}
 	time.Sleep(1500 * time.Millisecond)
 	s.runScheduled(t, "EraseUserDataFunction")
-	if r := s.must(t, 200, admin, "GET", udp+"/DELETE", ""); r.body["status"] != "CLOSED" {
-		t.Fatalf("deletion %s", r.raw)
+	for _, fc := range []string{citizen, other} {
+		if r := s.must(t, 200, admin, "GET", "/api/v1/user-data-processing/"+fc+"/DELETE", ""); r.body["status"] != "CLOSED" {
+			t.Fatalf("deletion %s", r.raw)
+		}
 	}
 	for _, svc := range []string{"feed-tari", "feed-anagrafe"} {
-		if subs, unsubs := feedOf(svc); slices.Contains(subs, any(hash)) || slices.Contains(unsubs, any(hash)) {
+		subs, unsubs := feedOf(svc)
+		if slices.Contains(subs, any(hash)) || slices.Contains(unsubs, any(hash)) {
 			t.Fatalf("the erased citizen is still in %s's feed", svc)
+		}
+		if slices.Contains(subs, any(otherHash)) || !slices.Contains(unsubs, any(otherHash)) {
+			t.Fatalf("the second erased citizen is not unsubscribed from %s", svc)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/feed"
-
 	"github.com/digital-citizenship/functions/pkg/problem"
 	"github.com/digital-citizenship/functions/pkg/validate"
 )
