@@ -28,7 +28,8 @@
 //	                                                          expires_at TTL, 7 days)
 //	               INBOX#<fiscal code>        SENDER#<id>     a service that wrote to the citizen
 //	               IDEM#<service>#<key hash>  #               an Idempotency-Key (expires_at TTL)
-//	               RECEIPT#<payee>#<notice>   #               a payment receipt (expires_at TTL, 30 days)
+//	               RECEIPT#<payee>#<notice>   #               a payment receipt, without the payer's fiscal code (expires_at
+//	                                                          TTL, 30 days; erased with the citizen of its notice's message)
 //	               QUOTA#<service>#<day>#<NN> #               a counter of a service's messages of a day (Europe/Rome),
 //	                                                          one of up to 16 shards (n; expires_at TTL, 32 days after:
 //	                                                          the usage a service sees covers 30 days)

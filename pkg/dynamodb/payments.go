@@ -20,7 +20,6 @@ type receiptItem struct {
 	SK              string    `dynamodbav:"sk"`
 	NoticeNumber    string    `dynamodbav:"notice_number"`
 	PayeeFiscalCode string    `dynamodbav:"payee_fiscal_code"`
-	FiscalCode      string    `dynamodbav:"fiscal_code"`
 	Amount          int64     `dynamodbav:"amount"`
 	PaidAt          time.Time `dynamodbav:"paid_at"`
 	// ExpiresAt is epoch seconds, the table's TTL attribute.
@@ -29,15 +28,18 @@ type receiptItem struct {
 
 func (it receiptItem) receipt() messages.Receipt {
 	return messages.Receipt{NoticeNumber: it.NoticeNumber, PayeeFiscalCode: it.PayeeFiscalCode,
-		FiscalCode: it.FiscalCode, Amount: it.Amount, PaidAt: it.PaidAt}
+		Amount: it.Amount, PaidAt: it.PaidAt}
 }
 
 // RecordReceipt implements messages.Payments: a conditional put (the first
 // receipt of a notice wins; an expired one lingering before DynamoDB's TTL
 // sweep may be replaced), then, when one was kept already, that one.
 func (s *Messages) RecordReceipt(ctx context.Context, r messages.Receipt, expires time.Time) (messages.Receipt, error) {
+	// The payer's fiscal code is not kept: matching needs the payee and the
+	// notice only, and the erasure finds a citizen's receipts through the
+	// notices of their messages.
 	it := receiptItem{receiptPK(r.PayeeFiscalCode, r.NoticeNumber), metaSK, r.NoticeNumber, r.PayeeFiscalCode,
-		r.FiscalCode, r.Amount, r.PaidAt.UTC(), expires.Unix()}
+		r.Amount, r.PaidAt.UTC(), expires.Unix()}
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return messages.Receipt{}, err

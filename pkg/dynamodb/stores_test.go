@@ -31,7 +31,7 @@ func TestStores_Contract(t *testing.T) {
 	t.Run("holdings", func(t *testing.T) {
 		p, m := st.Refs["ProfilesTable"], st.Refs["MessagesTable"]
 		storetest.HoldingsContract(t, NewHoldings(db, p, m), storetest.HoldingsStores{Profiles: NewProfiles(db, p),
-			Messages: NewMessages(db, m), Installations: NewInstallations(db, p), UserData: NewUserData(db, p)})
+			Messages: NewMessages(db, m), Payments: NewMessages(db, m), Installations: NewInstallations(db, p), UserData: NewUserData(db, p)})
 	})
 	t.Run("callbacks", func(t *testing.T) { storetest.CallbacksContract(t, NewServices(db, st.Refs["ServicesTable"])) })
 	t.Run("scheduled", func(t *testing.T) {

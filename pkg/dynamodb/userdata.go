@@ -258,6 +258,26 @@ func (h *Holdings) all(ctx context.Context, fiscalCode string) ([]holding, error
 			kind = "senders"
 		}
 		out = append(out, holding{h.messages, kind, av})
+		// The payment receipt of the message's notice, kept without the
+		// payer's fiscal code: found through the notice, no scan.
+		var pay struct {
+			Payee   string `dynamodbav:"payee"`
+			Content *struct {
+				PaymentData *struct {
+					NoticeNumber string `dynamodbav:"notice_number"`
+				} `dynamodbav:"payment_data"`
+			} `dynamodbav:"content"`
+		}
+		if _, ok := av[attrPaymentKey]; !ok || attributevalue.UnmarshalMap(av, &pay) != nil || pay.Content == nil || pay.Content.PaymentData == nil {
+			continue
+		}
+		receipt, err := h.messages.partition(ctx, receiptPK(pay.Payee, pay.Content.PaymentData.NoticeNumber))
+		if err != nil {
+			return nil, fmt.Errorf("read a payment receipt: %w", err)
+		}
+		for _, it := range receipt {
+			out = append(out, holding{h.messages, "payment_receipts", it})
+		}
 	}
 	return out, nil
 }

@@ -88,6 +88,7 @@ func UserDataContract(t *testing.T, st userdata.Store) {
 type HoldingsStores struct {
 	Profiles      ProfileStore
 	Messages      messages.Store
+	Payments      messages.Payments
 	Installations push.Store
 	UserData      userdata.Store
 }
@@ -114,6 +115,19 @@ func HoldingsContract(t *testing.T, h userdata.Holdings, s HoldingsStores) {
 		ok(t, s.Messages.Create(ctx, m, nil))
 		m.Channels = map[string]messages.Channel{}
 		ok(t, s.Messages.Deliver(ctx, m, messages.SenderService{FiscalCode: c, ServiceID: "svc", LastNotificationAt: now}))
+		// A payment notice, paid: its receipt keeps no fiscal code, and
+		// goes with the citizen.
+		notice := "0" + strings.Repeat("1", 16) + c[:1]
+		pm := messages.Message{ID: "01P" + c, FiscalCode: c, SenderServiceID: "svc", SenderUserID: "u", TimeToLive: 3600,
+			CreatedAt: now, Pending: true, Status: messages.Accepted, StatusAt: now, Payee: "00514490010", PaymentStatus: messages.NotPaid,
+			Content: &messages.Content{Subject: "holdings notice", Markdown: "holdings notice body",
+				PaymentData: &messages.PaymentData{Amount: 100, NoticeNumber: notice}}}
+		ok(t, s.Messages.Create(ctx, pm, nil))
+		if s.Payments != nil {
+			_, err := s.Payments.RecordReceipt(ctx, messages.Receipt{NoticeNumber: notice, PayeeFiscalCode: "00514490010", FiscalCode: c,
+				Amount: 100, PaidAt: now}, now.Add(messages.ReceiptWindow))
+			ok(t, err)
+		}
 	}
 	ok(t, s.UserData.Open(ctx, userdata.Request{ID: "01HR", FiscalCode: fc, Choice: userdata.Delete, Status: userdata.Pending,
 		CreatedAt: now, UpdatedAt: now, DueAt: now}))
@@ -121,8 +135,12 @@ func HoldingsContract(t *testing.T, h userdata.Holdings, s HoldingsStores) {
 	data, err := h.Export(ctx, fc)
 	ok(t, err)
 	raw, _ := json.Marshal(data)
-	for kind, n := range map[string]int{"profile_versions": 2, "service_preferences": 1, "email_validation": 1, "devices": 1,
-		"installations": 1, "welcome": 1, "messages": 1, "senders": 1} {
+	want := map[string]int{"profile_versions": 2, "service_preferences": 1, "email_validation": 1, "devices": 1,
+		"installations": 1, "welcome": 1, "messages": 2, "senders": 1}
+	if s.Payments != nil {
+		want["payment_receipts"] = 1
+	}
+	for kind, n := range want {
 		if len(data[kind]) != n {
 			t.Fatalf("export has %d %s, want %d: %s", len(data[kind]), kind, n, raw)
 		}
@@ -130,6 +148,9 @@ func HoldingsContract(t *testing.T, h userdata.Holdings, s HoldingsStores) {
 	if !strings.Contains(string(raw), "holdings body") || !strings.Contains(string(raw), "h@example.com") ||
 		strings.Contains(string(raw), other) || strings.Contains(string(raw), "validator") || strings.Contains(string(raw), `"tokens"`) {
 		t.Fatalf("export %s", raw)
+	}
+	if rs, _ := json.Marshal(data["payment_receipts"]); strings.Contains(string(rs), fc) {
+		t.Fatalf("a receipt keeps the payer's fiscal code: %s", rs)
 	}
 
 	ok(t, h.Erase(ctx, fc))
@@ -155,5 +176,12 @@ func HoldingsContract(t *testing.T, h userdata.Holdings, s HoldingsStores) {
 	}
 	if _, err := s.Messages.Get(ctx, other, "01H"+other); err != nil {
 		t.Fatalf("the other citizen's message: %v", err)
+	}
+	if s.Payments != nil {
+		_, err := s.Payments.Receipt(ctx, "00514490010", "0"+strings.Repeat("1", 16)+fc[:1])
+		is(t, err, problem.ErrNotFound)
+		if _, err := s.Payments.Receipt(ctx, "00514490010", "0"+strings.Repeat("1", 16)+other[:1]); err != nil {
+			t.Fatalf("the other citizen's receipt: %v", err)
+		}
 	}
 }
