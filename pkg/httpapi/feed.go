@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/digital-citizenship/functions/pkg/auth"
@@ -23,26 +22,21 @@ func GetSubscriptionsFeed(svcs services.Store, st feed.Store, now func() time.Ti
 		if err != nil {
 			return err
 		}
-		q := r.URL.Query()
-		size, err := feed.ParsePageSize(q.Get("page_size"))
+		size, err := feed.ParsePageSize(r.URL.Query().Get("page_size"))
 		if err != nil {
 			return err
 		}
 		if err := r.checkSource(); err != nil {
 			return err
 		}
-		page, next, err := feed.Read(r.Context(), st, r.Caller.ServiceID(), day, q.Get("cursor"), size)
+		page, next, err := feed.Read(r.Context(), st, r.Caller.ServiceID(), day, r.URL.Query().Get("cursor"), size)
 		if errors.Is(err, paging.ErrCursor) {
 			return err
 		}
 		if err != nil {
 			return problem.Wrap(problem.Internal, err, "Query error", "Error while reading the subscriptions feed")
 		}
-		if next != "" {
-			q.Set("cursor", next)
-			q.Set("page_size", strconv.Itoa(size))
-			page.Next = r.URL.Path + "?" + q.Encode()
-		}
+		page.Next = nextLink(r, next, size)
 		writeJSON(w, http.StatusOK, page)
 		return nil
 	})}

@@ -25,14 +25,19 @@ func pageRequest(r request) (paging.Request, error) {
 }
 
 func writePage[T any](w http.ResponseWriter, r request, pr paging.Request, items []T, next string) {
-	c := collection[T]{Items: items, PageSize: pr.Size}
-	if next != "" {
-		q := r.URL.Query() // filters stay; cursor and size are set
-		q.Set("cursor", next)
-		q.Set("page_size", strconv.Itoa(pr.Size))
-		c.Next = r.URL.Path + "?" + q.Encode()
+	writeJSON(w, http.StatusOK, collection[T]{Items: items, PageSize: pr.Size, Next: nextLink(r, next, pr.Size)})
+}
+
+// nextLink is the relative link of the page after cursor next ("" when
+// there is none): the request's filters stay; cursor and size are set.
+func nextLink(r request, next string, size int) string {
+	if next == "" {
+		return ""
 	}
-	writeJSON(w, http.StatusOK, c)
+	q := r.URL.Query()
+	q.Set("cursor", next)
+	q.Set("page_size", strconv.Itoa(size))
+	return r.URL.Path + "?" + q.Encode()
 }
 
 // GetVisibleServices is getVisibleServices: the catalogue of visible services.

@@ -113,7 +113,8 @@ func (s Sender) Send(ctx context.Context, ev messages.NotificationEvent, deliver
 		now = s.Now
 	}
 	outcome := sandbox.Delivered
-	if c, ok := sandbox.ByFiscalCode(ev.Message.FiscalCode); ok {
+	c, documented := sandbox.ByFiscalCode(ev.Message.FiscalCode)
+	if documented {
 		outcome = c.Outcome
 	}
 	email := ev.Channel == messages.Email || ev.Channel == ""
@@ -127,7 +128,7 @@ func (s Sender) Send(ctx context.Context, ev messages.NotificationEvent, deliver
 	}
 	switch {
 	case email && outcome == sandbox.Bounce:
-		if _, documented := sandbox.ByFiscalCode(ev.Message.FiscalCode); !documented && s.Marks != nil {
+		if !documented && s.Marks != nil {
 			if err := s.Marks.MarkUndeliverable(ctx, ev.Message.FiscalCode, ev.ToAddress, "hard bounce", now()); err != nil {
 				return nil, fmt.Errorf("mark the simulated bounce: %w", err)
 			}
